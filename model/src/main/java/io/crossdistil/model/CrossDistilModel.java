@@ -1,0 +1,680 @@
+package io.crossdistil.model;
+
+import io.crossdistil.model.nn.EmbeddingTable;
+import io.crossdistil.model.nn.Losses;
+import io.crossdistil.model.nn.Mlp;
+import io.crossdistil.model.nn.ParameterStore;
+import io.crossdistil.model.sampling.Samples;
+import io.crossdistil.model.sampling.SeededRandom;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The multi-task model of ALGORITHM.md: hashed embeddings, a shared-bottom or MMoE backbone, K
+ * regression students and K ranking teachers, Platt calibration, error correction, and one
+ * synchronous training step (section 5) over a mini-batch and reservoir samples.
+ *
+ * <p><b>One pass per step.</b> The batch, the tuples and the marginal samples are stacked into one
+ * matrix of rows (batch first, then the tuples grouped by permutation, then per task the marginal
+ * positives and negatives), so each layer is one matrix product for all of them and every ranking
+ * pair is an elementwise difference of two contiguous row blocks.
+ *
+ * <p><b>Normalisation.</b> ALGORITHM.md writes the ranking losses as sums; here every term is a
+ * mean over its samples (batch events, tuples or pairs), so the step size does not depend on how
+ * many samples a step draws.
+ *
+ * <p><b>Calibration</b> trains on the teacher logits of the same forward pass, i.e. the pre-step
+ * logits, which are also the ones distilled in that step.
+ *
+ * <p>Deterministic: the same configuration (seed) and the same inputs give the same bits.
+ */
+public final class CrossDistilModel {
+    private static final int FORMAT = 1;
+    private static final String EMBEDDING = "embedding";
+
+    private final ModelConfig cfg;
+    private final Variant variant;
+    private final int numTasks;
+    private final int numFields;
+    private final int numDense;
+    private final int inputSize;
+
+    private final ParameterStore theta;
+    private final ParameterStore omega;
+    private final EmbeddingTable embeddings;
+    private final Mlp bottom;
+    private final List<Mlp> experts = new ArrayList<>();
+    private final Mlp teacherBottom;
+    private final Mlp[] students;
+    private final Mlp[] teachers;
+
+    private long steps;
+    private long skippedSteps;
+    /** Non-null only in gradient checks: [0][k] distillation targets, [1][k] mutual-learning targets. */
+    private INDArray[][] frozenTargets;
+
+    public CrossDistilModel(ModelConfig cfg) {
+        this.cfg = cfg;
+        this.variant = cfg.variant;
+        this.numTasks = cfg.numTasks();
+        this.numFields = cfg.features.size();
+        this.numDense = cfg.denseFeatures.size();
+        this.inputSize = numFields * cfg.embeddingDim + numDense;
+
+        SeededRandom random = new SeededRandom(cfg.seed);
+        theta = new ParameterStore(cfg.dtype, cfg.optimizer.updater(cfg.learningRate));
+        int towerInput;
+        if (cfg.backbone == Backbone.SHARED_BOTTOM) {
+            bottom = new Mlp(theta, "bottom", inputSize, cfg.bottomLayers, false);
+            towerInput = bottom.outputSize();
+        } else {
+            bottom = null;
+            for (int e = 0; e < cfg.experts; e++) {
+                experts.add(new Mlp(theta, "expert." + e, inputSize, cfg.expertLayers, false));
+            }
+            towerInput = experts.get(0).outputSize();
+        }
+        boolean separate = variant.hasTeachers() && cfg.teacherRouting == TeacherRouting.SEPARATE;
+        teacherBottom = separate ? new Mlp(theta, "teacher-bottom", inputSize, cfg.bottomLayers, false) : null;
+        int[] towerSizes = java.util.Arrays.copyOf(cfg.towerLayers, cfg.towerLayers.length + 1);
+        towerSizes[towerSizes.length - 1] = 1;
+        students = new Mlp[numTasks];
+        teachers = new Mlp[numTasks];
+        for (int k = 0; k < numTasks; k++) {
+            students[k] = new Mlp(theta, studentName(k), towerInput, towerSizes, true);
+            if (cfg.backbone == Backbone.MMOE) {
+                addGate(studentName(k));
+            }
+        }
+        if (variant.hasTeachers()) {
+            for (int k = 0; k < numTasks; k++) {
+                int in = separate ? teacherBottom.outputSize() : towerInput;
+                teachers[k] = new Mlp(theta, teacherName(k), in, towerSizes, true);
+                if (cfg.backbone == Backbone.MMOE && !separate) {
+                    addGate(teacherName(k));
+                }
+            }
+        }
+        theta.build(random);
+
+        omega = new ParameterStore(cfg.dtype, cfg.optimizer.updater(cfg.calibrationLearningRate));
+        omega.add("calibration.P", Double.NaN, 1, numTasks);
+        omega.add("calibration.Q", 0.0, 1, numTasks);
+        omega.build(random);
+
+        embeddings = new EmbeddingTable(cfg.hashRows, cfg.embeddingDim, cfg.dtype,
+                cfg.optimizer.updater(cfg.learningRate), random, 0.05);
+    }
+
+    private void addGate(String head) {
+        theta.add("gate." + head + ".W", Math.sqrt(1.0 / inputSize), inputSize, cfg.experts);
+        theta.add("gate." + head + ".b", 0.0, 1, cfg.experts);
+    }
+
+    private String studentName(int k) {
+        return "student." + cfg.tasks.get(k);
+    }
+
+    private String teacherName(int k) {
+        return "teacher." + cfg.tasks.get(k);
+    }
+
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    /** Training steps taken (skipped ones not counted). */
+    public long steps() {
+        return steps;
+    }
+
+    /** Steps skipped because a loss or gradient was not finite. */
+    public long skippedSteps() {
+        return skippedSteps;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The training step
+
+    /**
+     * One synchronous step (ALGORITHM.md section 5): scores the batch with the current model,
+     * takes one Theta step on L_Model over the batch and the samples, and one Omega step on L_Cal.
+     * Offering the batch to the reservoirs is the caller's (it owns the sampler).
+     */
+    public StepResult step(List<Example> batch, Samples samples) {
+        Pass pass = forward(batch, samples, true);
+        Map<String, Double> terms = new LinkedHashMap<>();
+        double modelLoss = modelLossAndGradients(pass, terms);
+        double calLoss = 0;
+        INDArray[] calGrad = null;
+        if (variant.calibrates()) {
+            calGrad = new INDArray[2];
+            calLoss = calibrationLossAndGradients(pass, calGrad);
+            terms.put("calibration", calLoss);
+        }
+        double[][] predictions = pass.predictions();
+        boolean finite = Double.isFinite(modelLoss) && Double.isFinite(calLoss)
+                && Double.isFinite(theta.gradSquaredNorm()) && pass.embeddingGradientFinite;
+        if (!finite) {
+            skippedSteps++;
+            return new StepResult(predictions, modelLoss, calLoss, true, terms);
+        }
+        int iteration = (int) Math.min(Integer.MAX_VALUE, steps);
+        theta.applyUpdate(iteration);
+        embeddings.applyUpdate(iteration);
+        if (calGrad != null) {
+            omega.grad("calibration.P").assign(calGrad[0]);
+            omega.grad("calibration.Q").assign(calGrad[1]);
+            omega.applyUpdate(iteration);
+        }
+        steps++;
+        return new StepResult(predictions, modelLoss, calLoss, false, terms);
+    }
+
+    /** Calibrated student probabilities, [events][tasks]: what serving returns. */
+    public double[][] predict(List<Example> events) {
+        return forward(events, Samples.none(numTasks), false).predictions();
+    }
+
+    /** Where every row of a step's stacked matrix comes from. */
+    private static final class Layout {
+        final Example[] rows;
+        final int batch;
+        final int[] tupleStart;
+        final int[] tupleCount;
+        final int[] marginalStart;
+        final int[] marginalCount;
+
+        Layout(List<Example> batchEvents, Samples s) {
+            List<Example> all = new ArrayList<>(batchEvents);
+            batch = batchEvents.size();
+            tupleStart = new int[s.tuples().length];
+            tupleCount = new int[s.tuples().length];
+            for (int p = 0; p < s.tuples().length; p++) {
+                tupleStart[p] = all.size();
+                tupleCount[p] = s.tuples()[p].length;
+                all.addAll(List.of(s.tuples()[p]));
+            }
+            marginalStart = new int[s.positives().length];
+            marginalCount = new int[s.positives().length];
+            for (int k = 0; k < s.positives().length; k++) {
+                marginalStart[k] = all.size();
+                marginalCount[k] = s.positives()[k].length;
+                all.addAll(List.of(s.positives()[k]));
+                all.addAll(List.of(s.negatives()[k]));
+            }
+            rows = all.toArray(new Example[0]);
+        }
+    }
+
+    /** Everything the forward pass computed that the backward pass needs. */
+    private final class Pass {
+        Layout layout;
+        int batch;
+        int total;
+        int[] indices;
+        INDArray x0;
+        int sharedRows;
+        Mlp.Activations bottomActs;
+        List<Mlp.Activations> expertActs;
+        INDArray[] gates;
+        INDArray[] towerInputs;
+        Mlp.Activations teacherBottomActs;
+        Mlp.Activations[] studentActs = new Mlp.Activations[numTasks];
+        Mlp.Activations[] teacherActs = new Mlp.Activations[numTasks];
+        INDArray[] studentLogits = new INDArray[numTasks];
+        INDArray[] teacherLogits = new INDArray[numTasks];
+        INDArray labels;
+        INDArray[] dStudent = new INDArray[numTasks];
+        INDArray[] dTeacher = new INDArray[numTasks];
+        boolean embeddingGradientFinite = true;
+
+        INDArray label(int k) {
+            return labels.get(NDArrayIndex.all(), NDArrayIndex.interval(k, k + 1));
+        }
+
+        double[][] predictions() {
+            INDArray logits = Nd4j.hstack(studentLogits);
+            return Transforms.sigmoid(logits, false).toDoubleMatrix();
+        }
+    }
+
+    private boolean teachersReadSharedBackbone() {
+        return variant.hasTeachers() && cfg.teacherRouting != TeacherRouting.SEPARATE;
+    }
+
+    private Pass forward(List<Example> batch, Samples samples, boolean withTeachers) {
+        Pass p = new Pass();
+        p.layout = new Layout(batch, samples);
+        p.batch = batch.size();
+        p.total = p.layout.rows.length;
+        boolean teachersOn = withTeachers && variant.hasTeachers();
+
+        p.indices = new int[p.total * numFields];
+        double[] dense = numDense == 0 ? null : new double[p.total * numDense];
+        for (int i = 0; i < p.total; i++) {
+            Example e = p.layout.rows[i];
+            System.arraycopy(e.rows, 0, p.indices, i * numFields, numFields);
+            for (int j = 0; j < numDense; j++) {
+                dense[i * numDense + j] = e.dense[j];
+            }
+        }
+        INDArray emb = embeddings.lookup(p.indices).reshape(p.total, (long) numFields * cfg.embeddingDim);
+        p.x0 = dense == null ? emb : Nd4j.hstack(emb, Nd4j.create(dense, new long[] {p.total, numDense}, cfg.dtype));
+
+        double[] y = new double[p.batch * numTasks];
+        for (int i = 0; i < p.batch; i++) {
+            for (int k = 0; k < numTasks; k++) {
+                y[i * numTasks + k] = LabelOrder.label(p.layout.rows[i].permutation, k, numTasks);
+            }
+        }
+        p.labels = Nd4j.create(y, new long[] {p.batch, numTasks}, cfg.dtype);
+
+        // the shared backbone processes all rows only when teacher towers read it
+        p.sharedRows = teachersOn && teachersReadSharedBackbone() ? p.total : p.batch;
+        INDArray sharedInput = firstRows(p.x0, p.sharedRows);
+        INDArray shared = null;
+        if (bottom != null) {
+            p.bottomActs = bottom.forward(sharedInput);
+            shared = p.bottomActs.output();
+        } else {
+            p.expertActs = new ArrayList<>();
+            for (Mlp e : experts) {
+                p.expertActs.add(e.forward(sharedInput));
+            }
+            p.gates = new INDArray[2 * numTasks];
+        }
+        p.towerInputs = new INDArray[2 * numTasks];
+        for (int k = 0; k < numTasks; k++) {
+            INDArray in = shared != null ? firstRows(shared, p.batch) : mixture(p, k, studentName(k), p.batch);
+            p.towerInputs[k] = in;
+            p.studentActs[k] = students[k].forward(in);
+            p.studentLogits[k] = p.studentActs[k].output();
+        }
+        if (teachersOn) {
+            INDArray separateOut = null;
+            if (teacherBottom != null) {
+                p.teacherBottomActs = teacherBottom.forward(p.x0);
+                separateOut = p.teacherBottomActs.output();
+            }
+            for (int k = 0; k < numTasks; k++) {
+                INDArray in = separateOut != null ? separateOut
+                        : shared != null ? shared : mixture(p, numTasks + k, teacherName(k), p.total);
+                p.towerInputs[numTasks + k] = in;
+                p.teacherActs[k] = teachers[k].forward(in);
+                p.teacherLogits[k] = p.teacherActs[k].output();
+            }
+        }
+        return p;
+    }
+
+    /** MMoE: the gate-weighted sum of the expert outputs for tower {@code tower}, first {@code rows} rows. */
+    private INDArray mixture(Pass p, int tower, String head, int rows) {
+        INDArray x = firstRows(p.x0, rows);
+        INDArray gate = Transforms.softmax(x.mmul(theta.param("gate." + head + ".W")).addiRowVector(theta.param("gate." + head + ".b")), false);
+        p.gates[tower] = gate;
+        INDArray out = null;
+        for (int e = 0; e < experts.size(); e++) {
+            INDArray term = firstRows(p.expertActs.get(e).output(), rows).mulColumnVector(gate.getColumn(e, true));
+            out = out == null ? term : out.addi(term);
+        }
+        return out;
+    }
+
+    private static INDArray firstRows(INDArray a, int rows) {
+        return rows == a.rows() ? a : a.get(NDArrayIndex.interval(0, rows), NDArrayIndex.all());
+    }
+
+    private static INDArray block(INDArray a, int start, int count) {
+        return a.get(NDArrayIndex.interval(start, start + count), NDArrayIndex.all());
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Losses (ALGORITHM.md sections 3 and 4) and their gradients with respect to the logits
+
+    /** The distillation target t of task k on the batch rows: a constant. */
+    private INDArray distillationTarget(Pass p, int k) {
+        INDArray raw = firstRows(p.teacherLogits[k], p.batch);
+        INDArray calibrated = variant.calibrates()
+                ? raw.mul(omega.param("calibration.P").getDouble(k)).addi(omega.param("calibration.Q").getDouble(k))
+                : raw.dup();
+        return variant.corrects() ? Losses.errorCorrected(calibrated, p.label(k), cfg.margin) : calibrated;
+    }
+
+    /**
+     * The soft target a head distils towards: a constant of the step. Gradient checks freeze it
+     * (see {@link #freezeTargetsForCheck}) so that finite differences see the same constant.
+     */
+    private INDArray constantTarget(int slot, int k, java.util.function.Supplier<INDArray> compute) {
+        if (frozenTargets != null && frozenTargets[slot][k] != null) {
+            return frozenTargets[slot][k];
+        }
+        INDArray t = compute.get();
+        if (frozenTargets != null) {
+            frozenTargets[slot][k] = t;
+        }
+        return t;
+    }
+
+    private double modelLossAndGradients(Pass p, Map<String, Double> terms) {
+        double total = 0;
+        int b = p.batch;
+        for (int k = 0; k < numTasks; k++) {
+            String task = cfg.tasks.get(k);
+            INDArray r = p.studentLogits[k];
+            INDArray y = p.label(k);
+            double alpha = variant.distils() ? cfg.alpha[k] : 0.0;
+            double ws = cfg.studentWeights[k];
+            // L_k = BCE(y, sigmoid(r)); d/dr = sigmoid(r) - y
+            double bce = Losses.crossEntropyWithLogits(y, r).sumNumber().doubleValue() / b;
+            INDArray d = Transforms.sigmoid(r, true).subi(y).muli((1 - alpha) * ws / b);
+            terms.put("student." + task + ".bce", bce);
+            double studentLoss = (1 - alpha) * bce;
+            if (alpha > 0) {
+                // L_KD = CE(sigmoid(t / tau), sigmoid(r / tau)); d/dr = (sigmoid(r / tau) - sigmoid(t / tau)) / tau
+                double tau = cfg.tau;
+                final int taskIndex = k;
+                INDArray soft = constantTarget(0, k, () -> Transforms.sigmoid(distillationTarget(p, taskIndex).divi(tau), false));
+                INDArray z = r.div(tau);
+                double kd = Losses.crossEntropyWithLogits(soft, z).sumNumber().doubleValue() / b;
+                d.addi(Transforms.sigmoid(z, false).subi(soft).muli(alpha * ws / (tau * b)));
+                terms.put("student." + task + ".kd", kd);
+                studentLoss += alpha * kd;
+            }
+            p.dStudent[k] = d;
+            total += ws * studentLoss;
+        }
+        for (int k = 0; k < numTasks && variant.hasTeachers(); k++) {
+            String task = cfg.tasks.get(k);
+            INDArray r = p.teacherLogits[k];
+            INDArray d = Nd4j.zeros(cfg.dtype, p.total, 1);
+            double wt = cfg.teacherWeights[k];
+            double teacherLoss = 0;
+            if (variant == Variant.VANILLA_KD) {
+                INDArray y = p.label(k);
+                double bce = Losses.crossEntropyWithLogits(y, r).sumNumber().doubleValue() / b;
+                d.addi(Transforms.sigmoid(r, true).subi(y).muli(wt / b));
+                terms.put("teacher." + task + ".bce", bce);
+                teacherLoss += bce;
+            } else {
+                if (variant.auxiliaryRanking()) {
+                    double aux = 0;
+                    for (LabelOrder.Pair pair : LabelOrder.auxiliaryPairs(k, numTasks)) {
+                        double beta = pair.insidePositives() ? cfg.beta1[k] : cfg.beta2[k];
+                        int n = Math.min(p.layout.tupleCount[pair.higher()], p.layout.tupleCount[pair.lower()]);
+                        if (n == 0 || beta == 0) {
+                            continue;
+                        }
+                        aux += rankingTerm(r, d, p.layout.tupleStart[pair.higher()], p.layout.tupleStart[pair.lower()], n, beta, wt);
+                    }
+                    terms.put("teacher." + task + ".aux", aux);
+                    teacherLoss += aux;
+                }
+                int m = p.layout.marginalCount[k];
+                if (m > 0) {
+                    int start = p.layout.marginalStart[k];
+                    double coarse = rankingTerm(r, d, start, start + m, m, 1.0, wt);
+                    terms.put("teacher." + task + ".coarse", coarse);
+                    teacherLoss += coarse;
+                }
+                if (variant == Variant.MUTUAL && cfg.alpha[k] > 0) {
+                    // the teacher distils from its student: CE(sigmoid(r_S / tau), sigmoid(r~ / tau)), r_S and Omega constant
+                    double tau = cfg.tau;
+                    double scale = omega.param("calibration.P").getDouble(k);
+                    INDArray calibrated = firstRows(r, b).mul(scale).addi(omega.param("calibration.Q").getDouble(k)).divi(tau);
+                    final int taskIndex = k;
+                    INDArray soft = constantTarget(1, k, () -> Transforms.sigmoid(p.studentLogits[taskIndex].div(tau), false));
+                    double kd = Losses.crossEntropyWithLogits(soft, calibrated).sumNumber().doubleValue() / b;
+                    firstRows(d, b).addi(Transforms.sigmoid(calibrated, false).subi(soft).muli(cfg.alpha[k] * scale * wt / (tau * b)));
+                    terms.put("teacher." + task + ".mutual", kd);
+                    teacherLoss += cfg.alpha[k] * kd;
+                }
+            }
+            p.dTeacher[k] = d;
+            total += wt * teacherLoss;
+        }
+        backward(p);
+        return total;
+    }
+
+    /**
+     * Adds {@code -beta * mean ln sigmoid(r[hi] - r[lo])} over {@code n} row pairs to the gradient
+     * {@code d} (scaled by {@code weight}) and returns the unweighted term.
+     */
+    private static double rankingTerm(INDArray r, INDArray d, int hi, int lo, int n, double beta, double weight) {
+        INDArray diff = block(r, hi, n).sub(block(r, lo, n));
+        double loss = beta * Losses.softplus(diff.neg()).sumNumber().doubleValue() / n;
+        INDArray g = Transforms.sigmoid(diff.negi(), false).muli(-beta * weight / n); // d/d(diff) of the term
+        block(d, hi, n).addi(g);
+        block(d, lo, n).subi(g);
+        return loss;
+    }
+
+    private double calibrationLossAndGradients(Pass p, INDArray[] grads) {
+        INDArray pGrad = Nd4j.zeros(cfg.dtype, 1, numTasks);
+        INDArray qGrad = Nd4j.zeros(cfg.dtype, 1, numTasks);
+        double loss = 0;
+        for (int k = 0; k < numTasks; k++) {
+            int b = p.batch;
+            double[] lg = Losses.plattLossAndGradient(firstRows(p.teacherLogits[k], b), p.label(k),
+                    omega.param("calibration.P").getDouble(k), omega.param("calibration.Q").getDouble(k));
+            loss += lg[0];
+            pGrad.putScalar(0, k, lg[1]);
+            qGrad.putScalar(0, k, lg[2]);
+        }
+        grads[0] = pGrad;
+        grads[1] = qGrad;
+        return loss;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Backward pass: towers, routing, backbone, embeddings
+
+    private void backward(Pass p) {
+        theta.zeroGrad();
+        boolean teachersOn = variant.hasTeachers();
+        boolean teachersTrainShared = teachersOn && cfg.teacherRouting == TeacherRouting.SHARED;
+        int sharedBackRows = teachersTrainShared ? p.sharedRows : p.batch;
+
+        INDArray[] dTower = new INDArray[2 * numTasks];
+        for (int k = 0; k < numTasks; k++) {
+            dTower[k] = students[k].backward(p.studentActs[k], p.dStudent[k], p.batch, true);
+        }
+        if (teachersOn) {
+            for (int k = 0; k < numTasks; k++) {
+                boolean needInput = cfg.teacherRouting != TeacherRouting.STOP;
+                dTower[numTasks + k] = teachers[k].backward(p.teacherActs[k], p.dTeacher[k], p.total, needInput);
+            }
+        }
+
+        int embRows = cfg.teacherRouting == TeacherRouting.STOP || !teachersOn ? p.batch : p.total;
+        INDArray dx0 = Nd4j.zeros(cfg.dtype, embRows, inputSize);
+
+        if (bottom != null) {
+            INDArray dShared = Nd4j.zeros(cfg.dtype, sharedBackRows, bottom.outputSize());
+            for (int k = 0; k < numTasks; k++) {
+                firstRows(dShared, p.batch).addi(dTower[k]);
+                if (teachersTrainShared) {
+                    dShared.addi(dTower[numTasks + k]);
+                }
+            }
+            firstRows(dx0, sharedBackRows).addi(bottom.backward(p.bottomActs, dShared, sharedBackRows, true));
+        } else {
+            INDArray[] dExpert = new INDArray[experts.size()];
+            for (int e = 0; e < dExpert.length; e++) {
+                dExpert[e] = Nd4j.zeros(cfg.dtype, sharedBackRows, experts.get(e).outputSize());
+            }
+            for (int k = 0; k < numTasks; k++) {
+                gateBackward(p, k, studentName(k), dTower[k], p.batch, dExpert, dx0);
+                if (teachersTrainShared) {
+                    gateBackward(p, numTasks + k, teacherName(k), dTower[numTasks + k], p.total, dExpert, dx0);
+                }
+            }
+            for (int e = 0; e < dExpert.length; e++) {
+                firstRows(dx0, sharedBackRows).addi(experts.get(e).backward(p.expertActs.get(e), dExpert[e], sharedBackRows, true));
+            }
+        }
+        if (teacherBottom != null) {
+            INDArray dSep = Nd4j.zeros(cfg.dtype, p.total, teacherBottom.outputSize());
+            for (int k = 0; k < numTasks; k++) {
+                dSep.addi(dTower[numTasks + k]);
+            }
+            dx0.addi(teacherBottom.backward(p.teacherBottomActs, dSep, p.total, true));
+        }
+
+        INDArray dEmb = dx0.get(NDArrayIndex.all(), NDArrayIndex.interval(0, (long) numFields * cfg.embeddingDim))
+                .dup('c').reshape((long) embRows * numFields, cfg.embeddingDim);
+        int[] used = java.util.Arrays.copyOf(p.indices, embRows * numFields);
+        p.embeddingGradientFinite = embeddings.accumulate(used, dEmb);
+    }
+
+    /** MMoE backward through one tower's gate and mixture; accumulates expert and input gradients. */
+    private void gateBackward(Pass p, int tower, String head, INDArray dMix, int rows, INDArray[] dExpert, INDArray dx0) {
+        INDArray gate = p.gates[tower];
+        INDArray dGate = Nd4j.create(cfg.dtype, rows, experts.size());
+        for (int e = 0; e < experts.size(); e++) {
+            INDArray out = firstRows(p.expertActs.get(e).output(), rows);
+            firstRows(dExpert[e], rows).addi(dMix.mulColumnVector(gate.getColumn(e, true)));
+            dGate.putColumn(e, dMix.mul(out).sum(true, 1));
+        }
+        // softmax backward: dz = g * (dg - sum(dg * g))
+        INDArray dz = gate.mul(dGate.subColumnVector(dGate.mul(gate).sum(true, 1)));
+        INDArray x = firstRows(p.x0, rows);
+        x.transpose().mmuli(dz, theta.grad("gate." + head + ".W"));
+        theta.grad("gate." + head + ".b").assign(dz.sum(true, 0));
+        firstRows(dx0, rows).addi(dz.mmul(theta.param("gate." + head + ".W").transpose()));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Parameters, state and checks
+
+    /** Every parameter by name (views: changing them changes the model). */
+    public Map<String, INDArray> tensors() {
+        Map<String, INDArray> all = new LinkedHashMap<>();
+        all.put(EMBEDDING, embeddings.table());
+        all.putAll(theta.params());
+        all.putAll(omega.params());
+        return all;
+    }
+
+    /** Overwrites parameters from named tensors (for example a snapshot's); shapes must match. */
+    public void loadTensors(Map<String, INDArray> values) {
+        Map<String, INDArray> mine = tensors();
+        for (Map.Entry<String, INDArray> e : mine.entrySet()) {
+            INDArray v = values.get(e.getKey());
+            if (v == null) {
+                throw new IllegalArgumentException("tensor " + e.getKey() + " is missing");
+            }
+            if (!java.util.Arrays.equals(v.shape(), e.getValue().shape())) {
+                throw new IllegalArgumentException("tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(v.shape())
+                        + ", the model expects " + java.util.Arrays.toString(e.getValue().shape()));
+            }
+            e.getValue().assign(v);
+        }
+    }
+
+    /** True when every parameter is finite: a snapshot is only written then. */
+    public boolean allFinite() {
+        return theta.allFinite() && omega.allFinite() && embeddings.allFinite();
+    }
+
+    /** Parameters, optimizer state, calibration and step counts, exactly. */
+    public byte[] toBytes() {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(FORMAT);
+            Map<String, String> c = cfg.toMap();
+            out.writeInt(c.size());
+            for (Map.Entry<String, String> e : c.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeUTF(e.getValue());
+            }
+            out.writeLong(steps);
+            out.writeLong(skippedSteps);
+            theta.write(out);
+            omega.write(out);
+            embeddings.write(out);
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static CrossDistilModel fromBytes(byte[] data) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+            int format = in.readInt();
+            if (format != FORMAT) {
+                throw new IllegalArgumentException("model state has format " + format + ", this build reads " + FORMAT);
+            }
+            int n = in.readInt();
+            Map<String, String> c = new LinkedHashMap<>();
+            for (int i = 0; i < n; i++) {
+                c.put(in.readUTF(), in.readUTF());
+            }
+            CrossDistilModel m = new CrossDistilModel(ModelConfig.fromMap(c));
+            m.steps = in.readLong();
+            m.skippedSteps = in.readLong();
+            m.theta.read(in);
+            m.omega.read(in);
+            m.embeddings.read(in);
+            return m;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---- package-private access for the gradient checks ----
+
+    /** L_Model and its gradients (left in the parameter stores), without updating anything. */
+    double modelLossForCheck(List<Example> batch, Samples samples) {
+        Pass p = forward(batch, samples, true);
+        return modelLossAndGradients(p, new LinkedHashMap<>());
+    }
+
+    /** L_Cal and its gradients (written to the calibration gradient views). */
+    double calibrationLossForCheck(List<Example> batch) {
+        Pass p = forward(batch, Samples.none(numTasks), true);
+        INDArray[] g = new INDArray[2];
+        double loss = calibrationLossAndGradients(p, g);
+        omega.grad("calibration.P").assign(g[0]);
+        omega.grad("calibration.Q").assign(g[1]);
+        return loss;
+    }
+
+    /** From now on the first computed distillation targets are kept and reused. */
+    void freezeTargetsForCheck() {
+        frozenTargets = new INDArray[2][numTasks];
+    }
+
+    ParameterStore thetaForCheck() {
+        return theta;
+    }
+
+    ParameterStore omegaForCheck() {
+        return omega;
+    }
+
+    EmbeddingTable embeddingsForCheck() {
+        return embeddings;
+    }
+
+    DataType dtype() {
+        return cfg.dtype;
+    }
+}

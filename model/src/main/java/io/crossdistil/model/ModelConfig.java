@@ -1,0 +1,289 @@
+package io.crossdistil.model;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * The model's whole configuration: one validated, immutable object. It is read from and written
+ * to a flat key -> value map whose keys are the job's command-line arguments (without the
+ * leading dashes) and the keys stored in every snapshot, so a snapshot says exactly how it was
+ * trained.
+ *
+ * <p>Per-task values (alpha, beta1, beta2, teacher-weights, student-weights) take either one
+ * number for every task or a comma-separated list with one number per task, in task order.
+ *
+ * <p>Every option, its default and where the default comes from is listed in {@link #OPTIONS}.
+ * "ALGORITHM.md s8" marks the settings of the reference run in ALGORITHM.md section 8; "project"
+ * marks our own choice where the method paper states no value.
+ */
+public final class ModelConfig {
+
+    /** One documented option. */
+    public record Option(String key, String defaultValue, String source, String doc) {}
+
+    public static final List<Option> OPTIONS = List.of(
+            new Option("tasks", "finish,like", "project", "task names in priority order (K >= 2); each event carries a 0/1 label per task"),
+            new Option("features", "user_id,item_id", "project", "categorical fields hashed into embeddings; user_id and item_id are the event's own ids, other names are keys of its categorical map"),
+            new Option("dense-features", "", "project", "dense fields (keys of the event's dense map), comma-separated; missing ones read as 0"),
+            new Option("variant", "crossdistil", "ALGORITHM.md s6", "one of " + Variant.keys()),
+            new Option("embedding-dim", "8", "project", "embedding dimension per field"),
+            new Option("hash-rows", "131072", "project", "rows of the one embedding table that all fields share (field-salted hashing)"),
+            new Option("backbone", "shared-bottom", "ALGORITHM.md s2", "shared-bottom or mmoe"),
+            new Option("bottom-layers", "128,64", "project", "hidden sizes of the shared bottom MLP (also of a separate teacher bottom)"),
+            new Option("experts", "4", "project", "MMoE: number of experts"),
+            new Option("expert-layers", "64", "project", "MMoE: hidden sizes of each expert MLP"),
+            new Option("tower-layers", "32", "project", "hidden sizes of every head's tower; each ends in one logit"),
+            new Option("teacher-routing", "stop", "ALGORITHM.md s8", "where teacher gradients flow: shared (as published), stop (not into the shared bottom), separate (own teacher bottom)"),
+            new Option("alpha", "0.2", "ALGORITHM.md s8", "distillation weight alpha per task, in [0, 1]"),
+            new Option("beta1", "1.0", "project", "weight of the auxiliary ranking inside a task's positives, per task, >= 0"),
+            new Option("beta2", "1.0", "project", "weight of the auxiliary ranking inside a task's negatives, per task, >= 0"),
+            new Option("tau", "1.0", "project", "distillation temperature, > 0"),
+            new Option("margin", "0.0", "project", "error-correction margin m (in logits), >= 0"),
+            new Option("teacher-weights", "1.0", "project", "w1, w2 ...: weight of each teacher's loss in L_Model, per task, >= 0"),
+            new Option("student-weights", "1.0", "project", "w3, w4 ...: weight of each student's loss in L_Model, per task, >= 0"),
+            new Option("optimizer", "adam", "ALGORITHM.md s8", "adam, adagrad or sgd (ND4J's updaters)"),
+            new Option("learning-rate", "0.001", "ALGORITHM.md s8", "gamma1, the model step size"),
+            new Option("calibration-learning-rate", "0.01", "project", "gamma2, the calibration step size"),
+            new Option("batch-size", "256", "ALGORITHM.md s8", "events per training step"),
+            new Option("quadruplets-per-step", "64", "project", "tuples drawn per step, one event from each label permutation (a quadruplet for K = 2)"),
+            new Option("marginal-pairs-per-step", "64", "project", "(positive, negative) pairs drawn per task per step for the coarse ranking"),
+            new Option("reservoir-capacity", "20000", "ALGORITHM.md s8", "events kept per label permutation"),
+            new Option("seed", "42", "project", "seed of the initial weights and of the sampler"),
+            new Option("dtype", "float", "project", "float or double (double is for gradient checks)"));
+
+    private static final Map<String, Option> BY_KEY = new LinkedHashMap<>();
+
+    static {
+        for (Option o : OPTIONS) {
+            BY_KEY.put(o.key(), o);
+        }
+    }
+
+    private final Map<String, String> values;
+
+    public final List<String> tasks;
+    public final List<String> features;
+    public final List<String> denseFeatures;
+    public final Variant variant;
+    public final int embeddingDim;
+    public final int hashRows;
+    public final Backbone backbone;
+    public final int[] bottomLayers;
+    public final int experts;
+    public final int[] expertLayers;
+    public final int[] towerLayers;
+    public final TeacherRouting teacherRouting;
+    public final double[] alpha;
+    public final double[] beta1;
+    public final double[] beta2;
+    public final double tau;
+    public final double margin;
+    public final double[] teacherWeights;
+    public final double[] studentWeights;
+    public final OptimizerKind optimizer;
+    public final double learningRate;
+    public final double calibrationLearningRate;
+    public final int batchSize;
+    public final int quadrupletsPerStep;
+    public final int marginalPairsPerStep;
+    public final int reservoirCapacity;
+    public final long seed;
+    public final DataType dtype;
+
+    private ModelConfig(Map<String, String> values) {
+        this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+        tasks = names("tasks", true);
+        if (tasks.size() < 2) {
+            throw bad("tasks", "needs at least two task names, for example finish,like");
+        }
+        if (tasks.size() > 8) {
+            throw bad("tasks", "supports at most 8 tasks (2^K reservoirs)");
+        }
+        if (tasks.stream().distinct().count() != tasks.size()) {
+            throw bad("tasks", "has a repeated name");
+        }
+        features = names("features", true);
+        denseFeatures = names("dense-features", false);
+        variant = parse("variant", Variant::parse);
+        embeddingDim = positiveInt("embedding-dim");
+        hashRows = positiveInt("hash-rows");
+        backbone = parse("backbone", Backbone::parse);
+        bottomLayers = layers("bottom-layers");
+        experts = positiveInt("experts");
+        expertLayers = layers("expert-layers");
+        towerLayers = layers("tower-layers");
+        teacherRouting = parse("teacher-routing", TeacherRouting::parse);
+        alpha = perTask("alpha", 0, 1);
+        beta1 = perTask("beta1", 0, Double.MAX_VALUE);
+        beta2 = perTask("beta2", 0, Double.MAX_VALUE);
+        tau = number("tau", Double.MIN_VALUE, Double.MAX_VALUE);
+        margin = number("margin", 0, Double.MAX_VALUE);
+        teacherWeights = perTask("teacher-weights", 0, Double.MAX_VALUE);
+        studentWeights = perTask("student-weights", 0, Double.MAX_VALUE);
+        optimizer = parse("optimizer", OptimizerKind::parse);
+        learningRate = number("learning-rate", Double.MIN_VALUE, 10);
+        calibrationLearningRate = number("calibration-learning-rate", Double.MIN_VALUE, 10);
+        batchSize = positiveInt("batch-size");
+        quadrupletsPerStep = positiveInt("quadruplets-per-step");
+        marginalPairsPerStep = positiveInt("marginal-pairs-per-step");
+        reservoirCapacity = positiveInt("reservoir-capacity");
+        seed = parse("seed", Long::parseLong);
+        dtype = parse("dtype", s -> switch (s.trim().toLowerCase(Locale.ROOT)) {
+            case "float" -> DataType.FLOAT;
+            case "double" -> DataType.DOUBLE;
+            default -> throw new IllegalArgumentException("use float or double");
+        });
+    }
+
+    /** The defaults of {@link #OPTIONS}. */
+    public static ModelConfig defaults() {
+        return fromMap(Map.of());
+    }
+
+    /**
+     * Reads a configuration; keys missing from {@code overrides} take their defaults.
+     *
+     * @throws IllegalArgumentException naming the key and what to fix, for an unknown key or a
+     *     bad value
+     */
+    public static ModelConfig fromMap(Map<String, String> overrides) {
+        Map<String, String> merged = new LinkedHashMap<>();
+        for (Option o : OPTIONS) {
+            merged.put(o.key(), o.defaultValue());
+        }
+        for (Map.Entry<String, String> e : overrides.entrySet()) {
+            if (!BY_KEY.containsKey(e.getKey())) {
+                throw new IllegalArgumentException("unknown model option '" + e.getKey() + "'; known options: "
+                        + String.join(", ", BY_KEY.keySet()));
+            }
+            merged.put(e.getKey(), e.getValue() == null ? "" : e.getValue().trim());
+        }
+        return new ModelConfig(merged);
+    }
+
+    public static boolean isOption(String key) {
+        return BY_KEY.containsKey(key);
+    }
+
+    /** A copy with one option changed. */
+    public ModelConfig with(String key, String value) {
+        Map<String, String> m = new LinkedHashMap<>(values);
+        m.put(key, value);
+        return fromMap(m);
+    }
+
+    /** Every option with its value; {@code fromMap(toMap())} gives an equal configuration. */
+    public Map<String, String> toMap() {
+        return values;
+    }
+
+    public int numTasks() {
+        return tasks.size();
+    }
+
+    /** Number of label permutations, 2^K. */
+    public int numPermutations() {
+        return 1 << tasks.size();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ModelConfig c && c.values.equals(values);
+    }
+
+    @Override
+    public int hashCode() {
+        return values.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return values.toString();
+    }
+
+    // ---- parsing helpers: each failure names the key and what to fix ----
+
+    private interface Parser<T> {
+        T parse(String s);
+    }
+
+    private <T> T parse(String key, Parser<T> parser) {
+        String raw = values.get(key);
+        try {
+            return parser.parse(raw);
+        } catch (RuntimeException e) {
+            throw bad(key, "has the value '" + raw + "': " + (e.getMessage() == null ? "not a valid value" : e.getMessage()));
+        }
+    }
+
+    private static IllegalArgumentException bad(String key, String what) {
+        return new IllegalArgumentException("model option '" + key + "' " + what + " (" + BY_KEY.get(key).doc() + ")");
+    }
+
+    private int positiveInt(String key) {
+        int v = parse(key, Integer::parseInt);
+        if (v <= 0) {
+            throw bad(key, "must be a positive whole number, not " + v);
+        }
+        return v;
+    }
+
+    private double number(String key, double min, double max) {
+        double v = parse(key, Double::parseDouble);
+        if (!(v >= min && v <= max)) {
+            throw bad(key, "is " + v + ", out of range [" + min + ", " + max + "]");
+        }
+        return v;
+    }
+
+    private List<String> names(String key, boolean required) {
+        String raw = values.get(key);
+        List<String> out = new ArrayList<>();
+        for (String s : raw.split(",")) {
+            if (!s.isBlank()) {
+                out.add(s.trim());
+            }
+        }
+        if (required && out.isEmpty()) {
+            throw bad(key, "must name at least one");
+        }
+        if (out.stream().distinct().count() != out.size()) {
+            throw bad(key, "has a repeated name");
+        }
+        return List.copyOf(out);
+    }
+
+    private int[] layers(String key) {
+        int[] sizes = parse(key, s -> Arrays.stream(s.split(",")).filter(x -> !x.isBlank())
+                .mapToInt(x -> Integer.parseInt(x.trim())).toArray());
+        if (sizes.length == 0 || Arrays.stream(sizes).anyMatch(x -> x <= 0)) {
+            throw bad(key, "must be one or more positive sizes, for example 128,64");
+        }
+        return sizes;
+    }
+
+    private double[] perTask(String key, double min, double max) {
+        double[] given = parse(key, s -> Arrays.stream(s.split(",")).mapToDouble(x -> Double.parseDouble(x.trim())).toArray());
+        double[] out;
+        if (given.length == 1) {
+            out = new double[tasks.size()];
+            Arrays.fill(out, given[0]);
+        } else if (given.length == tasks.size()) {
+            out = given;
+        } else {
+            throw bad(key, "has " + given.length + " values; give one for all tasks or one per task (" + tasks.size() + ")");
+        }
+        for (double v : out) {
+            if (!(v >= min && v <= max)) {
+                throw bad(key, "has " + v + ", out of range [" + min + ", " + max + "]");
+            }
+        }
+        return out;
+    }
+}

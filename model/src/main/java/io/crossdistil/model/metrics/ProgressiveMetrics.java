@@ -1,0 +1,166 @@
+package io.crossdistil.model.metrics;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Progressive validation (River's default way to measure an online learner): every event is
+ * scored before the model learns from it, and the scores are compared with the labels here.
+ * Per task: AUC, Multi-AUC, log-loss and calibration, since the start and over a sliding window
+ * of the most recent events. Memory is fixed; the whole state serializes to bytes.
+ */
+public final class ProgressiveMetrics {
+    private static final int FORMAT = 1;
+
+    private final List<String> tasks;
+    private final int window;
+    private final ScoreHistograms total;
+    private final ScoreHistograms recent;
+    /** The window's events as a ring: permutation and probabilities, to remove them again. */
+    private final int[] ringPermutation;
+    private final double[][] ringScores;
+    private long recorded;
+
+    public ProgressiveMetrics(List<String> tasks, int window) {
+        if (window <= 0) {
+            throw new IllegalArgumentException("metrics window must be positive: " + window);
+        }
+        this.tasks = List.copyOf(tasks);
+        this.window = window;
+        total = new ScoreHistograms(tasks.size());
+        recent = new ScoreHistograms(tasks.size());
+        ringPermutation = new int[window];
+        ringScores = new double[window][tasks.size()];
+    }
+
+    /** Records one event's pre-learning probabilities (one per task) and its label permutation. */
+    public void record(int permutation, double[] probabilities) {
+        int slot = (int) (recorded % window);
+        if (recorded >= window) {
+            recent.add(ringPermutation[slot], ringScores[slot], -1);
+        }
+        ringPermutation[slot] = permutation;
+        System.arraycopy(probabilities, 0, ringScores[slot], 0, probabilities.length);
+        recent.add(permutation, probabilities, 1);
+        total.add(permutation, probabilities, 1);
+        recorded++;
+    }
+
+    public long recorded() {
+        return recorded;
+    }
+
+    public List<String> tasks() {
+        return tasks;
+    }
+
+    public List<TaskScore> scores() {
+        List<TaskScore> out = new ArrayList<>();
+        for (int k = 0; k < tasks.size(); k++) {
+            out.add(new TaskScore(tasks.get(k), total.events, total.positives[k], total.auc(k), total.multiAuc(k),
+                    total.logLoss(k), total.calibration(k), recent.auc(k), recent.multiAuc(k), recent.logLoss(k),
+                    recent.calibration(k)));
+        }
+        return out;
+    }
+
+    public byte[] toBytes() {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(FORMAT);
+            out.writeInt(tasks.size());
+            for (String t : tasks) {
+                out.writeUTF(t);
+            }
+            out.writeInt(window);
+            out.writeLong(recorded);
+            int kept = (int) Math.min(recorded, window);
+            for (int i = 0; i < kept; i++) {
+                out.writeInt(ringPermutation[i]);
+                for (double s : ringScores[i]) {
+                    out.writeDouble(s);
+                }
+            }
+            writeHistograms(out, total);
+            writeHistograms(out, recent);
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static ProgressiveMetrics fromBytes(byte[] data) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+            if (in.readInt() != FORMAT) {
+                throw new IllegalArgumentException("metrics state written by another format");
+            }
+            int n = in.readInt();
+            List<String> tasks = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                tasks.add(in.readUTF());
+            }
+            ProgressiveMetrics m = new ProgressiveMetrics(tasks, in.readInt());
+            m.recorded = in.readLong();
+            int kept = (int) Math.min(m.recorded, m.window);
+            for (int i = 0; i < kept; i++) {
+                m.ringPermutation[i] = in.readInt();
+                for (int k = 0; k < n; k++) {
+                    m.ringScores[i][k] = in.readDouble();
+                }
+            }
+            // both histograms are read, not rebuilt, so that their floating-point sums are exact
+            readHistograms(in, m.total);
+            readHistograms(in, m.recent);
+            return m;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void writeHistograms(DataOutputStream out, ScoreHistograms h) throws IOException {
+        out.writeLong(h.events);
+        for (int k = 0; k < h.numTasks; k++) {
+            out.writeDouble(h.logLossSum[k]);
+            out.writeDouble(h.predictionSum[k]);
+            out.writeLong(h.positives[k]);
+            for (long[] perPermutation : h.counts[k]) {
+                // sparse: most bins are empty
+                int nonZero = 0;
+                for (long c : perPermutation) {
+                    nonZero += c != 0 ? 1 : 0;
+                }
+                out.writeInt(nonZero);
+                for (int b = 0; b < perPermutation.length; b++) {
+                    if (perPermutation[b] != 0) {
+                        out.writeShort(b);
+                        out.writeLong(perPermutation[b]);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void readHistograms(DataInputStream in, ScoreHistograms h) throws IOException {
+        h.events = in.readLong();
+        for (int k = 0; k < h.numTasks; k++) {
+            h.logLossSum[k] = in.readDouble();
+            h.predictionSum[k] = in.readDouble();
+            h.positives[k] = in.readLong();
+            for (long[] perPermutation : h.counts[k]) {
+                int nonZero = in.readInt();
+                for (int i = 0; i < nonZero; i++) {
+                    perPermutation[in.readShort()] = in.readLong();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.crossdistil.model.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * A stack of dense layers, ReLU between them; the last layer is ReLU too unless it is a logit
+ * layer. Parameters live in a {@link ParameterStore} under {@code prefix.l.W} and {@code prefix.l.b}.
+ */
+public final class Mlp {
+    private final ParameterStore store;
+    private final String prefix;
+    private final int[] sizes;
+    private final boolean linearOutput;
+
+    /** The inputs of every layer and the output of the last, kept for the backward pass. */
+    public static final class Activations {
+        final List<INDArray> inputs = new ArrayList<>();
+        INDArray output;
+
+        public INDArray output() {
+            return output;
+        }
+    }
+
+    public Mlp(ParameterStore store, String prefix, int inputSize, int[] sizes, boolean linearOutput) {
+        this.store = store;
+        this.prefix = prefix;
+        this.sizes = sizes.clone();
+        this.linearOutput = linearOutput;
+        int in = inputSize;
+        for (int l = 0; l < sizes.length; l++) {
+            boolean last = l == sizes.length - 1;
+            // He initialisation for ReLU layers, LeCun for the linear logit layer
+            double std = Math.sqrt((last && linearOutput ? 1.0 : 2.0) / in);
+            store.add(w(l), std, in, sizes[l]);
+            store.add(b(l), 0.0, 1, sizes[l]);
+            in = sizes[l];
+        }
+    }
+
+    private String w(int l) {
+        return prefix + "." + l + ".W";
+    }
+
+    private String b(int l) {
+        return prefix + "." + l + ".b";
+    }
+
+    public int outputSize() {
+        return sizes[sizes.length - 1];
+    }
+
+    public Activations forward(INDArray x) {
+        Activations a = new Activations();
+        INDArray h = x;
+        for (int l = 0; l < sizes.length; l++) {
+            a.inputs.add(h);
+            INDArray z = h.mmul(store.param(w(l))).addiRowVector(store.param(b(l)));
+            boolean relu = !(l == sizes.length - 1 && linearOutput);
+            h = relu ? Transforms.relu(z, false) : z;
+        }
+        a.output = h;
+        return a;
+    }
+
+    /**
+     * Writes the parameter gradients for the first {@code rows} rows of the forward batch and
+     * returns the gradient of its input (those rows), or null when {@code inputGradient} is false.
+     *
+     * @param dOut gradient of the loss with respect to the output, {@code rows} rows
+     */
+    public INDArray backward(Activations a, INDArray dOut, int rows, boolean inputGradient) {
+        INDArray d = dOut;
+        for (int l = sizes.length - 1; l >= 0; l--) {
+            boolean relu = !(l == sizes.length - 1 && linearOutput);
+            INDArray out = l == sizes.length - 1 ? a.output : a.inputs.get(l + 1);
+            if (relu) {
+                d = d.mul(firstRows(out, rows).gt(0).castTo(d.dataType()));
+            }
+            INDArray in = firstRows(a.inputs.get(l), rows);
+            in.transpose().mmuli(d, store.grad(w(l)));
+            store.grad(b(l)).assign(d.sum(true, 0));
+            if (l > 0 || inputGradient) {
+                d = d.mmul(store.param(w(l)).transpose());
+            } else {
+                d = null;
+            }
+        }
+        return d;
+    }
+
+    static INDArray firstRows(INDArray a, int rows) {
+        return rows == a.rows() ? a : a.get(NDArrayIndex.interval(0, rows), NDArrayIndex.all());
+    }
+}

@@ -1,0 +1,7 @@
+package io.crossdistil.model.synthetic;
+
+import java.util.Map;
+
+/** One generated impression: ids, time, categorical features and a 0/1 label per task. */
+public record SyntheticEvent(String eventId, String userId, String itemId, long eventTime,
+        Map<String, String> categorical, int[] labels) {}

@@ -1,0 +1,215 @@
+package io.crossdistil.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.crossdistil.model.nn.EmbeddingTable;
+import io.crossdistil.model.sampling.QuadrupletSampler;
+import io.crossdistil.model.sampling.Samples;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Finite-difference checks, in double precision, of the analytic gradients of L_Model and L_Cal
+ * for every parameter group (embeddings, backbone, gates, each head, calibration) and every loss
+ * term (student BCE and distillation, auxiliary and coarse ranking, vanilla and mutual terms).
+ * The distillation targets are constants of a step (ALGORITHM.md section 3), so the check freezes
+ * them, exactly as the analytic gradient treats them.
+ */
+class GradientCheckTest {
+    /** Central differences; below about 1e-6 ND4J's evaluation noise dominates the difference quotient. */
+    private static final double EPS = 1e-5;
+    /** Entries checked per tensor at most (evenly spread); small tensors are checked whole. */
+    private static final int PER_TENSOR = 12;
+    private static final double TOLERANCE = 1e-5;
+
+    static ModelConfig tiny(String... overrides) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("tasks", "a,b");
+        m.put("features", "user_id,item_id,author");
+        m.put("dense-features", "x");
+        m.put("embedding-dim", "3");
+        m.put("hash-rows", "97");
+        m.put("bottom-layers", "6,5");
+        m.put("tower-layers", "4");
+        m.put("experts", "2");
+        m.put("expert-layers", "5");
+        m.put("alpha", "0.4,0.6");
+        m.put("beta1", "0.7");
+        m.put("beta2", "0.3,0.5");
+        m.put("tau", "2.0");
+        m.put("margin", "0.3");
+        m.put("teacher-weights", "0.8,1.2");
+        m.put("student-weights", "1.1,0.9");
+        m.put("quadruplets-per-step", "3");
+        m.put("marginal-pairs-per-step", "3");
+        m.put("batch-size", "8");
+        m.put("seed", "7");
+        m.put("dtype", "double");
+        for (int i = 0; i < overrides.length; i += 2) {
+            m.put(overrides[i], overrides[i + 1]);
+        }
+        return ModelConfig.fromMap(m);
+    }
+
+    /** Batch and samples in which every label permutation occurs. */
+    record Step(List<Example> batch, Samples samples) {}
+
+    static Step stepData(ModelConfig cfg) {
+        double[] rates = new double[cfg.numTasks()];
+        java.util.Arrays.fill(rates, 0.4);
+        List<Example> events = TestData.examples(cfg, rates, 400, 11);
+        QuadrupletSampler sampler = TestData.filledSampler(cfg, events.subList(8, 400));
+        Samples s = cfg.variant.ranksTeachers()
+                ? sampler.draw(cfg.quadrupletsPerStep, cfg.marginalPairsPerStep) : Samples.none(cfg.numTasks());
+        for (Example[] t : s.tuples()) {
+            assertTrue(!cfg.variant.ranksTeachers() || t.length > 0, "every permutation must be present");
+        }
+        return new Step(new ArrayList<>(events.subList(0, 8)), s);
+    }
+
+    /** Checks every entry of every theta parameter whose name passes {@code which}, and the touched embedding rows. */
+    static void checkModelGradients(ModelConfig cfg, Predicate<String> which, boolean embeddings) {
+        CrossDistilModel model = new CrossDistilModel(cfg);
+        Step d = stepData(cfg);
+        model.freezeTargetsForCheck();
+        model.modelLossForCheck(d.batch(), d.samples());
+        Map<String, double[]> analytic = new LinkedHashMap<>();
+        model.thetaForCheck().params().keySet().forEach(n -> analytic.put(n, model.thetaForCheck().grad(n).dup().ravel().toDoubleVector()));
+        EmbeddingTable table = model.embeddingsForCheck();
+        int[] rows = table.lastRows().clone();
+        double[][] embGrad = table.lastGradient().dup().toDoubleMatrix();
+
+        int checked = 0;
+        for (Map.Entry<String, double[]> e : analytic.entrySet()) {
+            if (!which.test(e.getKey())) {
+                continue;
+            }
+            INDArray p = model.thetaForCheck().param(e.getKey());
+            for (int i : spread(e.getValue().length, PER_TENSOR)) {
+                double numeric = numeric(model, d, p, i);
+                assertClose(e.getValue()[i], numeric, e.getKey() + "[" + i + "] (" + cfg.variant.key() + ")");
+                checked++;
+            }
+        }
+        if (embeddings) {
+            INDArray t = table.table();
+            for (int u : spread(rows.length, PER_TENSOR)) {
+                for (int j = 0; j < table.dim(); j++) {
+                    double numeric = numeric(model, d, t, (long) rows[u] * table.dim() + j);
+                    assertClose(embGrad[u][j], numeric, "embedding row " + rows[u] + " col " + j);
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked > 50, "checked only " + checked + " gradient entries");
+    }
+
+    private static int[] spread(int n, int most) {
+        int count = Math.min(n, most);
+        int[] out = new int[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = (int) ((long) i * n / count);
+        }
+        return out;
+    }
+
+    private static double numeric(CrossDistilModel model, Step d, INDArray p, long i) {
+        double v = p.getDouble(i);
+        p.putScalar(i, v + EPS);
+        double plus = model.modelLossForCheck(d.batch(), d.samples());
+        p.putScalar(i, v - EPS);
+        double minus = model.modelLossForCheck(d.batch(), d.samples());
+        p.putScalar(i, v);
+        return (plus - minus) / (2 * EPS);
+    }
+
+    static void assertClose(double analytic, double numeric, String what) {
+        double diff = Math.abs(analytic - numeric);
+        double rel = diff / Math.max(1e-7, Math.abs(analytic) + Math.abs(numeric));
+        assertTrue(diff < 1e-9 || rel < TOLERANCE,
+                what + ": analytic " + analytic + " vs numeric " + numeric + " (relative error " + rel + ")");
+    }
+
+    @ParameterizedTest(name = "{0}, routing {1}, {2}, tasks {3}")
+    @CsvSource({
+        "crossdistil, shared, shared-bottom, 'a,b'",
+        "crossdistil, separate, shared-bottom, 'a,b'",
+        "crossdistil, shared, mmoe, 'a,b'",
+        "crossdistil, separate, mmoe, 'a,b'",
+        "no-aux-rank, shared, shared-bottom, 'a,b'",
+        "no-calibration, shared, shared-bottom, 'a,b'",
+        "no-correction, shared, shared-bottom, 'a,b'",
+        "vanilla-kd, shared, shared-bottom, 'a,b'",
+        "mtl, shared, shared-bottom, 'a,b'",
+        "mtl, shared, mmoe, 'a,b'",
+        "mutual, shared, shared-bottom, 'a,b'",
+        "crossdistil, shared, shared-bottom, 'a,b,c'",
+    })
+    void everyParameterMatchesFiniteDifferences(String variant, String routing, String backbone, String tasks) {
+        ModelConfig cfg = tiny("variant", variant, "teacher-routing", routing, "backbone", backbone, "tasks", tasks,
+                "alpha", "0.5", "teacher-weights", "0.9", "student-weights", "1.1", "beta2", "0.4");
+        checkModelGradients(cfg, name -> true, true);
+    }
+
+    @Test
+    void stoppedTeacherGradientsLeaveTheSharedLayersAlone() {
+        // With routing "stop" the teachers' losses must not reach the bottom or the embeddings: their
+        // gradients there equal those of the same model without teacher losses.
+        ModelConfig withTeachers = tiny("teacher-routing", "stop");
+        ModelConfig withoutTeacherLoss = tiny("teacher-routing", "stop", "teacher-weights", "0");
+        Map<String, double[]> a = bottomGradients(withTeachers);
+        Map<String, double[]> b = bottomGradients(withoutTeacherLoss);
+        assertEquals(a.keySet(), b.keySet());
+        for (String k : a.keySet()) {
+            assertArrayEquals(b.get(k), a.get(k), 1e-12, k);
+        }
+        // and the towers, whose gradients are real ones, still match finite differences
+        checkModelGradients(withTeachers, n -> n.startsWith("student.") || n.startsWith("teacher."), false);
+        checkModelGradients(withoutTeacherLoss, n -> true, true);
+    }
+
+    private static Map<String, double[]> bottomGradients(ModelConfig cfg) {
+        CrossDistilModel m = new CrossDistilModel(cfg);
+        Step d = stepData(cfg);
+        m.freezeTargetsForCheck();
+        m.modelLossForCheck(d.batch(), d.samples());
+        Map<String, double[]> out = new LinkedHashMap<>();
+        m.thetaForCheck().params().keySet().stream().filter(n -> n.startsWith("bottom."))
+                .forEach(n -> out.put(n, m.thetaForCheck().grad(n).dup().ravel().toDoubleVector()));
+        out.put("embedding", m.embeddingsForCheck().lastGradient().dup().ravel().toDoubleVector());
+        return out;
+    }
+
+    @Test
+    void calibrationGradientsMatchFiniteDifferences() {
+        ModelConfig cfg = tiny();
+        CrossDistilModel model = new CrossDistilModel(cfg);
+        // move Omega away from its initial (1, 0) so that the check is not at a special point
+        model.omegaForCheck().param("calibration.P").assign(org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {{0.7, 1.3}}));
+        model.omegaForCheck().param("calibration.Q").assign(org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {{-0.2, 0.4}}));
+        Step d = stepData(cfg);
+        model.calibrationLossForCheck(d.batch());
+        for (String name : List.of("calibration.P", "calibration.Q")) {
+            double[] analytic = model.omegaForCheck().grad(name).dup().ravel().toDoubleVector();
+            INDArray p = model.omegaForCheck().param(name);
+            for (int i = 0; i < analytic.length; i++) {
+                double v = p.getDouble(i);
+                p.putScalar(i, v + EPS);
+                double plus = model.calibrationLossForCheck(d.batch());
+                p.putScalar(i, v - EPS);
+                double minus = model.calibrationLossForCheck(d.batch());
+                p.putScalar(i, v);
+                assertClose(analytic[i], (plus - minus) / (2 * EPS), name + "[" + i + "]");
+            }
+        }
+    }
+}
