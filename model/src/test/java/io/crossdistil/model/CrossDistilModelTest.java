@@ -6,10 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.crossdistil.model.metrics.ProgressiveMetrics;
 import io.crossdistil.model.metrics.TaskScore;
-import io.crossdistil.model.sampling.QuadrupletSampler;
 import io.crossdistil.model.sampling.Samples;
+import io.crossdistil.model.training.OnlineTrainer;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -31,39 +30,31 @@ class CrossDistilModelTest {
         return ModelConfig.fromMap(m);
     }
 
-    /** Runs the synchronous loop of ALGORITHM.md section 5 and returns the progressive metrics. */
-    static ProgressiveMetrics train(CrossDistilModel model, QuadrupletSampler sampler, List<Example> events, double[] losses) {
-        ModelConfig cfg = model.config();
-        ProgressiveMetrics metrics = new ProgressiveMetrics(cfg.tasks, 5_000);
-        int b = cfg.batchSize;
-        for (int s = 0; s + b <= events.size(); s += b) {
-            List<Example> batch = events.subList(s, s + b);
-            Samples samples = cfg.variant.ranksTeachers()
-                    ? sampler.draw(cfg.quadrupletsPerStep, cfg.marginalPairsPerStep) : Samples.none(cfg.numTasks());
-            StepResult r = model.step(batch, samples);
-            assertFalse(r.skipped(), "step " + s / b + " was skipped: " + r.terms());
-            for (int i = 0; i < batch.size(); i++) {
-                metrics.record(batch.get(i).permutation, r.predictions()[i]);
+    /** Feeds events one at a time through the online trainer (ALGORITHM.md section 5); every step must be finite. */
+    static OnlineTrainer train(OnlineTrainer trainer, List<Example> events, List<Double> studentLosses) {
+        List<String> tasks = trainer.config().tasks;
+        for (Example e : events) {
+            StepResult r = trainer.learn(e);
+            if (r != null) {
+                assertFalse(r.skipped(), "a step was skipped: " + r.terms());
+                if (studentLosses != null) {
+                    studentLosses.add(r.terms().get("student." + tasks.get(0) + ".bce") + r.terms().get("student." + tasks.get(1) + ".bce"));
+                }
             }
-            if (losses != null) {
-                losses[s / b] = r.terms().get("student." + cfg.tasks.get(0) + ".bce") + r.terms().get("student." + cfg.tasks.get(1) + ".bce");
-            }
-            sampler.offerAll(batch);
         }
-        return metrics;
+        return trainer;
     }
 
     @Test
     void learnsEveryTaskOnAGeneratedStream() {
         ModelConfig cfg = small();
         List<Example> events = TestData.examples(cfg, new double[] {0.38, 0.08}, 40_000, 3);
-        CrossDistilModel model = new CrossDistilModel(cfg);
-        double[] losses = new double[events.size() / cfg.batchSize];
-        ProgressiveMetrics metrics = train(model, new QuadrupletSampler(2, cfg.reservoirCapacity, cfg.seed), events, losses);
-        double first = java.util.Arrays.stream(losses, 0, 20).average().orElseThrow();
-        double last = java.util.Arrays.stream(losses, losses.length - 20, losses.length).average().orElseThrow();
+        List<Double> losses = new java.util.ArrayList<>();
+        OnlineTrainer trainer = train(new OnlineTrainer(cfg, 5_000), events, losses);
+        double first = losses.subList(0, 20).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double last = losses.subList(losses.size() - 20, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         assertTrue(last < first * 0.9, "student loss must fall: first 20 steps " + first + ", last 20 " + last);
-        for (TaskScore s : metrics.scores()) {
+        for (TaskScore s : trainer.scores()) {
             assertTrue(s.windowAuc() > 0.65, s.task() + ": progressive AUC over the last 5,000 events is " + s.windowAuc());
             assertTrue(s.windowMultiAuc() > 0.6, s.task() + ": progressive Multi-AUC " + s.windowMultiAuc());
         }
@@ -74,27 +65,26 @@ class CrossDistilModelTest {
     void everyVariantTrainsWithFiniteLossesAndLearns(String variant) {
         ModelConfig cfg = small("variant", variant, "teacher-routing", "shared", "backbone", "mmoe", "expert-layers", "32");
         List<Example> events = TestData.examples(cfg, new double[] {0.38, 0.1}, 12_800, 4);
-        CrossDistilModel model = new CrossDistilModel(cfg);
-        ProgressiveMetrics m = train(model, new QuadrupletSampler(2, 5_000, 1), events, null);
-        assertEquals(100, model.steps());
-        assertTrue(model.allFinite());
-        assertTrue(m.scores().get(0).windowAuc() > 0.55, variant + " AUC " + m.scores().get(0).windowAuc());
+        OnlineTrainer t = train(new OnlineTrainer(cfg, 5_000), events, null);
+        assertEquals(100, t.model().steps());
+        assertTrue(t.model().allFinite());
+        assertTrue(t.scores().get(0).windowAuc() > 0.55, variant + " AUC " + t.scores().get(0).windowAuc());
     }
 
     @Test
     void threeTasksTrain() {
         ModelConfig cfg = small("tasks", "click,finish,like", "teacher-routing", "separate");
         List<Example> events = TestData.examples(cfg, new double[] {0.5, 0.3, 0.15}, 12_800, 5);
-        CrossDistilModel model = new CrossDistilModel(cfg);
-        QuadrupletSampler sampler = new QuadrupletSampler(3, 5_000, 1);
-        ProgressiveMetrics m = train(model, sampler, events, null);
-        assertEquals(3, m.scores().size());
-        assertTrue(model.allFinite());
-        // all eight reservoirs were filled and used
+        OnlineTrainer t = train(new OnlineTrainer(cfg, 5_000), events, null);
+        assertEquals(3, t.scores().size());
+        assertTrue(t.model().allFinite());
+        // all eight permutations occur, so every auxiliary pair of every teacher had data
+        long[] perPermutation = new long[8];
+        events.forEach(e -> perPermutation[e.permutation]++);
         for (int p = 0; p < 8; p++) {
-            assertTrue(sampler.reservoir(p).seen() > 0, "permutation " + LabelOrder.name(p, 3) + " never seen");
+            assertTrue(perPermutation[p] > 0, "permutation " + LabelOrder.name(p, 3) + " never seen");
         }
-        for (TaskScore s : m.scores()) {
+        for (TaskScore s : t.scores()) {
             assertTrue(s.windowAuc() > 0.55, s.task() + " AUC " + s.windowAuc());
         }
     }
@@ -103,32 +93,29 @@ class CrossDistilModelTest {
     void sameSeedAndInputGiveTheSameBits() {
         ModelConfig cfg = small();
         List<Example> events = TestData.examples(cfg, new double[] {0.4, 0.1}, 2_560, 6);
-        CrossDistilModel a = new CrossDistilModel(cfg);
-        CrossDistilModel b = new CrossDistilModel(cfg);
-        assertArrayEquals(a.toBytes(), b.toBytes());
-        train(a, new QuadrupletSampler(2, 1000, 2), events, null);
-        train(b, new QuadrupletSampler(2, 1000, 2), events, null);
+        assertArrayEquals(new CrossDistilModel(cfg).toBytes(), new CrossDistilModel(cfg).toBytes());
+        OnlineTrainer a = train(new OnlineTrainer(cfg, 1000), events, null);
+        OnlineTrainer b = train(new OnlineTrainer(cfg, 1000), events, null);
         assertArrayEquals(a.toBytes(), b.toBytes());
         // and another seed gives another model
-        assertFalse(java.util.Arrays.equals(a.toBytes(), new CrossDistilModel(cfg.with("seed", "43")).toBytes()));
+        assertFalse(java.util.Arrays.equals(a.model().toBytes(), new CrossDistilModel(cfg.with("seed", "43")).toBytes()));
     }
 
     @Test
     void stateRoundTripsExactlyAndTrainingContinuesIdentically() {
         ModelConfig cfg = small("optimizer", "adam");
         List<Example> events = TestData.examples(cfg, new double[] {0.4, 0.1}, 2_560, 7);
-        CrossDistilModel a = new CrossDistilModel(cfg);
-        QuadrupletSampler sa = new QuadrupletSampler(2, 1000, 2);
-        train(a, sa, events.subList(0, 1280), null);
-        CrossDistilModel b = CrossDistilModel.fromBytes(a.toBytes());
-        QuadrupletSampler sb = QuadrupletSampler.fromBytes(sa.toBytes());
+        // 1,300 events: the state is taken with a partial batch of 20 pending
+        OnlineTrainer a = train(new OnlineTrainer(cfg, 1000), events.subList(0, 1300), null);
+        OnlineTrainer b = OnlineTrainer.fromBytes(a.toBytes());
         assertArrayEquals(a.toBytes(), b.toBytes());
-        assertEquals(a.steps(), b.steps());
-        train(a, sa, events.subList(1280, 2560), null);
-        train(b, sb, events.subList(1280, 2560), null);
-        assertArrayEquals(a.toBytes(), b.toBytes(), "restored model must continue bit for bit");
-        double[][] pa = a.predict(events.subList(0, 10));
-        double[][] pb = b.predict(events.subList(0, 10));
+        assertEquals(1300 % cfg.batchSize, b.pendingEvents());
+        assertArrayEquals(a.model().toBytes(), CrossDistilModel.fromBytes(a.model().toBytes()).toBytes());
+        train(a, events.subList(1300, 2560), null);
+        train(b, events.subList(1300, 2560), null);
+        assertArrayEquals(a.toBytes(), b.toBytes(), "restored trainer must continue bit for bit");
+        double[][] pa = a.model().predict(events.subList(0, 10));
+        double[][] pb = b.model().predict(events.subList(0, 10));
         for (int i = 0; i < 10; i++) {
             assertArrayEquals(pa[i], pb[i], 0.0);
         }
@@ -139,11 +126,10 @@ class CrossDistilModelTest {
         for (String opt : List.of("adam", "adagrad", "sgd")) {
             ModelConfig cfg = small("optimizer", opt, "learning-rate", "0.01");
             List<Example> events = TestData.examples(cfg, new double[] {0.4, 0.1}, 1_280, 8);
-            CrossDistilModel m = new CrossDistilModel(cfg);
-            byte[] before = m.toBytes();
-            train(m, new QuadrupletSampler(2, 1000, 2), events, null);
-            assertFalse(java.util.Arrays.equals(before, m.toBytes()), opt + " changed nothing");
-            assertTrue(m.allFinite(), opt);
+            byte[] before = new CrossDistilModel(cfg).toBytes();
+            OnlineTrainer t = train(new OnlineTrainer(cfg, 1000), events, null);
+            assertFalse(java.util.Arrays.equals(before, t.model().toBytes()), opt + " changed nothing");
+            assertTrue(t.model().allFinite(), opt);
         }
     }
 

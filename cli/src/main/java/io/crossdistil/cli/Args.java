@@ -1,0 +1,79 @@
+package io.crossdistil.cli;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@code --key value} arguments of a subcommand: it takes its own keys, the rest pass through. */
+final class Args {
+    private final Map<String, String> values = new LinkedHashMap<>();
+
+    Args(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--") || a.length() == 2) {
+                throw new IllegalArgumentException("expected an option like --events, found '" + a + "'");
+            }
+            String key = a.substring(2);
+            String value;
+            int eq = key.indexOf('=');
+            if (eq >= 0) {
+                value = key.substring(eq + 1);
+                key = key.substring(0, eq);
+            } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                value = args[++i];
+            } else {
+                throw new IllegalArgumentException("option --" + key + " needs a value");
+            }
+            if (values.put(key, value) != null) {
+                throw new IllegalArgumentException("option --" + key + " is given twice");
+            }
+        }
+    }
+
+    /** Removes and returns an option, or the default. */
+    String take(String key, String defaultValue) {
+        String v = values.remove(key);
+        return v == null ? defaultValue : v;
+    }
+
+    long takeLong(String key, long defaultValue) {
+        String v = take(key, null);
+        try {
+            return v == null ? defaultValue : Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option --" + key + " must be a whole number, not '" + v + "'");
+        }
+    }
+
+    List<String> takeList(String key) {
+        String v = take(key, null);
+        List<String> out = new ArrayList<>();
+        if (v != null) {
+            Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).forEach(out::add);
+        }
+        return out;
+    }
+
+    double[] takeDoubles(String key, String defaultValue) {
+        String v = take(key, defaultValue);
+        try {
+            return Arrays.stream(v.split(",")).mapToDouble(s -> Double.parseDouble(s.trim())).toArray();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option --" + key + " must be comma-separated numbers, not '" + v + "'");
+        }
+    }
+
+    /** What is left: passed on to the job (and so to the model), which rejects what it does not know. */
+    Map<String, String> rest() {
+        return values;
+    }
+
+    void requireEmpty(String command) {
+        if (!values.isEmpty()) {
+            throw new IllegalArgumentException("unknown option --" + values.keySet().iterator().next() + " for '" + command + "'");
+        }
+    }
+}

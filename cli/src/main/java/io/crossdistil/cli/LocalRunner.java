@@ -1,0 +1,256 @@
+package io.crossdistil.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.crossdistil.avro.TaskMetrics;
+import io.crossdistil.avro.TrainingMetrics;
+import io.crossdistil.job.CrossDistilPipeline;
+import io.crossdistil.job.JobConfig;
+import io.crossdistil.job.io.SnapshotDirectorySink;
+import io.crossdistil.model.synthetic.SyntheticStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import java.util.concurrent.CompletableFuture;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * {@code bin/crossdistil local}: the whole pipeline on this machine with real parts - a KRaft Kafka
+ * broker in this process, the job on a Flink MiniCluster (with its Web UI), generated or replayed
+ * events, snapshots in a directory - a progress line every few seconds and a summary at the end.
+ */
+public final class LocalRunner {
+    public static final String TOPIC = "feedback";
+    public static final String DLQ_TOPIC = "feedback-dlq";
+    public static final String SNAPSHOT_TOPIC = "model-snapshots";
+    public static final String METRICS_TOPIC = "feedback-metrics";
+
+    /** What to run. {@code csv} null means generated events. */
+    public record Options(long events, Path csv, List<String> labels, List<String> csvFeatures, String timeColumn,
+            Path snapshots, Path summary, int partitions, long seed, double[] rates, long badEvery,
+            Map<String, String> jobOptions) {}
+
+    /** The run's outcome, also written as JSON with {@code --summary}. */
+    public record Summary(long eventsProduced, long eventsTrained, long deadLetters, long snapshotsWritten, Path snapshotDir,
+            double seconds, TrainingMetrics metrics, List<io.crossdistil.avro.DeadLetter> deadLetterRecords) {}
+
+    private LocalRunner() {}
+
+    public static Summary run(Options o, PrintStream out) throws Exception {
+        Path snapshots = o.snapshots() != null ? o.snapshots()
+                : Path.of("snapshots", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        requireFreshDirectory(snapshots);
+        long start = System.nanoTime();
+        // counted down after the broker is closed: a Ctrl-C waits for it before the JVM exits
+        CountDownLatch cleanedUp = new CountDownLatch(1);
+        Path checkpoints = Files.createTempDirectory("crossdistil-checkpoints");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            out.printf("Kafka broker (KRaft, in-process) at %s%n", kafka.bootstrapServers());
+            kafka.createTopic(TOPIC, o.partitions(), false);
+            kafka.createTopic(DLQ_TOPIC, 1, false);
+            kafka.createTopic(SNAPSHOT_TOPIC, 1, true);
+            kafka.createTopic(METRICS_TOPIC, 1, false);
+
+            Map<String, String> job = new LinkedHashMap<>();
+            long produced = produce(o, kafka.bootstrapServers(), job, out);
+
+            job.put("bootstrap-servers", kafka.bootstrapServers());
+            job.put("topic", TOPIC);
+            job.put("dlq-topic", DLQ_TOPIC);
+            job.put("snapshot-topic", SNAPSHOT_TOPIC);
+            job.put("metrics-topic", METRICS_TOPIC);
+            job.put("starting-offsets", "earliest");
+            job.put("bounded", "true");
+            job.put("snapshot-dir", snapshots.toAbsolutePath().toString());
+            job.put("decode-parallelism", Integer.toString(o.partitions()));
+            job.put("snapshot-every-events", "20000");
+            job.put("job-name", "crossdistil-local");
+            job.put("checkpoint-dir", checkpoints.toUri().toString());
+            job.putAll(o.jobOptions());
+            JobConfig config = JobConfig.fromMap(job);
+
+            Configuration conf = CrossDistilPipeline.configuration(config);
+            int uiPort = EmbeddedKafka.freePort();
+            conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+            conf.set(RestOptions.ADDRESS, "127.0.0.1");
+            conf.set(RestOptions.PORT, uiPort);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+            env.setParallelism(o.partitions());
+            CrossDistilPipeline.build(env, config);
+            JobClient client = env.executeAsync(config.jobName());
+            out.printf("Flink MiniCluster running job %s; Web UI at http://127.0.0.1:%d%n", client.getJobID(), uiPort);
+            out.printf("Training %s (variant %s) on %,d records; snapshots -> %s%n", config.modelConfig().tasks,
+                    config.modelConfig().variant.key(), produced, snapshots);
+
+            Thread hook = new Thread(() -> {
+                out.println("\nInterrupted: stopping the job and the broker ...");
+                client.cancel();
+                try {
+                    cleanedUp.await(60, TimeUnit.SECONDS); // let the main thread stop everything it started
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(hook);
+            try (RunMonitor monitor = new RunMonitor(kafka.bootstrapServers(), METRICS_TOPIC, DLQ_TOPIC)) {
+                long trainStart = System.nanoTime();
+                long lastPrint = 0;
+                // the local executor shuts the MiniCluster down when the job ends, so wait on the result, not the status
+                CompletableFuture<JobExecutionResult> result = client.getJobExecutionResult();
+                while (!result.isDone()) {
+                    monitor.poll(Duration.ofMillis(500));
+                    if (System.nanoTime() - lastPrint > 3_000_000_000L) {
+                        lastPrint = System.nanoTime();
+                        out.println(progressLine(monitor, (System.nanoTime() - trainStart) / 1e9));
+                    }
+                }
+                result.get(); // raises the job's failure or cancellation
+                monitor.drain();
+                out.println(progressLine(monitor, (System.nanoTime() - trainStart) / 1e9));
+                TrainingMetrics m = monitor.latest();
+                Summary s = new Summary(produced, m == null ? 0 : m.getEventsTrained(), monitor.deadLetters().size(),
+                        countSnapshots(snapshots), snapshots, (System.nanoTime() - start) / 1e9, m, monitor.deadLetters());
+                if (o.summary() != null) {
+                    writeSummary(s, o.summary());
+                }
+                out.println(summaryLine(s));
+                return s;
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running; it waits for cleanedUp
+                }
+            }
+        } finally {
+            EmbeddedKafka.deleteQuietly(checkpoints);
+            cleanedUp.countDown();
+        }
+    }
+
+    private static long produce(Options o, String servers, Map<String, String> job, PrintStream out) throws IOException {
+        try (FeedbackProducer producer = new FeedbackProducer(servers, TOPIC, DLQ_TOPIC)) {
+            long t0 = System.nanoTime();
+            if (o.csv() != null) {
+                try (CsvEvents csv = new CsvEvents(o.csv(), o.labels(), o.csvFeatures(), o.timeColumn())) {
+                    job.put("tasks", String.join(",", o.labels()));
+                    job.put("features", String.join(",", csv.features()));
+                    producer.produceCsv(csv, o.csv().getFileName().toString(),
+                            n -> out.printf("  replaying %s: %,d rows%n", o.csv(), n));
+                }
+            } else {
+                List<String> tasks = List.of(o.jobOptions().getOrDefault("tasks", "finish,like").split(","));
+                List<String> features = new ArrayList<>(List.of("user_id", "item_id"));
+                features.addAll(SyntheticStream.FIELDS);
+                job.put("tasks", String.join(",", tasks));
+                job.put("features", String.join(",", features));
+                producer.produceGenerated(tasks, o.rates(), o.seed(), o.events(), o.badEvery(),
+                        n -> out.printf("  generating: %,d events%n", n));
+            }
+            long total = producer.sent() + producer.deadLetters();
+            out.printf("Produced %,d records to '%s' (%,d rejected rows straight to '%s') in %.1f s%n", producer.sent(), TOPIC,
+                    producer.deadLetters(), DLQ_TOPIC, (System.nanoTime() - t0) / 1e9);
+            return total;
+        }
+    }
+
+    static void requireFreshDirectory(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> s = Files.list(dir)) {
+                if (s.findAny().isPresent()) {
+                    throw new IllegalArgumentException("snapshot directory " + dir + " is not empty: its versions would mix with"
+                            + " this run's; choose another --snapshots directory or remove it");
+                }
+            }
+        }
+    }
+
+    static long countSnapshots(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> SnapshotDirectorySink.isSnapshotFile(p.getFileName().toString())).count();
+        }
+    }
+
+    static String progressLine(RunMonitor monitor, double seconds) {
+        TrainingMetrics m = monitor.latest();
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "[%6.1fs] ", seconds));
+        if (m == null) {
+            return b.append("waiting for the first training steps ... dead letters ").append(monitor.deadLetters().size()).toString();
+        }
+        b.append(String.format(Locale.ROOT, "trained %,d (%,.0f ev/s) | dead letters %,d | snapshots %d", m.getEventsTrained(),
+                m.getEventsTrained() / Math.max(seconds, 1e-3), monitor.deadLetters().size(), m.getSnapshotsWritten()));
+        for (TaskMetrics t : m.getTasks()) {
+            b.append(String.format(Locale.ROOT, " | %s AUC %.3f MAUC %.3f", t.getTask(), t.getAuc(), t.getMultiAuc()));
+        }
+        return b.toString();
+    }
+
+    static String summaryLine(Summary s) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+                "Done in %.1f s: produced %,d, trained %,d, dead letters %,d, snapshots %d in %s", s.seconds(), s.eventsProduced(),
+                s.eventsTrained(), s.deadLetters(), s.snapshotsWritten(), s.snapshotDir()));
+        if (s.metrics() != null) {
+            for (TaskMetrics t : s.metrics().getTasks()) {
+                b.append(String.format(Locale.ROOT, "; %s AUC %.4f Multi-AUC %.4f", t.getTask(), t.getAuc(), t.getMultiAuc()));
+            }
+        }
+        return b.toString();
+    }
+
+    static void writeSummary(Summary s, Path file) throws IOException {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("events_produced", s.eventsProduced());
+        json.put("events_trained", s.eventsTrained());
+        json.put("dead_letters", s.deadLetters());
+        json.put("snapshots_written", s.snapshotsWritten());
+        json.put("snapshot_dir", s.snapshotDir().toAbsolutePath().toString());
+        json.put("seconds", s.seconds());
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        if (s.metrics() != null) {
+            json.put("steps", s.metrics().getSteps());
+            json.put("skipped_steps", s.metrics().getSkippedSteps());
+            for (TaskMetrics t : s.metrics().getTasks()) {
+                Map<String, Object> task = new LinkedHashMap<>();
+                task.put("auc", finite(t.getAuc()));
+                task.put("multi_auc", finite(t.getMultiAuc()));
+                task.put("logloss", finite(t.getLogloss()));
+                task.put("calibration", finite(t.getCalibration()));
+                task.put("window_auc", finite(t.getWindowAuc()));
+                task.put("window_multi_auc", finite(t.getWindowMultiAuc()));
+                task.put("events", t.getEvents());
+                task.put("positives", t.getPositives());
+                metrics.put(t.getTask(), task);
+            }
+        }
+        json.put("metrics", metrics);
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
+    }
+
+    /** JSON has no NaN: an undefined metric is null. */
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+}

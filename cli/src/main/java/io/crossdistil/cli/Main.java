@@ -1,0 +1,88 @@
+package io.crossdistil.cli;
+
+import io.crossdistil.job.JobConfig;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/** {@code bin/crossdistil COMMAND [options]}. */
+public final class Main {
+    private static final String USAGE = """
+            Usage: bin/crossdistil COMMAND [options]
+
+            Commands:
+              local      run the whole pipeline here: an in-process Kafka broker, the job on a Flink MiniCluster,
+                         generated or replayed events, snapshots on disk
+                           --events N           generated events (default 100000)
+                           --csv FILE --labels a,b[,c] [--features f1,...] [--time COL]
+                                                replay a CSV (.csv or .csv.gz) instead; the run ends when it is consumed
+                           --snapshots DIR      snapshot directory (default snapshots/run-<time>; must be empty)
+                           --summary FILE       write the run's summary as JSON
+                           --partitions N       partitions of the events topic (default 1: a deterministic run)
+                           --seed N --rates 0.38,0.04 --bad-every N   generator settings (bad-every: every Nth
+                                                record is a bad one, to see the dead-letter path; default 0)
+                           any job or model option (see 'bin/crossdistil help-options'), e.g. --variant mtl
+              generate   write a seeded synthetic stream to Kafka or to a CSV file
+                           --bootstrap-servers HOST:PORT --topic T | --csv-out FILE
+                           --events N --seed N --tasks finish,like --rates 0.38,0.04 --bad-every N
+              replay     write a CSV to Kafka as feedback events; rows that are not events go to the dead-letter topic
+                           --csv FILE --labels a,b[,c] [--features f1,...] [--time COL]
+                           --bootstrap-servers HOST:PORT [--topic feedback] [--dlq-topic feedback-dlq]
+              help-options   every job and model option with its default
+            """;
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        if (args.length == 0 || List.of("help", "--help", "-h").contains(args[0])) {
+            System.out.println(USAGE);
+            return;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            switch (args[0]) {
+                case "local" -> local(new Args(rest));
+                case "generate" -> Producers.generate(new Args(rest));
+                case "replay" -> Producers.replay(new Args(rest));
+                case "help-options" -> System.out.println(JobConfig.help());
+                default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
+            }
+        } catch (IllegalArgumentException e) {
+            System.err.println("crossdistil: " + e.getMessage());
+            System.err.println("Run 'bin/crossdistil help' for usage.");
+            System.exit(2);
+        } catch (Exception e) {
+            System.err.println("crossdistil: failed: " + e);
+            e.printStackTrace();
+            System.exit(1);
+        }
+        System.exit(0); // Flink and Kafka leave non-daemon threads behind
+    }
+
+    private static void local(Args a) throws Exception {
+        String csv = a.take("csv", null);
+        List<String> labels = a.takeList("labels");
+        if (csv != null && labels.size() < 2) {
+            throw new IllegalArgumentException("--csv needs --labels with at least two label columns in task-priority order");
+        }
+        if (csv == null && !labels.isEmpty()) {
+            throw new IllegalArgumentException("--labels goes with --csv");
+        }
+        List<String> features = csv != null ? a.takeList("features") : List.of();
+        String time = a.take("time", null);
+        String snapshots = a.take("snapshots", null);
+        String summary = a.take("summary", null);
+        LocalRunner.Options o = new LocalRunner.Options(
+                a.takeLong("events", 100_000), csv == null ? null : Path.of(csv), labels, features, time,
+                snapshots == null ? null : Path.of(snapshots), summary == null ? null : Path.of(summary),
+                (int) a.takeLong("partitions", 1), a.takeLong("seed", 1), a.takeDoubles("rates", "0.38,0.04"),
+                a.takeLong("bad-every", 0), a.rest());
+        if (o.events() <= 0 && csv == null) {
+            throw new IllegalArgumentException("--events must be positive");
+        }
+        if (o.partitions() <= 0) {
+            throw new IllegalArgumentException("--partitions must be positive");
+        }
+        LocalRunner.run(o, System.out);
+    }
+}

@@ -1,0 +1,81 @@
+package io.crossdistil.cli;
+
+import io.crossdistil.avro.DeadLetter;
+import io.crossdistil.avro.TrainingMetrics;
+import io.crossdistil.avro.Wire;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Follows a run from the outside, as any Kafka client would: the trainer's progress reports on the
+ * metrics topic and the dead letters on the dead-letter topic.
+ */
+final class RunMonitor implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final String metricsTopic;
+    private final String dlqTopic;
+    private final List<DeadLetter> deadLetters = new ArrayList<>();
+    private TrainingMetrics latest;
+
+    RunMonitor(String bootstrapServers, String metricsTopic, String dlqTopic) {
+        consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.metricsTopic = metricsTopic;
+        this.dlqTopic = dlqTopic;
+        List<TopicPartition> parts = new ArrayList<>();
+        for (String t : List.of(metricsTopic, dlqTopic)) {
+            consumer.partitionsFor(t).forEach(p -> parts.add(new TopicPartition(t, p.partition())));
+        }
+        consumer.assign(parts);
+        consumer.seekToBeginning(parts);
+    }
+
+    void poll(Duration timeout) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(timeout)) {
+            try {
+                if (r.topic().equals(metricsTopic)) {
+                    latest = Wire.trainingMetrics(r.value());
+                } else if (r.topic().equals(dlqTopic)) {
+                    deadLetters.add(Wire.deadLetter(r.value()));
+                }
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("unreadable record on " + r.topic() + " at offset " + r.offset(), e);
+            }
+        }
+    }
+
+    /** Reads until every assigned partition is consumed up to its current end. */
+    void drain() {
+        Map<TopicPartition, Long> end = new LinkedHashMap<>(consumer.endOffsets(consumer.assignment()));
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("could not read the metrics and dead-letter topics to their end");
+            }
+            poll(Duration.ofMillis(200));
+        }
+    }
+
+    TrainingMetrics latest() {
+        return latest;
+    }
+
+    List<DeadLetter> deadLetters() {
+        return deadLetters;
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+    }
+}

@@ -1,0 +1,155 @@
+package io.crossdistil.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.crossdistil.avro.DeadLetter;
+import io.crossdistil.avro.ModelSnapshot;
+import io.crossdistil.job.io.SnapshotDirectorySink;
+import io.crossdistil.model.snapshot.SnapshotCodec;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole pipeline on real parts: an in-process KRaft broker, the job on a Flink MiniCluster,
+ * generated events with bad records of every kind mixed in, snapshots to a directory.
+ */
+class LocalPipelineTest {
+
+    static Map<String, String> smallModel() {
+        Map<String, String> m = new HashMap<>();
+        m.put("hash-rows", "4096");
+        m.put("batch-size", "64");
+        m.put("bottom-layers", "32");
+        m.put("tower-layers", "8");
+        m.put("quadruplets-per-step", "16");
+        m.put("marginal-pairs-per-step", "16");
+        m.put("reservoir-capacity", "2000");
+        m.put("snapshot-every-events", "500");
+        m.put("metrics-every-seconds", "1");
+        m.put("checkpoint-interval-ms", "500");
+        return m;
+    }
+
+    @Test
+    void everyRecordIsTrainedOrDeadLetteredAndSnapshotsAppear(@TempDir Path dir) throws Exception {
+        long events = 3_000;
+        long badEvery = 100;
+        double[] rates = {0.38, 0.1};
+        LocalRunner.Options o = new LocalRunner.Options(events, null, List.of(), List.of(), null, dir.resolve("snapshots"),
+                dir.resolve("summary.json"), 2, 5, rates, badEvery, smallModel());
+        LocalRunner.Summary s = LocalRunner.run(o, new PrintStream(Files.newOutputStream(dir.resolve("run.log"))));
+
+        // nothing lost, nothing twice
+        assertEquals(events, s.eventsProduced());
+
+        // every bad record is in the dead-letter topic, byte for byte, with a reason that says what is wrong
+        // bad records by their bytes; some kinds (an empty record) repeat byte for byte, so keep a list per payload
+        Map<String, List<BadRecords.Kind>> expected = new HashMap<>();
+        GeneratedRecords records = new GeneratedRecords(List.of("finish", "like"), rates, 5, badEvery);
+        for (int i = 0; i < events; i++) {
+            GeneratedRecords.Record r = records.next();
+            if (r.badKind() != null) {
+                expected.computeIfAbsent(Base64.getEncoder().encodeToString(r.bytes()), k -> new ArrayList<>()).add(r.badKind());
+            }
+        }
+        assertEquals(events / badEvery, expected.values().stream().mapToInt(List::size).sum());
+        for (DeadLetter d : s.deadLetterRecords()) {
+            ByteBuffer raw = d.getRaw().duplicate();
+            byte[] bytes = new byte[raw.remaining()];
+            raw.get(bytes);
+            List<BadRecords.Kind> kinds = expected.get(Base64.getEncoder().encodeToString(bytes));
+            assertNotNull(kinds, "a dead letter that was not produced as bad: " + d.getReason());
+            BadRecords.Kind kind = kinds.remove(0);
+            if (kinds.isEmpty()) {
+                expected.remove(Base64.getEncoder().encodeToString(bytes));
+            }
+            assertTrue(d.getReason().contains(kind.reasonContains), kind + " has reason '" + d.getReason() + "'");
+            assertEquals("feedback", d.getSourceTopic());
+            assertTrue(d.getSourceOffset() >= 0);
+        }
+        assertTrue(expected.isEmpty(), "bad records missing from the dead-letter topic: " + expected.values());
+        assertEquals(events, s.eventsTrained() + s.deadLetters(), LocalRunner.summaryLine(s));
+        assertEquals(events / badEvery, s.deadLetters(), LocalRunner.summaryLine(s));
+
+        // snapshots: several, each intact (checksum), versions and trained counts increasing, latest points at the last
+        List<Path> files;
+        try (Stream<Path> l = Files.list(s.snapshotDir())) {
+            files = l.filter(p -> SnapshotDirectorySink.isSnapshotFile(p.getFileName().toString())).sorted().toList();
+        }
+        assertTrue(files.size() >= 4, "expected a snapshot every 500 trained events, found " + files);
+        assertEquals(files.size(), s.snapshotsWritten());
+        long lastVersion = 0;
+        long lastTrained = 0;
+        ModelSnapshot last = null;
+        for (Path f : files) {
+            ModelSnapshot snap = SnapshotCodec.decode(Files.readAllBytes(f));
+            assertTrue(snap.getVersion() > lastVersion);
+            assertTrue(snap.getEventsTrained() > lastTrained);
+            assertEquals(f.getFileName().toString(), SnapshotDirectorySink.fileName(snap.getVersion()));
+            lastVersion = snap.getVersion();
+            lastTrained = snap.getEventsTrained();
+            last = snap;
+        }
+        assertEquals(s.eventsTrained(), last.getEventsTrained(), "the last snapshot holds every trained event");
+        assertEquals(SnapshotDirectorySink.fileName(lastVersion),
+                Files.readString(s.snapshotDir().resolve(SnapshotDirectorySink.LATEST), StandardCharsets.UTF_8).trim());
+        // the snapshot scores as the trainer would (a model rebuilt from it is finite and predicts)
+        assertTrue(SnapshotCodec.toModel(last).allFinite());
+        // no temporary file is left behind
+        try (Stream<Path> l = Files.list(s.snapshotDir())) {
+            assertFalse(l.anyMatch(p -> p.getFileName().toString().endsWith(".inprogress")));
+        }
+
+        // the summary JSON has what the contract names
+        JsonNode json = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
+        assertEquals(events, json.get("events_produced").asLong());
+        assertEquals(s.eventsTrained(), json.get("events_trained").asLong());
+        assertEquals(events / badEvery, json.get("dead_letters").asLong());
+        assertEquals(files.size(), json.get("snapshots_written").asLong());
+        for (String task : List.of("finish", "like")) {
+            assertTrue(json.get("metrics").get(task).get("auc").isNumber(), task + " auc");
+            assertTrue(json.get("metrics").get(task).get("multi_auc").isNumber(), task + " multi_auc");
+        }
+    }
+
+    @Test
+    void aReplayedCsvEndsWhenConsumedAndItsBadRowsAreDeadLetters(@TempDir Path dir) throws Exception {
+        Path csv = dir.resolve("events.csv");
+        Producers.writeCsv(csv, List.of("click", "buy"), new double[] {0.3, 0.05}, 3, 1_200);
+        List<String> lines = new ArrayList<>(Files.readAllLines(csv));
+        lines.add(5, "1700000000000,u1,i1,a1,c1,d1,3,1,7");      // label 7
+        lines.add(9, "1700000000000,u1,i1,a1,c1,d1");            // too few columns
+        lines.add(12, "yesterday,u1,i1,a1,c1,d1,3,1,0");         // unreadable time
+        Files.write(csv, lines);
+        Map<String, String> options = smallModel();
+        LocalRunner.Options o = new LocalRunner.Options(0, csv, List.of("click", "buy"), List.of(), "time", dir.resolve("snapshots"),
+                null, 1, 1, new double[] {0.3, 0.05}, 0, options);
+        LocalRunner.Summary s = LocalRunner.run(o, new PrintStream(Files.newOutputStream(dir.resolve("run.log"))));
+        assertEquals(1_203, s.eventsProduced());
+        assertEquals(1_200, s.eventsTrained());
+        assertEquals(3, s.deadLetters());
+        List<String> reasons = s.deadLetterRecords().stream().map(DeadLetter::getReason).toList();
+        assertTrue(reasons.stream().anyMatch(r -> r.contains("label column 'buy' holds '7'")), reasons.toString());
+        assertTrue(reasons.stream().anyMatch(r -> r.contains("6 columns, the header has 9")), reasons.toString());
+        assertTrue(reasons.stream().anyMatch(r -> r.contains("time 'yesterday'")), reasons.toString());
+        assertTrue(s.snapshotsWritten() >= 2);
+        assertEquals(List.of("click", "buy"), s.metrics().getTasks().stream().map(t -> t.getTask()).toList());
+    }
+}

@@ -1,0 +1,98 @@
+package io.crossdistil.job;
+
+import io.crossdistil.job.io.DecodeFunction;
+import io.crossdistil.job.io.KafkaSinks;
+import io.crossdistil.job.io.RawRecord;
+import io.crossdistil.job.io.RawRecordDeserializer;
+import io.crossdistil.job.io.SnapshotDirectorySink;
+import io.crossdistil.job.io.SnapshotMessage;
+import io.crossdistil.job.trainer.TrainerOperator;
+import io.crossdistil.job.trainer.TrainerSettings;
+import io.crossdistil.model.Example;
+import java.time.Duration;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * The job's data flow (DESIGN.md): Kafka -> decode and validate (bad records to the dead-letter
+ * topic) -> trainer -> snapshots to a directory and a compacted topic, progress reports to a topic.
+ * Every operator has a UID, so savepoints survive upgrades.
+ */
+public final class CrossDistilPipeline {
+    public static final String SOURCE_UID = "feedback-source";
+    public static final String DECODE_UID = "decode";
+    public static final String TRAINER_UID = "trainer";
+
+    private CrossDistilPipeline() {}
+
+    /** Checkpointing and state backend, as configuration (Flink 2.x sets them this way). */
+    public static Configuration configuration(JobConfig c) {
+        Configuration conf = new Configuration();
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(c.checkpointIntervalMs()));
+        conf.set(StateBackendOptions.STATE_BACKEND, c.stateBackend());
+        if (!c.checkpointDir().isEmpty()) {
+            conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, c.checkpointDir());
+        }
+        return conf;
+    }
+
+    public static void build(StreamExecutionEnvironment env, JobConfig c) {
+        KafkaSourceBuilder<RawRecord> sourceBuilder = KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(c.bootstrapServers())
+                .setTopics(c.topic())
+                .setGroupId(c.groupId())
+                .setStartingOffsets(switch (c.startingOffsets()) {
+                    case "earliest" -> OffsetsInitializer.earliest();
+                    case "latest" -> OffsetsInitializer.latest();
+                    default -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+                })
+                .setDeserializer(new RawRecordDeserializer())
+                .setProperties(c.kafkaProperties());
+        if (c.bounded()) {
+            sourceBuilder.setBounded(OffsetsInitializer.latest());
+        }
+
+        DataStream<RawRecord> raw = env.fromSource(sourceBuilder.build(), WatermarkStrategy.noWatermarks(), "feedback source")
+                .uid(SOURCE_UID);
+        SingleOutputStreamOperator<Example> examples = raw
+                .process(new DecodeFunction(c.modelOptions(), c.maxFeatures(), c.maxRecordBytes()))
+                .uid(DECODE_UID).name("decode + validate");
+        if (c.decodeParallelism() > 0) {
+            ((SingleOutputStreamOperator<RawRecord>) raw).setParallelism(c.decodeParallelism());
+            examples.setParallelism(c.decodeParallelism());
+        }
+        examples.getSideOutput(DecodeFunction.DEAD_LETTERS)
+                .sinkTo(KafkaSinks.deadLetters(c.bootstrapServers(), c.dlqTopic(), c.kafkaProperties()))
+                .uid("dead-letter-sink").name("dead letters -> " + c.dlqTopic());
+
+        TrainerSettings settings = new TrainerSettings(c.modelOptions(), c.snapshotEveryEvents(), c.snapshotEverySeconds(),
+                c.metricsEverySeconds(), c.metricsWindow());
+        SingleOutputStreamOperator<SnapshotMessage> snapshots = examples
+                .transform("trainer", TypeInformation.of(SnapshotMessage.class), new TrainerOperator(settings))
+                .uid(TRAINER_UID).setParallelism(1).setMaxParallelism(1);
+
+        if (c.snapshotDir() != null) {
+            snapshots.sinkTo(new SnapshotDirectorySink(c.snapshotDir(), c.snapshotRetain()))
+                    .uid("snapshot-directory-sink").name("snapshots -> " + c.snapshotDir()).setParallelism(1);
+        }
+        if (c.snapshotTopic() != null) {
+            snapshots.sinkTo(KafkaSinks.snapshots(c.bootstrapServers(), c.snapshotTopic(), c.kafkaProperties()))
+                    .uid("snapshot-topic-sink").name("snapshots -> " + c.snapshotTopic()).setParallelism(1);
+        }
+        if (c.metricsTopic() != null) {
+            snapshots.getSideOutput(TrainerOperator.METRICS)
+                    .sinkTo(KafkaSinks.metrics(c.bootstrapServers(), c.metricsTopic(), c.kafkaProperties()))
+                    .uid("metrics-topic-sink").name("metrics -> " + c.metricsTopic()).setParallelism(1);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package io.crossdistil.job.io;
+
+import io.crossdistil.model.Example;
+import io.crossdistil.model.ModelConfig;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/** Decodes and validates; good records go on as {@link Example}s, bad ones to {@link #DEAD_LETTERS}. */
+public final class DecodeFunction extends ProcessFunction<RawRecord, Example> {
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<DeadLetterRecord> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
+
+    private final Map<String, String> modelOptions;
+    private final int maxFeatures;
+    private final int maxRecordBytes;
+    private transient EventDecoder decoder;
+    private transient Counter decoded;
+    private transient Counter deadLetters;
+
+    public DecodeFunction(Map<String, String> modelOptions, int maxFeatures, int maxRecordBytes) {
+        this.modelOptions = Map.copyOf(modelOptions);
+        this.maxFeatures = maxFeatures;
+        this.maxRecordBytes = maxRecordBytes;
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        decoder = new EventDecoder(ModelConfig.fromMap(modelOptions), maxFeatures, maxRecordBytes);
+        decoded = getRuntimeContext().getMetricGroup().counter("eventsDecoded");
+        deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
+    }
+
+    @Override
+    public void processElement(RawRecord record, Context ctx, Collector<Example> out) {
+        try {
+            Example e = decoder.decode(record.value);
+            decoded.inc();
+            out.collect(e);
+        } catch (InvalidEventException ex) {
+            deadLetters.inc();
+            ctx.output(DEAD_LETTERS, new DeadLetterRecord(record, ex.getMessage(), System.currentTimeMillis()));
+        }
+    }
+}

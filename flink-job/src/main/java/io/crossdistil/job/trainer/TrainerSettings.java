@@ -1,0 +1,20 @@
+package io.crossdistil.job.trainer;
+
+import java.io.Serializable;
+import java.util.Map;
+
+/**
+ * What the trainer operator is configured with (serializable, shipped with the job graph).
+ *
+ * @param modelOptions model options as given; the model's defaults fill the rest
+ * @param snapshotEveryEvents snapshot after this many trained events, 0 for never by count
+ * @param snapshotEverySeconds snapshot when this much wall-clock time passed, 0 for never by time
+ * @param metricsEverySeconds progress report cadence
+ * @param metricsWindow events in the windowed metrics
+ */
+public record TrainerSettings(Map<String, String> modelOptions, long snapshotEveryEvents, long snapshotEverySeconds,
+        long metricsEverySeconds, int metricsWindow) implements Serializable {
+    public TrainerSettings {
+        modelOptions = Map.copyOf(modelOptions);
+    }
+}

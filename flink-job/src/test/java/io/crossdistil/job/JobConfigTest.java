@@ -1,0 +1,39 @@
+package io.crossdistil.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class JobConfigTest {
+    private static String error(String... args) {
+        return assertThrows(IllegalArgumentException.class, () -> JobConfig.fromArgs(args)).getMessage();
+    }
+
+    @Test
+    void aBadArgumentStopsTheJobWithWhatToFix() {
+        assertTrue(error().contains("--bootstrap-servers is required"));
+        assertTrue(error("--bootstrap-servers", "k:9092", "--topc", "x").contains("unknown option --topc"));
+        assertTrue(error("--bootstrap-servers", "k:9092", "--state-backend", "memory").contains("hashmap or rocksdb"));
+        assertTrue(error("--bootstrap-servers", "k:9092", "--checkpoint-interval-ms", "soon").contains("whole number"));
+        assertTrue(error("--bootstrap-servers", "k:9092", "--snapshot-every-events", "-1").contains("must not be negative"));
+        assertTrue(error("--bootstrap-servers", "k:9092", "--alpha", "2").contains("'alpha'"));
+        assertTrue(error("--bootstrap-servers").contains("needs a value"));
+        assertTrue(error("bootstrap").contains("expected an option"));
+        assertTrue(error("--bootstrap-servers", "a", "--bootstrap-servers", "b").contains("given twice"));
+    }
+
+    @Test
+    void optionsAreReadWithDefaults() {
+        JobConfig c = JobConfig.fromArgs(new String[] {"--bootstrap-servers=k:9092", "--variant", "mtl", "--snapshot-topic", "none",
+                "--kafka.security.protocol", "SSL"});
+        assertEquals("k:9092", c.bootstrapServers());
+        assertEquals("feedback", c.topic());
+        assertNull(c.snapshotTopic());
+        assertEquals("mtl", c.modelConfig().variant.key());
+        assertEquals("SSL", c.kafkaProperties().get("security.protocol"));
+        assertTrue(JobConfig.help().contains("--teacher-routing"));
+    }
+}

@@ -1,0 +1,114 @@
+package io.crossdistil.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.crossdistil.avro.ModelSnapshot;
+import io.crossdistil.job.io.SnapshotMessage;
+import io.crossdistil.job.trainer.TrainerOperator;
+import io.crossdistil.job.trainer.TrainerSettings;
+import io.crossdistil.model.Example;
+import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.snapshot.SnapshotCodec;
+import io.crossdistil.model.synthetic.SyntheticExamples;
+import io.crossdistil.model.synthetic.SyntheticStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+/** The trainer operator's state, with Flink's own operator test harness. */
+class TrainerOperatorTest {
+    static final Map<String, String> MODEL = Map.of("hash-rows", "4096", "batch-size", "64", "bottom-layers", "32",
+            "tower-layers", "8", "quadruplets-per-step", "16", "marginal-pairs-per-step", "16", "reservoir-capacity", "500",
+            "features", "user_id,item_id,author,category");
+
+    static List<Example> events(int n) {
+        ModelConfig cfg = ModelConfig.fromMap(MODEL);
+        return SyntheticExamples.take(cfg, new SyntheticStream(cfg.tasks, new double[] {0.4, 0.15}, 9, 2_000, 500), n);
+    }
+
+    static OneInputStreamOperatorTestHarness<Example, SnapshotMessage> harness(Map<String, String> model) throws Exception {
+        return new OneInputStreamOperatorTestHarness<>(new TrainerOperator(new TrainerSettings(model, 200, 0, 3600, 500)));
+    }
+
+    private static List<long[]> versionsAndCounts(List<SnapshotMessage> out) {
+        List<long[]> r = new ArrayList<>();
+        for (SnapshotMessage m : out) {
+            ModelSnapshot s = SnapshotCodec.decode(m.bytes);
+            r.add(new long[] {s.getVersion(), s.getEventsTrained()});
+        }
+        return r;
+    }
+
+    @Test
+    void restoringMidBatchContinuesBitForBit() throws Exception {
+        List<Example> events = events(1_000);
+
+        OneInputStreamOperatorTestHarness<Example, SnapshotMessage> straight = harness(MODEL);
+        straight.open();
+        for (Example e : events) {
+            straight.processElement(e, e.eventTime);
+        }
+        straight.endInput();
+        byte[] expected = ((TrainerOperator) straight.getOperator()).trainer().toBytes();
+        List<long[]> expectedSnapshots = versionsAndCounts(straight.extractOutputValues());
+        straight.close();
+
+        // 500 events: 7 full batches of 64 and 52 events of a partial batch when the checkpoint is taken
+        OneInputStreamOperatorTestHarness<Example, SnapshotMessage> first = harness(MODEL);
+        first.open();
+        for (Example e : events.subList(0, 500)) {
+            first.processElement(e, e.eventTime);
+        }
+        assertEquals(500 % 64, ((TrainerOperator) first.getOperator()).trainer().pendingEvents());
+        OperatorSubtaskState state = first.snapshot(1, 1);
+        List<SnapshotMessage> before = new ArrayList<>(first.extractOutputValues());
+        first.close();
+
+        OneInputStreamOperatorTestHarness<Example, SnapshotMessage> second = harness(MODEL);
+        second.initializeState(state);
+        second.open();
+        assertEquals(500 % 64, ((TrainerOperator) second.getOperator()).trainer().pendingEvents(), "the partial batch is state");
+        for (Example e : events.subList(500, 1_000)) {
+            second.processElement(e, e.eventTime);
+        }
+        second.endInput();
+        byte[] restored = ((TrainerOperator) second.getOperator()).trainer().toBytes();
+        before.addAll(second.extractOutputValues());
+        second.close();
+
+        assertEquals(1_000, ((TrainerOperator) straight.getOperator()).trainer().eventsTrained());
+        assertArrayEquals(expected, restored, "model, optimizer, reservoirs, generator and metrics must match the uninterrupted run");
+        List<long[]> got = versionsAndCounts(before);
+        assertEquals(expectedSnapshots.size(), got.size());
+        for (int i = 0; i < got.size(); i++) {
+            assertArrayEquals(expectedSnapshots.get(i), got.get(i), "snapshot " + i + ": version and events trained");
+        }
+        assertEquals(4, got.size(), "at the first step boundary past every 200 events (256, 512, 768) and at the end");
+    }
+
+    @Test
+    void restoringAModelTrainedWithOtherOptionsIsRefused() throws Exception {
+        OneInputStreamOperatorTestHarness<Example, SnapshotMessage> first = harness(MODEL);
+        first.open();
+        for (Example e : events(100)) {
+            first.processElement(e, e.eventTime);
+        }
+        OperatorSubtaskState state = first.snapshot(1, 1);
+        first.close();
+        Map<String, String> other = new java.util.HashMap<>(MODEL);
+        other.put("batch-size", "32");
+        OneInputStreamOperatorTestHarness<Example, SnapshotMessage> second = harness(other);
+        Exception e = assertThrows(Exception.class, () -> second.initializeState(state));
+        Throwable root = e;
+        while (root.getCause() != null && !(root instanceof IllegalStateException)) {
+            root = root.getCause();
+        }
+        assertTrue(root.getMessage().contains("batch-size=64 -> 32"), root.getMessage());
+    }
+}

@@ -1,0 +1,174 @@
+package io.crossdistil.model.training;
+
+import io.crossdistil.avro.ModelSnapshot;
+import io.crossdistil.model.CrossDistilModel;
+import io.crossdistil.model.Example;
+import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.StepResult;
+import io.crossdistil.model.metrics.ProgressiveMetrics;
+import io.crossdistil.model.metrics.TaskScore;
+import io.crossdistil.model.sampling.QuadrupletSampler;
+import io.crossdistil.model.sampling.Samples;
+import io.crossdistil.model.snapshot.SnapshotCodec;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The synchronous online learner of ALGORITHM.md section 5, one event at a time: events gather
+ * into a mini-batch; a full batch is scored (progressive validation), drawn samples for, trained
+ * on, and offered to the reservoirs. It owns one model, one sampler and the metrics, and its whole
+ * state - the partial batch included - is written to bytes and read back exactly, so a run that
+ * is interrupted and restored continues bit for bit.
+ */
+public final class OnlineTrainer {
+    private static final int FORMAT = 1;
+
+    private final ModelConfig cfg;
+    private final CrossDistilModel model;
+    private final QuadrupletSampler sampler;
+    private final ProgressiveMetrics metrics;
+    private final List<Example> pending;
+    private long eventsTrained;
+    private long lastEventTime;
+    private double lastModelLoss = Double.NaN;
+
+    public OnlineTrainer(ModelConfig cfg, int metricsWindow) {
+        this(new CrossDistilModel(cfg), new QuadrupletSampler(cfg.numTasks(), cfg.reservoirCapacity, cfg.seed ^ 0x5DEECE66DL),
+                new ProgressiveMetrics(cfg.tasks, metricsWindow), new ArrayList<>());
+    }
+
+    private OnlineTrainer(CrossDistilModel model, QuadrupletSampler sampler, ProgressiveMetrics metrics, List<Example> pending) {
+        this.cfg = model.config();
+        this.model = model;
+        this.sampler = sampler;
+        this.metrics = metrics;
+        this.pending = pending;
+    }
+
+    /** Adds one event; returns the step's result when it completed a mini-batch, else null. */
+    public StepResult learn(Example e) {
+        pending.add(e);
+        return pending.size() >= cfg.batchSize ? step() : null;
+    }
+
+    /** Trains on the partial batch, if any (at the end of a bounded input); null when there was none. */
+    public StepResult flush() {
+        return pending.isEmpty() ? null : step();
+    }
+
+    private StepResult step() {
+        Samples samples = cfg.variant.ranksTeachers()
+                ? sampler.draw(cfg.quadrupletsPerStep, cfg.marginalPairsPerStep) : Samples.none(cfg.numTasks());
+        StepResult r = model.step(pending, samples);
+        for (int i = 0; i < pending.size(); i++) {
+            Example e = pending.get(i);
+            metrics.record(e.permutation, r.predictions()[i]);
+            lastEventTime = Math.max(lastEventTime, e.eventTime);
+        }
+        sampler.offerAll(pending);
+        eventsTrained += pending.size();
+        lastModelLoss = r.modelLoss();
+        pending.clear();
+        return r;
+    }
+
+    /** A snapshot of the current model, or null when a parameter is not finite (it must never be served). */
+    public ModelSnapshot snapshot(long version, long now) {
+        if (!model.allFinite()) {
+            return null;
+        }
+        return SnapshotCodec.build(version, now, eventsTrained, lastEventTime, model, metrics.scores());
+    }
+
+    public List<TaskScore> scores() {
+        return metrics.scores();
+    }
+
+    /** Events that went through a training step, skipped steps included. */
+    public long eventsTrained() {
+        return eventsTrained;
+    }
+
+    public int pendingEvents() {
+        return pending.size();
+    }
+
+    public long lastEventTime() {
+        return lastEventTime;
+    }
+
+    public double lastModelLoss() {
+        return lastModelLoss;
+    }
+
+    public CrossDistilModel model() {
+        return model;
+    }
+
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    public byte[] toBytes() {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(FORMAT);
+            writeBlock(out, model.toBytes());
+            writeBlock(out, sampler.toBytes());
+            writeBlock(out, metrics.toBytes());
+            out.writeInt(pending.size());
+            for (Example e : pending) {
+                e.writeTo(out);
+            }
+            out.writeLong(eventsTrained);
+            out.writeLong(lastEventTime);
+            out.writeDouble(lastModelLoss);
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static OnlineTrainer fromBytes(byte[] data) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+            if (in.readInt() != FORMAT) {
+                throw new IllegalArgumentException("trainer state was written by another format");
+            }
+            CrossDistilModel model = CrossDistilModel.fromBytes(readBlock(in));
+            QuadrupletSampler sampler = QuadrupletSampler.fromBytes(readBlock(in));
+            ProgressiveMetrics metrics = ProgressiveMetrics.fromBytes(readBlock(in));
+            int n = in.readInt();
+            List<Example> pending = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                pending.add(Example.readFrom(in));
+            }
+            OnlineTrainer t = new OnlineTrainer(model, sampler, metrics, pending);
+            t.eventsTrained = in.readLong();
+            t.lastEventTime = in.readLong();
+            t.lastModelLoss = in.readDouble();
+            return t;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void writeBlock(DataOutputStream out, byte[] b) throws IOException {
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static byte[] readBlock(DataInputStream in) throws IOException {
+        byte[] b = new byte[in.readInt()];
+        in.readFully(b);
+        return b;
+    }
+}
