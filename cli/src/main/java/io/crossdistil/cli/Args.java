@@ -1,5 +1,6 @@
 package io.crossdistil.cli;
 
+import io.crossdistil.job.JobConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -11,26 +12,7 @@ final class Args {
     private final Map<String, String> values = new LinkedHashMap<>();
 
     Args(String[] args) {
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (!a.startsWith("--") || a.length() == 2) {
-                throw new IllegalArgumentException("expected an option like --events, found '" + a + "'");
-            }
-            String key = a.substring(2);
-            String value;
-            int eq = key.indexOf('=');
-            if (eq >= 0) {
-                value = key.substring(eq + 1);
-                key = key.substring(0, eq);
-            } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
-                value = args[++i];
-            } else {
-                throw new IllegalArgumentException("option --" + key + " needs a value");
-            }
-            if (values.put(key, value) != null) {
-                throw new IllegalArgumentException("option --" + key + " is given twice");
-            }
-        }
+        values.putAll(JobConfig.parseArgs(args));
     }
 
     /** Removes and returns an option, or the default. */

@@ -6,7 +6,7 @@ import io.crossdistil.avro.TaskMetrics;
 import io.crossdistil.avro.TrainingMetrics;
 import io.crossdistil.job.CrossDistilPipeline;
 import io.crossdistil.job.JobConfig;
-import io.crossdistil.job.io.SnapshotDirectorySink;
+import io.crossdistil.model.snapshot.SnapshotFiles;
 import io.crossdistil.model.synthetic.SyntheticStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -186,7 +186,7 @@ public final class LocalRunner {
             return 0;
         }
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> SnapshotDirectorySink.isSnapshotFile(p.getFileName().toString())).count();
+            return s.filter(p -> SnapshotFiles.isSnapshotFile(p.getFileName().toString())).count();
         }
     }
 

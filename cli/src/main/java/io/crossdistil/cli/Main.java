@@ -28,6 +28,11 @@ public final class Main {
               replay     write a CSV to Kafka as feedback events; rows that are not events go to the dead-letter topic
                            --csv FILE --labels a,b[,c] [--features f1,...] [--time COL]
                            --bootstrap-servers HOST:PORT [--topic feedback] [--dlq-topic feedback-dlq]
+              snapshot show PATH
+                         a snapshot's metadata, configuration and metrics (PATH: a snapshot file, or a
+                         snapshot directory for its latest); the checksum is verified
+              snapshot score PATH --csv FILE --labels a,b [--features f1,...] [--time COL]
+                         score a CSV with the snapshot, exactly as serving would, and print per-task AUC
               help-options   every job and model option with its default
             """;
 
@@ -44,6 +49,7 @@ public final class Main {
                 case "local" -> local(new Args(rest));
                 case "generate" -> Producers.generate(new Args(rest));
                 case "replay" -> Producers.replay(new Args(rest));
+                case "snapshot" -> SnapshotCommands.run(rest, System.out);
                 case "help-options" -> System.out.println(JobConfig.help());
                 default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
             }

@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.crossdistil.avro.DeadLetter;
 import io.crossdistil.avro.ModelSnapshot;
-import io.crossdistil.job.io.SnapshotDirectorySink;
+import io.crossdistil.model.snapshot.SnapshotFiles;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -91,7 +91,7 @@ class LocalPipelineTest {
         // snapshots: several, each intact (checksum), versions and trained counts increasing, latest points at the last
         List<Path> files;
         try (Stream<Path> l = Files.list(s.snapshotDir())) {
-            files = l.filter(p -> SnapshotDirectorySink.isSnapshotFile(p.getFileName().toString())).sorted().toList();
+            files = l.filter(p -> SnapshotFiles.isSnapshotFile(p.getFileName().toString())).sorted().toList();
         }
         assertTrue(files.size() >= 4, "expected a snapshot every 500 trained events, found " + files);
         assertEquals(files.size(), s.snapshotsWritten());
@@ -102,14 +102,14 @@ class LocalPipelineTest {
             ModelSnapshot snap = SnapshotCodec.decode(Files.readAllBytes(f));
             assertTrue(snap.getVersion() > lastVersion);
             assertTrue(snap.getEventsTrained() > lastTrained);
-            assertEquals(f.getFileName().toString(), SnapshotDirectorySink.fileName(snap.getVersion()));
+            assertEquals(f.getFileName().toString(), SnapshotFiles.fileName(snap.getVersion()));
             lastVersion = snap.getVersion();
             lastTrained = snap.getEventsTrained();
             last = snap;
         }
         assertEquals(s.eventsTrained(), last.getEventsTrained(), "the last snapshot holds every trained event");
-        assertEquals(SnapshotDirectorySink.fileName(lastVersion),
-                Files.readString(s.snapshotDir().resolve(SnapshotDirectorySink.LATEST), StandardCharsets.UTF_8).trim());
+        assertEquals(SnapshotFiles.fileName(lastVersion),
+                Files.readString(s.snapshotDir().resolve(SnapshotFiles.LATEST), StandardCharsets.UTF_8).trim());
         // the snapshot scores as the trainer would (a model rebuilt from it is finite and predicts)
         assertTrue(SnapshotCodec.toModel(last).allFinite());
         // no temporary file is left behind
@@ -151,5 +151,20 @@ class LocalPipelineTest {
         assertTrue(reasons.stream().anyMatch(r -> r.contains("time 'yesterday'")), reasons.toString());
         assertTrue(s.snapshotsWritten() >= 2);
         assertEquals(List.of("click", "buy"), s.metrics().getTasks().stream().map(t -> t.getTask()).toList());
+
+        // the snapshot commands read what the run wrote: 'show' the latest, 'score' the same CSV with it
+        java.io.ByteArrayOutputStream shown = new java.io.ByteArrayOutputStream();
+        SnapshotCommands.run(new String[] {"show", s.snapshotDir().toString()}, new PrintStream(shown, true));
+        assertTrue(shown.toString().contains("events trained   1,200"), shown.toString());
+        assertTrue(shown.toString().contains("(verified)"), shown.toString());
+        java.io.ByteArrayOutputStream scored = new java.io.ByteArrayOutputStream();
+        List<io.crossdistil.model.metrics.TaskScore> scores = SnapshotCommands.score(
+                io.crossdistil.serving.SnapshotStore.read(s.snapshotDir()),
+                new Args(new String[] {"--csv", csv.toString(), "--labels", "click,buy", "--time", "time"}), new PrintStream(scored, true));
+        assertTrue(scored.toString().contains("scored 1,200 rows"), scored.toString());
+        assertTrue(scored.toString().contains("skipped 3 rows"), scored.toString());
+        for (io.crossdistil.model.metrics.TaskScore t : scores) {
+            assertTrue(t.auc() > 0 && t.auc() < 1 && t.events() == 1_200, t.toString());
+        }
     }
 }

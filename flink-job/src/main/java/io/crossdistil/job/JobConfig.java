@@ -61,6 +61,11 @@ public final class JobConfig implements Serializable {
 
     /** Parses command-line arguments; throws {@link IllegalArgumentException} saying what to fix. */
     public static JobConfig fromArgs(String[] args) {
+        return fromMap(parseArgs(args));
+    }
+
+    /** {@code --key value} and {@code --key=value} pairs, in order; a missing value or a repeated key is an error. */
+    public static Map<String, String> parseArgs(String[] args) {
         Map<String, String> raw = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -82,7 +87,7 @@ public final class JobConfig implements Serializable {
                 throw new IllegalArgumentException("option --" + key + " is given twice");
             }
         }
-        return fromMap(raw);
+        return raw;
     }
 
     public static JobConfig fromMap(Map<String, String> raw) {

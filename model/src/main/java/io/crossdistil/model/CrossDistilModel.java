@@ -6,12 +6,6 @@ import io.crossdistil.model.nn.Mlp;
 import io.crossdistil.model.nn.ParameterStore;
 import io.crossdistil.model.sampling.Samples;
 import io.crossdistil.model.sampling.SeededRandom;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -593,10 +587,7 @@ public final class CrossDistilModel {
 
     /** Parameters, optimizer state, calibration and step counts, exactly. */
     public byte[] toBytes() {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeInt(FORMAT);
+        return StateBytes.write(FORMAT, out -> {
             Map<String, String> c = cfg.toMap();
             out.writeInt(c.size());
             for (Map.Entry<String, String> e : c.entrySet()) {
@@ -608,20 +599,11 @@ public final class CrossDistilModel {
             theta.write(out);
             omega.write(out);
             embeddings.write(out);
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        });
     }
 
     public static CrossDistilModel fromBytes(byte[] data) {
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-            int format = in.readInt();
-            if (format != FORMAT) {
-                throw new IllegalArgumentException("model state has format " + format + ", this build reads " + FORMAT);
-            }
+        return StateBytes.read(data, FORMAT, "model state", in -> {
             int n = in.readInt();
             Map<String, String> c = new LinkedHashMap<>();
             for (int i = 0; i < n; i++) {
@@ -634,9 +616,7 @@ public final class CrossDistilModel {
             m.omega.read(in);
             m.embeddings.read(in);
             return m;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        });
     }
 
     // ---- package-private access for the gradient checks ----

@@ -149,6 +149,15 @@ class CrossDistilModelTest {
     }
 
     @Test
+    void aModelWithANonFiniteParameterIsNeverSnapshotted() {
+        OnlineTrainer t = new OnlineTrainer(small(), 100);
+        assertTrue(t.snapshot(1, 0) != null);
+        t.model().tensors().get("student.like.0.b").putScalar(3, Double.POSITIVE_INFINITY);
+        assertFalse(t.model().allFinite());
+        assertEquals(null, t.snapshot(2, 0));
+    }
+
+    @Test
     void predictionsAreTheStudentsAndMatchTheStepsScores() {
         ModelConfig cfg = small();
         List<Example> events = TestData.examples(cfg, new double[] {0.4, 0.1}, 128, 10);

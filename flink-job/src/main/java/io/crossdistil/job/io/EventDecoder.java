@@ -5,9 +5,8 @@ import io.crossdistil.avro.Wire;
 import io.crossdistil.model.Example;
 import io.crossdistil.model.LabelOrder;
 import io.crossdistil.model.ModelConfig;
-import io.crossdistil.model.features.FeatureHasher;
+import io.crossdistil.model.features.FeatureEncoder;
 import java.io.IOException;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.message.BadHeaderException;
@@ -21,15 +20,13 @@ import org.apache.avro.message.MissingSchemaException;
  */
 public final class EventDecoder {
     private final List<String> tasks;
-    private final List<String> denseFields;
-    private final FeatureHasher hasher;
+    private final FeatureEncoder encoder;
     private final int maxFeatures;
     private final int maxRecordBytes;
 
     public EventDecoder(ModelConfig cfg, int maxFeatures, int maxRecordBytes) {
         this.tasks = cfg.tasks;
-        this.denseFields = cfg.denseFeatures;
-        this.hasher = new FeatureHasher(cfg.features, cfg.hashRows);
+        this.encoder = new FeatureEncoder(cfg);
         this.maxFeatures = maxFeatures;
         this.maxRecordBytes = maxRecordBytes;
     }
@@ -80,14 +77,6 @@ public final class EventDecoder {
                 throw new InvalidEventException("dense feature '" + d.getKey() + "' is " + d.getValue() + ", not a finite number");
             }
         }
-        float[] dense = new float[denseFields.size()];
-        for (int j = 0; j < dense.length; j++) {
-            Float v = e.getDense().get(denseFields.get(j));
-            dense[j] = v == null ? 0f : v;
-        }
-        Map<String, String> values = new HashMap<>(e.getCategorical());
-        values.put("user_id", e.getUserId());
-        values.put("item_id", e.getItemId());
-        return new Example(e.getEventId(), e.getEventTime(), hasher.rows(values), dense, LabelOrder.permutation(y));
+        return encoder.encode(e, LabelOrder.permutation(y));
     }
 }

@@ -1,5 +1,6 @@
 package io.crossdistil.job.io;
 
+import io.crossdistil.model.snapshot.SnapshotFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -13,16 +14,13 @@ import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
 /**
- * Writes each snapshot to {@code snapshot-<version>.avro} in a directory on any Flink file system,
- * then points the {@code latest} file at it. Both are written under a temporary name and renamed,
+ * Writes each snapshot to a directory on any Flink file system in the layout of
+ * {@link SnapshotFiles}, then points the {@code latest} file at it. Both are written under a temporary name and renamed,
  * so a reader sees a whole snapshot or none (renames are atomic on local and HDFS file systems).
  * After a recovery the trainer re-emits a version with the same content, so rewriting is harmless.
  */
 public final class SnapshotDirectorySink implements Sink<SnapshotMessage> {
     private static final long serialVersionUID = 1L;
-    public static final String LATEST = "latest";
-    private static final String PREFIX = "snapshot-";
-    private static final String SUFFIX = ".avro";
 
     private final String directory;
     private final int retain;
@@ -30,14 +28,6 @@ public final class SnapshotDirectorySink implements Sink<SnapshotMessage> {
     public SnapshotDirectorySink(String directory, int retain) {
         this.directory = directory;
         this.retain = retain;
-    }
-
-    public static String fileName(long version) {
-        return String.format("%s%020d%s", PREFIX, version, SUFFIX);
-    }
-
-    public static boolean isSnapshotFile(String name) {
-        return name.startsWith(PREFIX) && name.endsWith(SUFFIX);
     }
 
     @Override
@@ -61,9 +51,9 @@ public final class SnapshotDirectorySink implements Sink<SnapshotMessage> {
 
         @Override
         public void write(SnapshotMessage s, Context context) throws IOException {
-            String name = fileName(s.version);
+            String name = SnapshotFiles.fileName(s.version);
             writeAtomically(new Path(dir, name), s.bytes);
-            writeAtomically(new Path(dir, LATEST), (name + "\n").getBytes(StandardCharsets.UTF_8));
+            writeAtomically(new Path(dir, SnapshotFiles.LATEST), (name + "\n").getBytes(StandardCharsets.UTF_8));
             prune();
         }
 
@@ -84,7 +74,7 @@ public final class SnapshotDirectorySink implements Sink<SnapshotMessage> {
             }
             List<String> names = new ArrayList<>();
             for (FileStatus f : all) {
-                if (isSnapshotFile(f.getPath().getName())) {
+                if (SnapshotFiles.isSnapshotFile(f.getPath().getName())) {
                     names.add(f.getPath().getName());
                 }
             }

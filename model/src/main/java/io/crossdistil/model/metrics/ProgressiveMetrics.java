@@ -1,11 +1,9 @@
 package io.crossdistil.model.metrics;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
+import io.crossdistil.model.StateBytes;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -71,10 +69,7 @@ public final class ProgressiveMetrics {
     }
 
     public byte[] toBytes() {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeInt(FORMAT);
+        return StateBytes.write(FORMAT, out -> {
             out.writeInt(tasks.size());
             for (String t : tasks) {
                 out.writeUTF(t);
@@ -90,19 +85,11 @@ public final class ProgressiveMetrics {
             }
             writeHistograms(out, total);
             writeHistograms(out, recent);
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        });
     }
 
     public static ProgressiveMetrics fromBytes(byte[] data) {
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-            if (in.readInt() != FORMAT) {
-                throw new IllegalArgumentException("metrics state written by another format");
-            }
+        return StateBytes.read(data, FORMAT, "metrics state", in -> {
             int n = in.readInt();
             List<String> tasks = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -121,9 +108,7 @@ public final class ProgressiveMetrics {
             readHistograms(in, m.total);
             readHistograms(in, m.recent);
             return m;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        });
     }
 
     private static void writeHistograms(DataOutputStream out, ScoreHistograms h) throws IOException {

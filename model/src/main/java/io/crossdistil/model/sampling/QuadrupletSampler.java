@@ -2,12 +2,7 @@ package io.crossdistil.model.sampling;
 
 import io.crossdistil.model.Example;
 import io.crossdistil.model.LabelOrder;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.crossdistil.model.StateBytes;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -112,10 +107,7 @@ public final class QuadrupletSampler {
     }
 
     public byte[] toBytes() {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeInt(FORMAT);
+        return StateBytes.write(FORMAT, out -> {
             out.writeInt(numTasks);
             out.writeLong(random.state());
             for (Reservoir r : reservoirs) {
@@ -126,20 +118,11 @@ public final class QuadrupletSampler {
                     e.writeTo(out);
                 }
             }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        });
     }
 
     public static QuadrupletSampler fromBytes(byte[] data) {
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-            int format = in.readInt();
-            if (format != FORMAT) {
-                throw new IllegalArgumentException("sampler state has format " + format + ", this build reads " + FORMAT);
-            }
+        return StateBytes.read(data, FORMAT, "sampler state", in -> {
             int numTasks = in.readInt();
             SeededRandom random = SeededRandom.fromState(in.readLong());
             Reservoir[] reservoirs = new Reservoir[1 << numTasks];
@@ -154,8 +137,6 @@ public final class QuadrupletSampler {
                 reservoirs[p] = new Reservoir(capacity, seen, items);
             }
             return new QuadrupletSampler(numTasks, reservoirs, random);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        });
     }
 }

@@ -4,18 +4,13 @@ import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.model.CrossDistilModel;
 import io.crossdistil.model.Example;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.StateBytes;
 import io.crossdistil.model.StepResult;
 import io.crossdistil.model.metrics.ProgressiveMetrics;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.sampling.QuadrupletSampler;
 import io.crossdistil.model.sampling.Samples;
 import io.crossdistil.model.snapshot.SnapshotCodec;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -116,13 +111,10 @@ public final class OnlineTrainer {
     }
 
     public byte[] toBytes() {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeInt(FORMAT);
-            writeBlock(out, model.toBytes());
-            writeBlock(out, sampler.toBytes());
-            writeBlock(out, metrics.toBytes());
+        return StateBytes.write(FORMAT, out -> {
+            StateBytes.writeBlock(out, model.toBytes());
+            StateBytes.writeBlock(out, sampler.toBytes());
+            StateBytes.writeBlock(out, metrics.toBytes());
             out.writeInt(pending.size());
             for (Example e : pending) {
                 e.writeTo(out);
@@ -130,22 +122,14 @@ public final class OnlineTrainer {
             out.writeLong(eventsTrained);
             out.writeLong(lastEventTime);
             out.writeDouble(lastModelLoss);
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        });
     }
 
     public static OnlineTrainer fromBytes(byte[] data) {
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-            if (in.readInt() != FORMAT) {
-                throw new IllegalArgumentException("trainer state was written by another format");
-            }
-            CrossDistilModel model = CrossDistilModel.fromBytes(readBlock(in));
-            QuadrupletSampler sampler = QuadrupletSampler.fromBytes(readBlock(in));
-            ProgressiveMetrics metrics = ProgressiveMetrics.fromBytes(readBlock(in));
+        return StateBytes.read(data, FORMAT, "trainer state", in -> {
+            CrossDistilModel model = CrossDistilModel.fromBytes(StateBytes.readBlock(in));
+            QuadrupletSampler sampler = QuadrupletSampler.fromBytes(StateBytes.readBlock(in));
+            ProgressiveMetrics metrics = ProgressiveMetrics.fromBytes(StateBytes.readBlock(in));
             int n = in.readInt();
             List<Example> pending = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
@@ -156,19 +140,6 @@ public final class OnlineTrainer {
             t.lastEventTime = in.readLong();
             t.lastModelLoss = in.readDouble();
             return t;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void writeBlock(DataOutputStream out, byte[] b) throws IOException {
-        out.writeInt(b.length);
-        out.write(b);
-    }
-
-    private static byte[] readBlock(DataInputStream in) throws IOException {
-        byte[] b = new byte[in.readInt()];
-        in.readFully(b);
-        return b;
+        });
     }
 }

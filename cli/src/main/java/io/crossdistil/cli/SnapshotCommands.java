@@ -1,0 +1,123 @@
+package io.crossdistil.cli;
+
+import io.crossdistil.avro.FeedbackEvent;
+import io.crossdistil.avro.ModelSnapshot;
+import io.crossdistil.avro.TaskMetrics;
+import io.crossdistil.avro.Tensor;
+import io.crossdistil.model.LabelOrder;
+import io.crossdistil.model.metrics.ProgressiveMetrics;
+import io.crossdistil.model.metrics.TaskScore;
+import io.crossdistil.serving.Scorer;
+import io.crossdistil.serving.SnapshotStore;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** {@code snapshot show PATH} and {@code snapshot score PATH --csv FILE --labels a,b}. */
+final class SnapshotCommands {
+    private static final int BATCH = 1024;
+
+    private SnapshotCommands() {}
+
+    static void run(String[] args, PrintStream out) throws IOException {
+        if (args.length < 2 || !List.of("show", "score").contains(args[0])) {
+            throw new IllegalArgumentException("use 'snapshot show PATH' or 'snapshot score PATH --csv FILE --labels a,b'");
+        }
+        Path path = Path.of(args[1]);
+        Args a = new Args(java.util.Arrays.copyOfRange(args, 2, args.length));
+        ModelSnapshot s = SnapshotStore.read(path);
+        if (args[0].equals("show")) {
+            a.requireEmpty("snapshot show");
+            show(s, out);
+        } else {
+            score(s, a, out);
+        }
+    }
+
+    static void show(ModelSnapshot s, PrintStream out) {
+        long params = 0;
+        for (Tensor t : s.getTensors()) {
+            params += t.getShape().stream().mapToLong(Integer::longValue).reduce(1, (x, y) -> x * y);
+        }
+        out.printf("version          %d%n", s.getVersion());
+        out.printf("created          %s%n", Instant.ofEpochMilli(s.getCreatedAt()));
+        out.printf("events trained   %,d%n", s.getEventsTrained());
+        out.printf("last event time  %s%n", Instant.ofEpochMilli(s.getLastEventTime()));
+        out.printf("tensors          %d, %,d parameters%n", s.getTensors().size(), params);
+        out.printf("checksum         %s (verified)%n", s.getChecksum());
+        out.println("configuration");
+        for (Map.Entry<String, String> e : new TreeMap<>(s.getConfig()).entrySet()) {
+            out.printf("  %-26s %s%n", e.getKey(), e.getValue());
+        }
+        out.println("progressive metrics (since start | last window)");
+        for (TaskMetrics m : s.getMetrics()) {
+            out.printf(Locale.ROOT, "  %-10s AUC %.4f | %.4f   Multi-AUC %.4f | %.4f   log-loss %.4f   calibration %.3f   positives %,d of %,d%n",
+                    m.getTask(), m.getAuc(), m.getWindowAuc(), m.getMultiAuc(), m.getWindowMultiAuc(), m.getLogloss(),
+                    m.getCalibration(), m.getPositives(), m.getEvents());
+        }
+    }
+
+    static List<TaskScore> score(ModelSnapshot s, Args a, PrintStream out) throws IOException {
+        String csv = a.take("csv", null);
+        List<String> labels = a.takeList("labels");
+        List<String> features = a.takeList("features");
+        String time = a.take("time", null);
+        a.requireEmpty("snapshot score");
+        Scorer scorer = Scorer.of(s);
+        if (csv == null || labels.size() != scorer.tasks().size()) {
+            throw new IllegalArgumentException("snapshot score needs --csv FILE and --labels with one label column per task of the"
+                    + " snapshot, in its task order " + scorer.tasks());
+        }
+        // the numbers printed are the since-start ones, over the whole file; the window is not used
+        ProgressiveMetrics metrics = new ProgressiveMetrics(scorer.tasks(), 10_000);
+        long rejected = 0;
+        String firstReason = null;
+        try (CsvEvents rows = new CsvEvents(Path.of(csv), labels, features, time)) {
+            List<FeedbackEvent> batch = new ArrayList<>(BATCH);
+            for (CsvEvents.Row row = rows.next(); row != null; row = rows.next()) {
+                if (row.event() == null) {
+                    rejected++;
+                    firstReason = firstReason == null ? row.error() : firstReason;
+                    continue;
+                }
+                batch.add(row.event());
+                if (batch.size() == BATCH) {
+                    record(scorer, batch, labels, metrics);
+                }
+            }
+            record(scorer, batch, labels, metrics);
+        }
+        out.printf("snapshot version %d scored %,d rows of %s (label columns %s as tasks %s)%n", s.getVersion(), metrics.recorded(),
+                csv, labels, scorer.tasks());
+        if (rejected > 0) {
+            out.printf("skipped %,d rows that are not events; the first: %s%n", rejected, firstReason);
+        }
+        List<TaskScore> scores = metrics.scores();
+        for (TaskScore t : scores) {
+            out.printf(Locale.ROOT, "  %-10s AUC %.4f   Multi-AUC %.4f   log-loss %.4f   calibration %.3f%n", t.task(), t.auc(),
+                    t.multiAuc(), t.logLoss(), t.calibration());
+        }
+        return scores;
+    }
+
+    private static void record(Scorer scorer, List<FeedbackEvent> batch, List<String> labels, ProgressiveMetrics metrics) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        double[][] p = scorer.score(batch);
+        for (int i = 0; i < batch.size(); i++) {
+            int[] y = new int[labels.size()];
+            for (int k = 0; k < y.length; k++) {
+                y[k] = batch.get(i).getLabels().get(labels.get(k));
+            }
+            metrics.record(LabelOrder.permutation(y), p[i]);
+        }
+        batch.clear();
+    }
+}

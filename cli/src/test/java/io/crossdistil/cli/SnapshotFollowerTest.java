@@ -1,0 +1,49 @@
+package io.crossdistil.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.snapshot.SnapshotCodec;
+import io.crossdistil.model.training.OnlineTrainer;
+import io.crossdistil.serving.Scorer;
+import io.crossdistil.serving.SnapshotFollower;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+/** Serving follows the compacted snapshot topic of a real broker. */
+class SnapshotFollowerTest {
+    @Test
+    void keepsTheNewestIntactVersion() throws Exception {
+        ModelConfig cfg = ModelConfig.fromMap(Map.of("hash-rows", "1024", "bottom-layers", "16", "tower-layers", "4"));
+        OnlineTrainer trainer = new OnlineTrainer(cfg, 100);
+        byte[] v1 = SnapshotCodec.encode(trainer.snapshot(1, 1));
+        byte[] v3 = SnapshotCodec.encode(trainer.snapshot(3, 3));
+        byte[] v2 = SnapshotCodec.encode(trainer.snapshot(2, 2));
+        byte[] corrupt = v1.clone();
+        corrupt[corrupt.length - 7] ^= 0x55;
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopic("model-snapshots", 1, true);
+            try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    kafka.bootstrapServers(), ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "67108864"), new ByteArraySerializer(), new ByteArraySerializer())) {
+                for (byte[] b : new byte[][] {v1, corrupt, v3, v2}) {
+                    p.send(new ProducerRecord<>("model-snapshots", "model".getBytes(), b)).get();
+                }
+            }
+            try (SnapshotFollower follower = new SnapshotFollower(kafka.bootstrapServers(), "model-snapshots", Map.of())) {
+                Scorer s = follower.awaitVersion(3, Duration.ofSeconds(30)).orElseThrow();
+                assertEquals(3, s.version());
+                Thread.sleep(1_000); // the re-sent older version 2 arrives after 3 and must not replace it
+                assertEquals(3, follower.current().orElseThrow().version());
+                assertEquals(1, follower.rejected());
+                assertArrayEquals(Scorer.of(SnapshotCodec.decode(v3)).score(Map.of("user_id", "u1"), Map.of()),
+                        s.score(Map.of("user_id", "u1"), Map.of()), 0.0);
+            }
+        }
+    }
+}

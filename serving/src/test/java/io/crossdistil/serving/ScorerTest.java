@@ -1,0 +1,86 @@
+package io.crossdistil.serving;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.crossdistil.avro.FeedbackEvent;
+import io.crossdistil.avro.ModelSnapshot;
+import io.crossdistil.model.Example;
+import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.snapshot.SnapshotCodec;
+import io.crossdistil.model.synthetic.SyntheticEvent;
+import io.crossdistil.model.synthetic.SyntheticExamples;
+import io.crossdistil.model.synthetic.SyntheticStream;
+import io.crossdistil.model.training.OnlineTrainer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ScorerTest {
+    static final ModelConfig CFG = ModelConfig.fromMap(Map.of("hash-rows", "4096", "batch-size", "64", "bottom-layers", "32",
+            "tower-layers", "8", "features", "user_id,item_id,author,category", "dense-features", "x"));
+
+    @Test
+    void servingScoresEqualTheTrainersPredictionsForTheSameSnapshot(@TempDir Path dir) throws Exception {
+        OnlineTrainer trainer = new OnlineTrainer(CFG, 1000);
+        SyntheticExamples.take(CFG, new SyntheticStream(CFG.tasks, new double[] {0.4, 0.1}, 3, 2_000, 500), 2_000).forEach(trainer::learn);
+        byte[] bytes = SnapshotCodec.encode(trainer.snapshot(7, 1_700_000_000_000L));
+
+        // fresh events, as FeedbackEvents (what serving receives) and as the trainer's examples
+        SyntheticStream fresh = new SyntheticStream(CFG.tasks, new double[] {0.4, 0.1}, 99, 2_000, 500);
+        List<FeedbackEvent> events = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            SyntheticEvent s = fresh.next();
+            events.add(FeedbackEvent.newBuilder().setEventId(s.eventId()).setUserId(s.userId()).setItemId(s.itemId())
+                    .setEventTime(s.eventTime()).setCategorical(new LinkedHashMap<>(s.categorical()))
+                    .setDense(new HashMap<>(Map.of("x", (float) (0.01 * i)))).setLabels(new HashMap<>()).build());
+        }
+        List<Example> examples = new ArrayList<>();
+        io.crossdistil.model.features.FeatureEncoder encoder = new io.crossdistil.model.features.FeatureEncoder(CFG);
+        events.forEach(e -> examples.add(encoder.encode(e, 0)));
+        double[][] trainerSays = trainer.model().predict(examples);
+
+        Files.write(dir.resolve("snapshot-7.avro"), bytes);
+        Files.writeString(dir.resolve(io.crossdistil.model.snapshot.SnapshotFiles.LATEST), "snapshot-7.avro\n", StandardCharsets.UTF_8);
+        Scorer fromDirectory = Scorer.of(SnapshotStore.read(dir));
+        Scorer fromFile = Scorer.of(SnapshotStore.read(dir.resolve("snapshot-7.avro")));
+        assertEquals(7, fromDirectory.version());
+        double[][] served = fromDirectory.score(events);
+        for (int i = 0; i < events.size(); i++) {
+            assertArrayEquals(trainerSays[i], served[i], 0.0, "event " + i);
+        }
+        assertArrayEquals(served[0], fromFile.score(List.of(events.get(0)))[0], 0.0);
+        // a plain feature map scores the same as the event it describes
+        Map<String, String> features = new HashMap<>(events.get(5).getCategorical());
+        features.put("user_id", events.get(5).getUserId());
+        features.put("item_id", events.get(5).getItemId());
+        assertArrayEquals(served[5], fromDirectory.score(features, events.get(5).getDense()), 0.0);
+    }
+
+    @Test
+    void aDamagedSnapshotIsRefused(@TempDir Path dir) throws Exception {
+        OnlineTrainer trainer = new OnlineTrainer(CFG, 1000);
+        byte[] bytes = SnapshotCodec.encode(trainer.snapshot(1, 0));
+        byte[] flipped = bytes.clone();
+        flipped[flipped.length / 2] ^= 0x10;
+        Files.write(dir.resolve("bad.avro"), flipped);
+        assertThrows(SnapshotCodec.CorruptSnapshotException.class, () -> SnapshotStore.read(dir.resolve("bad.avro")));
+        Files.write(dir.resolve("short.avro"), java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        assertThrows(SnapshotCodec.CorruptSnapshotException.class, () -> SnapshotStore.read(dir.resolve("short.avro")));
+        ModelSnapshot ok = SnapshotStore.read(writeTo(dir.resolve("ok.avro"), bytes));
+        assertEquals(1, ok.getVersion());
+    }
+
+    private static Path writeTo(Path p, byte[] b) throws java.io.IOException {
+        Files.write(p, b);
+        return p;
+    }
+}
