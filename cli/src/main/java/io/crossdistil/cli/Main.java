@@ -1,7 +1,9 @@
 package io.crossdistil.cli;
 
 import io.crossdistil.job.JobConfig;
+import io.crossdistil.model.ModelConfig;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Arrays;
 import java.util.List;
 
@@ -28,6 +30,10 @@ public final class Main {
               replay     write a CSV to Kafka as feedback events; rows that are not events go to the dead-letter topic
                            --csv FILE --labels a,b[,c] [--features f1,...] [--time COL]
                            --bootstrap-servers HOST:PORT [--topic feedback] [--dlq-topic feedback-dlq]
+              experiment  the same stream through several variants; writes DIR/results.md, results.json, PNG curves
+                           --variants crossdistil,no-aux-rank,no-calibration,no-correction,vanilla-kd,mtl,mutual
+                           --out DIR  (--csv FILE --labels a,b [--features ..] [--time COL] | --events N [--seed N --rates ..])
+                           [--parallel N] [--curve-points 50] [--through-kafka] [model options]
               snapshot show PATH
                          a snapshot's metadata, configuration and metrics (PATH: a snapshot file, or a
                          snapshot directory for its latest); the checksum is verified
@@ -50,6 +56,7 @@ public final class Main {
                 case "generate" -> Producers.generate(new Args(rest));
                 case "replay" -> Producers.replay(new Args(rest));
                 case "snapshot" -> SnapshotCommands.run(rest, System.out);
+                case "experiment" -> experiment(new Args(rest), String.join(" ", args));
                 case "help-options" -> System.out.println(JobConfig.help());
                 default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
             }
@@ -63,6 +70,63 @@ public final class Main {
             System.exit(1);
         }
         System.exit(0); // Flink and Kafka leave non-daemon threads behind
+    }
+
+    private static void experiment(Args a, String commandLine) throws Exception {
+        String csv = a.take("csv", null);
+        List<String> labels = a.takeList("labels");
+        List<String> features = csv != null ? a.takeList("features") : List.of();
+        String time = a.take("time", null);
+        String out = a.take("out", null);
+        List<String> variants = a.takeList("variants");
+        if (variants.isEmpty()) {
+            variants = Arrays.stream(io.crossdistil.model.Variant.values()).map(io.crossdistil.model.Variant::key).toList();
+        }
+        long events = a.takeLong("events", 100_000);
+        long seed = a.takeLong("seed", 1);
+        double[] rates = a.takeDoubles("rates", "0.38,0.04");
+        int parallel = (int) a.takeLong("parallel", Runtime.getRuntime().availableProcessors());
+        int curvePoints = (int) a.takeLong("curve-points", 50);
+        boolean throughKafka = Boolean.parseBoolean(a.take("through-kafka", "false"));
+        if (out == null) {
+            throw new IllegalArgumentException("experiment needs --out DIR");
+        }
+        if (csv != null && labels.size() < 2) {
+            throw new IllegalArgumentException("--csv needs --labels with at least two label columns in task-priority order");
+        }
+        Map<String, String> model = new java.util.LinkedHashMap<>(a.rest());
+        List<String> tasks = csv != null ? labels : List.of(model.getOrDefault("tasks", "finish,like").split(","));
+        String data;
+        List<ExperimentRunner.VariantResult> results = new java.util.ArrayList<>();
+        if (throughKafka) {
+            // the local runner derives tasks and features from the data itself, as for 'local'
+            LocalRunner.Options base = new LocalRunner.Options(events, csv == null ? null : Path.of(csv), labels, features, time,
+                    null, null, 1, seed, rates, 0, model);
+            for (String v : variants) {
+                results.add(ExperimentRunner.throughKafka(base, v, System.out));
+            }
+            data = csv != null ? csv : "generated (seed " + seed + ")";
+            events = results.isEmpty() ? 0 : results.get(0).scores().get(0).events();
+        } else {
+            model.put("tasks", String.join(",", tasks));
+            List<io.crossdistil.avro.FeedbackEvent> stream = ExperimentRunner.load(csv == null ? null : Path.of(csv), labels, features,
+                    time, events, seed, rates, tasks, System.out);
+            if (!model.containsKey("features")) {
+                List<String> f = new java.util.ArrayList<>(stream.get(0).getCategorical().keySet());
+                if (csv == null) {
+                    f.add(0, "item_id");
+                    f.add(0, "user_id");
+                }
+                model.put("features", String.join(",", f));
+            }
+            ModelConfig.fromMap(model); // a bad option stops here, before any training
+            results = ExperimentRunner.run(stream, variants, model, parallel, curvePoints, System.out);
+            data = csv != null ? csv : "generated (seed " + seed + ", rates " + Arrays.toString(rates) + ")";
+            events = stream.size();
+        }
+        ExperimentRunner.write(Path.of(out), new ExperimentRunner.Setup("bin/crossdistil " + commandLine, data, events, tasks, model), results);
+        System.out.println(ExperimentRunner.markdown(new ExperimentRunner.Setup("bin/crossdistil " + commandLine, data, events, tasks, model), results));
+        System.out.println("Wrote " + out + "/results.md, results.json and learning curves");
     }
 
     private static void local(Args a) throws Exception {

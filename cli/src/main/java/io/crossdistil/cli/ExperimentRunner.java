@@ -1,0 +1,261 @@
+package io.crossdistil.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.crossdistil.avro.FeedbackEvent;
+import io.crossdistil.avro.TaskMetrics;
+import io.crossdistil.model.Example;
+import io.crossdistil.model.LabelOrder;
+import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.Variant;
+import io.crossdistil.model.features.FeatureEncoder;
+import io.crossdistil.model.metrics.TaskScore;
+import io.crossdistil.model.synthetic.SyntheticStream;
+import io.crossdistil.model.training.OnlineTrainer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * {@code bin/crossdistil experiment}: the same stream, in the same order, through every variant,
+ * straight through the trainer code (or, with {@code --through-kafka}, through the whole local
+ * pipeline). Progressive validation throughout; writes a results table, JSON and learning curves.
+ */
+public final class ExperimentRunner {
+
+    /** One point of a learning curve: metrics over the recent window after {@code events} events. */
+    public record CurvePoint(long events, double[] auc, double[] multiAuc) {}
+
+    /** One variant's outcome. */
+    public record VariantResult(String variant, List<TaskScore> scores, double eventsPerSecond, List<CurvePoint> curve) {}
+
+    /** What was run, for the record. */
+    public record Setup(String command, String data, long events, List<String> tasks, Map<String, String> modelOptions) {}
+
+    private ExperimentRunner() {}
+
+    /** Feedback events with labels, in stream order, read once and shared by all variants. */
+    public static List<FeedbackEvent> load(Path csv, List<String> labels, List<String> features, String time, long events,
+            long seed, double[] rates, List<String> tasks, PrintStream out) throws IOException {
+        List<FeedbackEvent> all = new ArrayList<>();
+        if (csv != null) {
+            long rejected = 0;
+            try (CsvEvents rows = new CsvEvents(csv, labels, features, time)) {
+                for (CsvEvents.Row r = rows.next(); r != null; r = rows.next()) {
+                    if (r.event() != null) {
+                        all.add(r.event());
+                    } else if (rejected++ < 3) {
+                        out.println("  skipping a row that is not an event: " + r.error());
+                    }
+                }
+            }
+            out.printf("Read %,d events from %s (%,d rows skipped)%n", all.size(), csv, rejected);
+        } else {
+            SyntheticStream stream = new SyntheticStream(tasks, rates, seed);
+            for (long i = 0; i < events; i++) {
+                all.add(Events.fromSynthetic(stream.next(), tasks));
+            }
+            out.printf("Generated %,d events (seed %d, label rates %s)%n", all.size(), seed, java.util.Arrays.toString(rates));
+        }
+        return all;
+    }
+
+    /** Trains every variant on the events (several at once with {@code parallel} > 1) and returns their results. */
+    public static List<VariantResult> run(List<FeedbackEvent> events, List<String> variants, Map<String, String> modelOptions,
+            int parallel, int curvePoints, PrintStream out) throws Exception {
+        AtomicLongArray progress = new AtomicLongArray(variants.size());
+        ExecutorService pool = Executors.newFixedThreadPool(parallel);
+        List<Future<VariantResult>> futures = new ArrayList<>();
+        for (int v = 0; v < variants.size(); v++) {
+            int index = v;
+            Map<String, String> options = new LinkedHashMap<>(modelOptions);
+            options.put("variant", Variant.parse(variants.get(v)).key());
+            ModelConfig cfg = ModelConfig.fromMap(options);
+            futures.add(pool.submit(() -> trainOne(cfg, events, curvePoints, progress, index)));
+        }
+        pool.shutdown();
+        long start = System.nanoTime();
+        while (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
+            StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "[%6.0fs]", (System.nanoTime() - start) / 1e9));
+            for (int v = 0; v < variants.size(); v++) {
+                b.append(String.format(Locale.ROOT, " %s %d%%", variants.get(v), 100 * progress.get(v) / Math.max(1, events.size())));
+            }
+            out.println(b);
+        }
+        List<VariantResult> results = new ArrayList<>();
+        for (Future<VariantResult> f : futures) {
+            results.add(f.get());
+        }
+        return results;
+    }
+
+    private static VariantResult trainOne(ModelConfig cfg, List<FeedbackEvent> events, int curvePoints, AtomicLongArray progress,
+            int index) {
+        FeatureEncoder encoder = new FeatureEncoder(cfg);
+        // curves are read over the most recent tenth of the stream: smaller windows are mostly noise
+        OnlineTrainer trainer = new OnlineTrainer(cfg, Math.max(2_000, events.size() / 10));
+        long every = Math.max(cfg.batchSize, events.size() / curvePoints);
+        List<CurvePoint> curve = new ArrayList<>();
+        int[] y = new int[cfg.numTasks()];
+        long start = System.nanoTime();
+        for (int i = 0; i < events.size(); i++) {
+            FeedbackEvent e = events.get(i);
+            for (int k = 0; k < y.length; k++) {
+                y[k] = e.getLabels().get(cfg.tasks.get(k));
+            }
+            Example x = encoder.encode(e, LabelOrder.permutation(y));
+            trainer.learn(x);
+            if ((i + 1) % every == 0) {
+                curve.add(point(i + 1, trainer.scores()));
+                progress.set(index, i + 1);
+            }
+        }
+        trainer.flush();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        progress.set(index, events.size());
+        return new VariantResult(cfg.variant.key(), trainer.scores(), events.size() / seconds, curve);
+    }
+
+    private static CurvePoint point(long events, List<TaskScore> scores) {
+        double[] auc = new double[scores.size()];
+        double[] mauc = new double[scores.size()];
+        for (int k = 0; k < auc.length; k++) {
+            auc[k] = scores.get(k).windowAuc();
+            mauc[k] = scores.get(k).windowMultiAuc();
+        }
+        return new CurvePoint(events, auc, mauc);
+    }
+
+    /** The final progressive metrics of one variant run through the whole local pipeline. */
+    public static VariantResult throughKafka(LocalRunner.Options base, String variant, PrintStream out) throws Exception {
+        Map<String, String> options = new LinkedHashMap<>(base.jobOptions());
+        options.put("variant", variant);
+        LocalRunner.Options o = new LocalRunner.Options(base.events(), base.csv(), base.labels(), base.csvFeatures(),
+                base.timeColumn(), null, null, 1, base.seed(), base.rates(), 0, options);
+        LocalRunner.Summary s = LocalRunner.run(o, out);
+        List<TaskScore> scores = new ArrayList<>();
+        for (TaskMetrics t : s.metrics().getTasks()) {
+            scores.add(new TaskScore(t.getTask(), t.getEvents(), t.getPositives(), t.getAuc(), t.getMultiAuc(), t.getLogloss(),
+                    t.getCalibration(), t.getWindowAuc(), t.getWindowMultiAuc(), t.getWindowLogloss(), t.getWindowCalibration()));
+        }
+        return new VariantResult(variant, scores, s.eventsTrained() / s.seconds(), List.of());
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Reports
+
+    public static void write(Path dir, Setup setup, List<VariantResult> results) throws IOException {
+        Files.createDirectories(dir);
+        writeJson(dir.resolve("results.json"), setup, results);
+        Files.writeString(dir.resolve("results.md"), markdown(setup, results));
+        if (results.stream().anyMatch(r -> !r.curve().isEmpty())) {
+            for (int k = 0; k < setup.tasks().size(); k++) {
+                int task = k;
+                Charts.learningCurves(dir.resolve("auc-" + setup.tasks().get(k) + ".png"),
+                        "Progressive AUC, " + setup.tasks().get(k) + " (window)", "AUC", results, p -> p.auc()[task]);
+                Charts.learningCurves(dir.resolve("multi-auc-" + setup.tasks().get(k) + ".png"),
+                        "Progressive Multi-AUC, " + setup.tasks().get(k) + " (window)", "Multi-AUC", results, p -> p.multiAuc()[task]);
+            }
+        }
+    }
+
+    private static void writeJson(Path file, Setup setup, List<VariantResult> results) throws IOException {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("command", setup.command());
+        json.put("data", setup.data());
+        json.put("events", setup.events());
+        json.put("tasks", setup.tasks());
+        json.put("model_options", setup.modelOptions());
+        Map<String, Object> variants = new LinkedHashMap<>();
+        for (VariantResult r : results) {
+            Map<String, Object> v = new LinkedHashMap<>();
+            for (TaskScore t : r.scores()) {
+                Map<String, Object> task = new LinkedHashMap<>();
+                task.put("auc", finite(t.auc()));
+                task.put("multi_auc", finite(t.multiAuc()));
+                task.put("logloss", finite(t.logLoss()));
+                task.put("calibration", finite(t.calibration()));
+                task.put("window_auc", finite(t.windowAuc()));
+                task.put("window_multi_auc", finite(t.windowMultiAuc()));
+                v.put(t.task(), task);
+            }
+            v.put("events_per_s", r.eventsPerSecond());
+            List<Map<String, Object>> curve = new ArrayList<>();
+            for (CurvePoint p : r.curve()) {
+                curve.add(Map.of("events", p.events(), "window_auc", finiteList(p.auc()), "window_multi_auc", finiteList(p.multiAuc())));
+            }
+            v.put("curve", curve);
+            variants.put(r.variant(), v);
+        }
+        json.put("variants", variants);
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
+    }
+
+    static String markdown(Setup setup, List<VariantResult> results) {
+        StringBuilder b = new StringBuilder();
+        b.append("# Results: ").append(setup.data()).append("\n\n");
+        b.append(String.format(Locale.ROOT, "%,d events, one pass, progressive validation (every event scored before it is learned from).%n%n",
+                setup.events()));
+        b.append("Command:\n\n```\n").append(setup.command()).append("\n```\n\n");
+        b.append("## Since the start of the stream\n\n");
+        table(b, setup.tasks(), results, TaskScore::auc, TaskScore::multiAuc, TaskScore::logLoss, true);
+        b.append("\n## Over the most recent tenth of the stream\n\n");
+        table(b, setup.tasks(), results, TaskScore::windowAuc, TaskScore::windowMultiAuc, TaskScore::windowLogLoss, false);
+        if (results.stream().anyMatch(r -> r.variant().equals("mtl"))) {
+            b.append("\nIn brackets: the difference to `mtl`, the plain multi-task baseline.\n");
+        }
+        return b.toString();
+    }
+
+    private static void table(StringBuilder b, List<String> tasks, List<VariantResult> results, ToDoubleFunction<TaskScore> auc,
+            ToDoubleFunction<TaskScore> multiAuc, ToDoubleFunction<TaskScore> logLoss, boolean speed) {
+        b.append("| variant |");
+        tasks.forEach(t -> b.append(" AUC ").append(t).append(" |"));
+        tasks.forEach(t -> b.append(" Multi-AUC ").append(t).append(" |"));
+        tasks.forEach(t -> b.append(" log-loss ").append(t).append(" |"));
+        b.append(speed ? " events/s |\n|---|" : "\n|---|");
+        b.append("---|".repeat(3 * tasks.size() + (speed ? 1 : 0))).append("\n");
+        VariantResult mtl = results.stream().filter(r -> r.variant().equals("mtl")).findFirst().orElse(null);
+        for (VariantResult r : results) {
+            b.append("| ").append(r.variant()).append(" |");
+            for (ToDoubleFunction<TaskScore> metric : List.of(auc, multiAuc)) {
+                for (int k = 0; k < tasks.size(); k++) {
+                    double v = metric.applyAsDouble(r.scores().get(k));
+                    b.append(cell(v, mtl == null || r == mtl ? Double.NaN : metric.applyAsDouble(mtl.scores().get(k))));
+                }
+            }
+            for (int k = 0; k < tasks.size(); k++) {
+                b.append(String.format(Locale.ROOT, " %.4f |", logLoss.applyAsDouble(r.scores().get(k))));
+            }
+            b.append(speed ? String.format(Locale.ROOT, " %,.0f |%n", r.eventsPerSecond()) : "\n");
+        }
+    }
+
+    private static String cell(double v, double baseline) {
+        return Double.isNaN(baseline) ? String.format(Locale.ROOT, " %.4f |", v) : String.format(Locale.ROOT, " %.4f (%+.4f) |", v, v - baseline);
+    }
+
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    private static List<Double> finiteList(double[] v) {
+        List<Double> out = new ArrayList<>();
+        for (double d : v) {
+            out.add(finite(d));
+        }
+        return out;
+    }
+}
