@@ -46,9 +46,14 @@ public final class LocalRunner {
             Path snapshots, Path summary, int partitions, long seed, double[] rates, long badEvery,
             Map<String, String> jobOptions) {}
 
-    /** The run's outcome, also written as JSON with {@code --summary}. */
+    /**
+     * The run's outcome, also written as JSON with {@code --summary}.
+     *
+     * @param seconds the whole run, broker start to end
+     * @param trainingSeconds from the job's submission to its end
+     */
     public record Summary(long eventsProduced, long eventsTrained, long deadLetters, long snapshotsWritten, Path snapshotDir,
-            double seconds, TrainingMetrics metrics, List<io.crossdistil.avro.DeadLetter> deadLetterRecords) {}
+            double seconds, double trainingSeconds, TrainingMetrics metrics, List<io.crossdistil.avro.DeadLetter> deadLetterRecords) {}
 
     private LocalRunner() {}
 
@@ -121,11 +126,12 @@ public final class LocalRunner {
                     }
                 }
                 result.get(); // raises the job's failure or cancellation
+                double trainingSeconds = (System.nanoTime() - trainStart) / 1e9;
                 monitor.drain();
                 out.println(progressLine(monitor, (System.nanoTime() - trainStart) / 1e9));
                 TrainingMetrics m = monitor.latest();
                 Summary s = new Summary(produced, m == null ? 0 : m.getEventsTrained(), monitor.deadLetters().size(),
-                        countSnapshots(snapshots), snapshots, (System.nanoTime() - start) / 1e9, m, monitor.deadLetters());
+                        countSnapshots(snapshots), snapshots, (System.nanoTime() - start) / 1e9, trainingSeconds, m, monitor.deadLetters());
                 if (o.summary() != null) {
                     writeSummary(s, o.summary());
                 }
@@ -224,6 +230,7 @@ public final class LocalRunner {
         json.put("snapshots_written", s.snapshotsWritten());
         json.put("snapshot_dir", s.snapshotDir().toAbsolutePath().toString());
         json.put("seconds", s.seconds());
+        json.put("training_seconds", s.trainingSeconds());
         Map<String, Object> metrics = new LinkedHashMap<>();
         if (s.metrics() != null) {
             json.put("steps", s.metrics().getSteps());

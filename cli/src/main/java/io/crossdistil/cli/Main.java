@@ -34,6 +34,8 @@ public final class Main {
                            --variants crossdistil,no-aux-rank,no-calibration,no-correction,vanilla-kd,mtl,mutual
                            --out DIR  (--csv FILE --labels a,b [--features ..] [--time COL] | --events N [--seed N --rates ..])
                            [--parallel N] [--curve-points 50] [--through-kafka] [model options]
+              bench      the trainer's and the pipeline's speed, memory, checkpoint and snapshot costs, in one run
+                           [--quick] [--json FILE] [model options]
               snapshot show PATH
                          a snapshot's metadata, configuration and metrics (PATH: a snapshot file, or a
                          snapshot directory for its latest); the checksum is verified
@@ -57,6 +59,7 @@ public final class Main {
                 case "replay" -> Producers.replay(new Args(rest));
                 case "snapshot" -> SnapshotCommands.run(rest, System.out);
                 case "experiment" -> experiment(new Args(rest), String.join(" ", args));
+                case "bench" -> bench(rest);
                 case "help-options" -> System.out.println(JobConfig.help());
                 default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
             }
@@ -127,6 +130,18 @@ public final class Main {
         ExperimentRunner.write(Path.of(out), new ExperimentRunner.Setup("bin/crossdistil " + commandLine, data, events, tasks, model), results);
         System.out.println(ExperimentRunner.markdown(new ExperimentRunner.Setup("bin/crossdistil " + commandLine, data, events, tasks, model), results));
         System.out.println("Wrote " + out + "/results.md, results.json and learning curves");
+    }
+
+    private static void bench(String[] rest) throws Exception {
+        // --quick is a flag without a value
+        boolean quick = Arrays.asList(rest).contains("--quick");
+        Args a = new Args(Arrays.stream(rest).filter(x -> !x.equals("--quick")).toArray(String[]::new));
+        String json = a.take("json", null);
+        Map<String, Object> results = Bench.run(quick, a.rest(), System.out);
+        if (json != null) {
+            Bench.write(results, Path.of(json));
+            System.out.println("Wrote " + json);
+        }
     }
 
     private static void local(Args a) throws Exception {

@@ -1,0 +1,221 @@
+package io.crossdistil.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.crossdistil.model.Example;
+import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.snapshot.SnapshotCodec;
+import io.crossdistil.model.synthetic.SyntheticExamples;
+import io.crossdistil.model.synthetic.SyntheticStream;
+import io.crossdistil.model.training.OnlineTrainer;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * {@code bin/crossdistil bench [--quick] --json FILE}: the trainer's speed at several batch sizes,
+ * the arithmetic it does against this machine's matrix-product rate, the whole pipeline's speed,
+ * memory, checkpoint and snapshot costs, all measured in one run. Medians over repeated rounds
+ * after a warm-up; no assertion, these machines are shared and noisy.
+ */
+final class Bench {
+    private Bench() {}
+
+    static Map<String, Object> run(boolean quick, Map<String, String> modelOptions, PrintStream out) throws Exception {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("quick", quick);
+        r.put("cores", Runtime.getRuntime().availableProcessors());
+        r.put("omp_num_threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)"));
+        Map<String, String> opts = new LinkedHashMap<>(modelOptions);
+        opts.putIfAbsent("features", "user_id,item_id," + String.join(",", SyntheticStream.FIELDS));
+        ModelConfig base = ModelConfig.fromMap(opts);
+        r.put("model_options", base.toMap());
+
+        double peak = peakGflops(quick ? 1024 : 2048, quick ? 5 : 10);
+        r.put("peak_gflops", peak);
+        out.printf(Locale.ROOT, "peak float matrix product (ND4J)   %.1f GFLOP/s%n", peak);
+
+        Map<String, Object> trainer = new LinkedHashMap<>();
+        int rounds = quick ? 5 : 9;
+        for (int batch : new int[] {64, 256, 1024}) {
+            ModelConfig cfg = base.with("batch-size", Integer.toString(batch));
+            int stepsPerRound = Math.max(4, (quick ? 4_096 : 16_384) / batch);
+            double[] msPerStep = stepTimes(cfg, quick ? 10 : 30, rounds, stepsPerRound);
+            double median = median(msPerStep);
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("ms_per_step_median", median);
+            t.put("ms_per_step_rounds", msPerStep);
+            t.put("events_per_s", batch * 1000.0 / median);
+            t.put("flops_per_step", flopsPerStep(cfg));
+            t.put("step_gflops", flopsPerStep(cfg) / (median / 1000.0) / 1e9);
+            trainer.put(Integer.toString(batch), t);
+            out.printf(Locale.ROOT, "trainer, batch %4d                  %7.2f ms/step  %,8.0f events/s  %.2f GFLOP/s%n", batch, median,
+                    batch * 1000.0 / median, (double) t.get("step_gflops"));
+        }
+        r.put("trainer", trainer);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> at256 = (Map<String, Object>) trainer.get("256");
+        r.put("trainer_events_per_s", at256.get("events_per_s"));
+        r.put("flops_per_step", at256.get("flops_per_step"));
+        r.put("step_gflops", at256.get("step_gflops"));
+        r.put("step_share_of_peak", (double) at256.get("step_gflops") / peak);
+
+        // checkpoint (the trainer's whole state) and snapshot costs, on a trained model
+        OnlineTrainer t = new OnlineTrainer(base, 10_000);
+        SyntheticExamples.take(base, new SyntheticStream(base.tasks, new double[] {0.38, 0.04}, 2), 20_000).forEach(t::learn);
+        double[] cpMs = new double[5];
+        byte[] state = null;
+        for (int i = 0; i < cpMs.length; i++) {
+            long s = System.nanoTime();
+            state = t.toBytes();
+            cpMs[i] = (System.nanoTime() - s) / 1e6;
+        }
+        long s0 = System.nanoTime();
+        OnlineTrainer.fromBytes(state);
+        double restoreMs = (System.nanoTime() - s0) / 1e6;
+        r.put("checkpoint_bytes", state.length);
+        r.put("checkpoint_ms", median(cpMs));
+        r.put("restore_ms", restoreMs);
+        Path tmp = Files.createTempFile("crossdistil-bench", ".avro");
+        double[] snapMs = new double[5];
+        long snapBytes = 0;
+        for (int i = 0; i < snapMs.length; i++) {
+            long s = System.nanoTime();
+            byte[] b = SnapshotCodec.encode(t.snapshot(i + 1, System.currentTimeMillis()));
+            Files.write(tmp, b);
+            snapMs[i] = (System.nanoTime() - s) / 1e6;
+            snapBytes = b.length;
+        }
+        Files.deleteIfExists(tmp);
+        r.put("snapshot_bytes", snapBytes);
+        r.put("snapshot_write_ms", median(snapMs));
+        out.printf(Locale.ROOT, "checkpoint                          %,d bytes in %.0f ms (restore %.0f ms)%n", state.length, median(cpMs), restoreMs);
+        out.printf(Locale.ROOT, "snapshot                            %,d bytes, built, encoded and written in %.0f ms%n", snapBytes, median(snapMs));
+
+        // the whole pipeline: Kafka -> decode -> trainer -> snapshots, at batch 256
+        long events = quick ? 60_000 : 200_000;
+        LocalRunner.Options o = new LocalRunner.Options(events, null, List.of(), List.of(), null,
+                Files.createTempDirectory("crossdistil-bench-snapshots"), null, 1, 1, new double[] {0.38, 0.04}, 0, modelOptions);
+        LocalRunner.Summary summary = LocalRunner.run(o, new PrintStream(java.io.OutputStream.nullOutputStream()));
+        EmbeddedKafka.deleteQuietly(summary.snapshotDir());
+        double pipeline = summary.eventsTrained() / summary.trainingSeconds();
+        r.put("pipeline_events", events);
+        r.put("pipeline_events_per_s", pipeline);
+        r.put("pipeline_share_of_trainer", pipeline / (double) r.get("trainer_events_per_s"));
+        out.printf(Locale.ROOT, "pipeline (Kafka -> trainer -> snapshots), batch 256  %,.0f events/s (%.0f%% of the bare trainer)%n",
+                pipeline, 100 * pipeline / (double) r.get("trainer_events_per_s"));
+
+        long heapPeak = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
+                heapPeak += pool.getPeakUsage().getUsed();
+            }
+        }
+        // ND4J allocates natively past JavaCPP's counter, so off-heap is read as what the process holds
+        // beyond the JVM's committed heap and non-heap memory
+        long rss = Pointer.physicalBytes();
+        long jvm = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted()
+                + ManagementFactory.getMemoryMXBean().getNonHeapMemoryUsage().getCommitted();
+        r.put("peak_heap_bytes", heapPeak);
+        r.put("offheap_bytes", Math.max(0, rss - jvm));
+        r.put("process_rss_bytes", rss);
+        out.printf(Locale.ROOT, "memory                              heap peak %,d MB, off-heap %,d MB (RSS %,d MB less the JVM's committed memory)%n",
+                heapPeak >> 20, Math.max(0, rss - jvm) >> 20, rss >> 20);
+        return r;
+    }
+
+    /** Median GFLOP/s of an n x n x n float matrix product. */
+    static double peakGflops(int n, int iterations) {
+        INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
+        INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
+        INDArray c = Nd4j.create(DataType.FLOAT, n, n);
+        a.mmuli(b, c);
+        double[] g = new double[iterations];
+        for (int i = 0; i < iterations; i++) {
+            long s = System.nanoTime();
+            a.mmuli(b, c);
+            g[i] = 2.0 * n * n * n / ((System.nanoTime() - s) / 1e9) / 1e9;
+        }
+        return median(g);
+    }
+
+    /** Milliseconds per training step, one median per round, after {@code warmup} steps. */
+    static double[] stepTimes(ModelConfig cfg, int warmup, int rounds, int stepsPerRound) {
+        int b = cfg.batchSize;
+        int total = (warmup + rounds * stepsPerRound) * b;
+        List<Example> events = SyntheticExamples.take(cfg, new SyntheticStream(cfg.tasks, new double[] {0.38, 0.04}, 3), total);
+        OnlineTrainer t = new OnlineTrainer(cfg, 10_000);
+        int i = 0;
+        for (; i < warmup * b; i++) {
+            t.learn(events.get(i));
+        }
+        double[] out = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            long s = System.nanoTime();
+            for (int k = 0; k < stepsPerRound * b; k++) {
+                t.learn(events.get(i++));
+            }
+            out[r] = (System.nanoTime() - s) / 1e6 / stepsPerRound;
+        }
+        return out;
+    }
+
+    /**
+     * Floating-point operations of one step, counted from the layer sizes: 2 per multiply-add of
+     * every matrix product, forward over its rows, and twice that backward (weight and input
+     * gradients). Rows: the batch for the students; batch, tuples and marginal samples for the
+     * teachers and, when they read it, the shared bottom. Elementwise work is not counted.
+     */
+    static double flopsPerStep(ModelConfig cfg) {
+        int b = cfg.batchSize;
+        boolean ranks = cfg.variant.ranksTeachers();
+        int samples = ranks ? cfg.numPermutations() * cfg.quadrupletsPerStep + 2 * cfg.numTasks() * cfg.marginalPairsPerStep : 0;
+        int all = b + samples;
+        int in = cfg.features.size() * cfg.embeddingDim + cfg.denseFeatures.size();
+        boolean teachersOnShared = cfg.variant.hasTeachers() && cfg.teacherRouting != io.crossdistil.model.TeacherRouting.SEPARATE;
+        double bottomRows = teachersOnShared ? all : b;
+        double flops = 0;
+        int prev = in;
+        int[] bottom = cfg.backbone == io.crossdistil.model.Backbone.SHARED_BOTTOM ? cfg.bottomLayers : cfg.expertLayers;
+        int copies = cfg.backbone == io.crossdistil.model.Backbone.SHARED_BOTTOM ? 1 : cfg.experts;
+        for (int size : bottom) {
+            flops += copies * 2.0 * bottomRows * prev * size;
+            prev = size;
+        }
+        double tower = 0;
+        int t = prev;
+        for (int size : cfg.towerLayers) {
+            tower += 2.0 * t * size;
+            t = size;
+        }
+        tower += 2.0 * t;
+        flops += cfg.numTasks() * b * tower;
+        if (cfg.variant.hasTeachers()) {
+            flops += cfg.numTasks() * (double) all * tower;
+        }
+        return 3 * flops; // forward + backward
+    }
+
+    static double median(double[] v) {
+        double[] c = v.clone();
+        Arrays.sort(c);
+        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+    }
+
+    static void write(Map<String, Object> results, Path json) throws java.io.IOException {
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), results);
+    }
+}
