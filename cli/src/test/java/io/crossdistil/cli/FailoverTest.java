@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.avro.DeadLetter;
 import io.crossdistil.avro.TrainingMetrics;
-import io.crossdistil.job.CrossDistilPipeline;
-import io.crossdistil.job.JobConfig;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.snapshot.SnapshotFiles;
-import io.crossdistil.model.synthetic.SyntheticStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,12 +16,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
@@ -39,43 +33,18 @@ import org.junit.jupiter.api.io.TempDir;
 class FailoverTest {
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).setConfiguration(restarts()).build());
-
-    private static Configuration restarts() {
-        Configuration c = new Configuration();
-        c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 10);
-        c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
-        return c;
-    }
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).setConfiguration(ClusterJobs.quickRestarts()).build());
 
     @Test
     void aLostTaskManagerLosesAndDuplicatesNoTrainedEvent(@InjectMiniCluster MiniCluster cluster, @TempDir Path dir) throws Exception {
         long events = 20_000;
         long badEvery = 200;
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            for (String t : List.of(LocalRunner.TOPIC, LocalRunner.DLQ_TOPIC, LocalRunner.METRICS_TOPIC)) {
-                kafka.createTopic(t, 1, false);
-            }
-            kafka.createTopic(LocalRunner.SNAPSHOT_TOPIC, 1, true);
+            ClusterJobs.createTopics(kafka);
             try (FeedbackProducer p = new FeedbackProducer(kafka.bootstrapServers(), LocalRunner.TOPIC, LocalRunner.DLQ_TOPIC)) {
                 p.produceGenerated(List.of("finish", "like"), new double[] {0.38, 0.1}, 11, events, badEvery, n -> { });
             }
-            Map<String, String> job = LocalPipelineTest.smallModel();
-            job.put("bootstrap-servers", kafka.bootstrapServers());
-            job.put("bounded", "true");
-            job.put("starting-offsets", "earliest");
-            job.put("state-backend", "rocksdb");
-            job.put("checkpoint-dir", dir.resolve("checkpoints").toUri().toString());
-            job.put("snapshot-dir", dir.resolve("snapshots").toString());
-            job.put("snapshot-every-events", "2000");
-            job.put("decode-parallelism", "1");
-            job.put("features", "user_id,item_id," + String.join(",", SyntheticStream.FIELDS));
-            JobConfig config = JobConfig.fromMap(job);
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(CrossDistilPipeline.configuration(config));
-            env.setParallelism(1);
-            CrossDistilPipeline.build(env, config);
-            JobClient client = env.executeAsync("failover");
+            JobClient client = ClusterJobs.submit(kafka, dir, Map.of("state-backend", "rocksdb", "snapshot-every-events", "2000"));
 
             try (RunMonitor monitor = new RunMonitor(kafka.bootstrapServers(), LocalRunner.METRICS_TOPIC, LocalRunner.DLQ_TOPIC)) {
                 long deadline = System.currentTimeMillis() + 120_000;

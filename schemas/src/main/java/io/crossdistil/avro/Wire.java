@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
+import org.apache.avro.SystemLimitException;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
@@ -19,17 +20,35 @@ import org.apache.avro.util.ClassSecurityValidator.ClassSecurityPredicate;
  * <p>Avro (1.11.4 and later) refuses to instantiate record classes it does not trust; without the
  * trust installed here every decode of a project record fails with a SecurityException. Using any
  * method of this class installs it, for this project's record package only.
+ *
+ * <p>It also bounds what a decoded length may claim ({@link #MAX_FIELD_BYTES} per string or bytes
+ * field, {@link #MAX_COLLECTION_ITEMS} per map or array), unless the JVM was started with Avro's
+ * own {@code -Dorg.apache.avro.limits.*} properties: without a bound, one corrupt length prefix
+ * makes the decoder allocate gigabytes and takes the TaskManager down (found by fuzzing). Avro
+ * reads these properties once, so this class must be the first to decode, which it is in this
+ * project.
  */
 public final class Wire {
+    public static final int MAX_FIELD_BYTES = 8 * 1024 * 1024;
+    public static final int MAX_COLLECTION_ITEMS = 100_000;
     private static final String PACKAGE = Wire.class.getPackageName() + ".";
     private static final Map<Schema, BinaryMessageEncoder<SpecificRecord>> ENCODERS = new ConcurrentHashMap<>();
 
     static {
+        limit(SystemLimitException.MAX_STRING_LENGTH_PROPERTY, MAX_FIELD_BYTES);
+        limit(SystemLimitException.MAX_BYTES_LENGTH_PROPERTY, MAX_FIELD_BYTES);
+        limit(SystemLimitException.MAX_COLLECTION_LENGTH_PROPERTY, MAX_COLLECTION_ITEMS);
         ClassSecurityPredicate before = ClassSecurityValidator.getGlobal();
         ClassSecurityValidator.setGlobal(c -> c.getName().startsWith(PACKAGE) || before.isTrusted(c));
     }
 
     private Wire() {}
+
+    private static void limit(String property, int value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, Integer.toString(value));
+        }
+    }
 
     public static byte[] encode(SpecificRecord record) {
         BinaryMessageEncoder<SpecificRecord> encoder = ENCODERS.computeIfAbsent(record.getSchema(),
