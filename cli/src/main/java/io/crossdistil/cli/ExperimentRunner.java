@@ -3,13 +3,13 @@ package io.crossdistil.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.crossdistil.avro.FeedbackEvent;
-import io.crossdistil.avro.TaskMetrics;
 import io.crossdistil.model.Example;
 import io.crossdistil.model.LabelOrder;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.Variant;
 import io.crossdistil.model.features.FeatureEncoder;
 import io.crossdistil.model.metrics.TaskScore;
+import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticStream;
 import io.crossdistil.model.training.OnlineTrainer;
 import java.io.IOException;
@@ -145,12 +145,7 @@ public final class ExperimentRunner {
         LocalRunner.Options o = new LocalRunner.Options(base.events(), base.csv(), base.labels(), base.csvFeatures(),
                 base.timeColumn(), null, null, 1, base.seed(), base.rates(), 0, options);
         LocalRunner.Summary s = LocalRunner.run(o, out);
-        List<TaskScore> scores = new ArrayList<>();
-        for (TaskMetrics t : s.metrics().getTasks()) {
-            scores.add(new TaskScore(t.getTask(), t.getEvents(), t.getPositives(), t.getAuc(), t.getMultiAuc(), t.getLogloss(),
-                    t.getCalibration(), t.getWindowAuc(), t.getWindowMultiAuc(), t.getWindowLogloss(), t.getWindowCalibration()));
-        }
-        return new VariantResult(variant, scores, s.eventsTrained() / s.seconds(), List.of());
+        return new VariantResult(variant, SnapshotCodec.scores(s.metrics().getTasks()), s.eventsTrained() / s.trainingSeconds(), List.of());
     }
 
     // ------------------------------------------------------------------------------------------
@@ -182,14 +177,7 @@ public final class ExperimentRunner {
         for (VariantResult r : results) {
             Map<String, Object> v = new LinkedHashMap<>();
             for (TaskScore t : r.scores()) {
-                Map<String, Object> task = new LinkedHashMap<>();
-                task.put("auc", finite(t.auc()));
-                task.put("multi_auc", finite(t.multiAuc()));
-                task.put("logloss", finite(t.logLoss()));
-                task.put("calibration", finite(t.calibration()));
-                task.put("window_auc", finite(t.windowAuc()));
-                task.put("window_multi_auc", finite(t.windowMultiAuc()));
-                v.put(t.task(), task);
+                v.put(t.task(), taskJson(t));
             }
             v.put("events_per_s", r.eventsPerSecond());
             List<Map<String, Object>> curve = new ArrayList<>();
@@ -241,6 +229,20 @@ public final class ExperimentRunner {
             }
             b.append(speed ? String.format(Locale.ROOT, " %,.0f |%n", r.eventsPerSecond()) : "\n");
         }
+    }
+
+    /** One task's progressive metrics as JSON fields (null where undefined: JSON has no NaN). */
+    static Map<String, Object> taskJson(TaskScore t) {
+        Map<String, Object> task = new LinkedHashMap<>();
+        task.put("auc", finite(t.auc()));
+        task.put("multi_auc", finite(t.multiAuc()));
+        task.put("logloss", finite(t.logLoss()));
+        task.put("calibration", finite(t.calibration()));
+        task.put("window_auc", finite(t.windowAuc()));
+        task.put("window_multi_auc", finite(t.windowMultiAuc()));
+        task.put("events", t.events());
+        task.put("positives", t.positives());
+        return task;
     }
 
     private static String cell(double v, double baseline) {

@@ -7,6 +7,8 @@ import io.crossdistil.avro.TrainingMetrics;
 import io.crossdistil.job.CrossDistilPipeline;
 import io.crossdistil.job.JobConfig;
 import io.crossdistil.model.snapshot.SnapshotFiles;
+import io.crossdistil.model.metrics.TaskScore;
+import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -235,17 +237,8 @@ public final class LocalRunner {
         if (s.metrics() != null) {
             json.put("steps", s.metrics().getSteps());
             json.put("skipped_steps", s.metrics().getSkippedSteps());
-            for (TaskMetrics t : s.metrics().getTasks()) {
-                Map<String, Object> task = new LinkedHashMap<>();
-                task.put("auc", finite(t.getAuc()));
-                task.put("multi_auc", finite(t.getMultiAuc()));
-                task.put("logloss", finite(t.getLogloss()));
-                task.put("calibration", finite(t.getCalibration()));
-                task.put("window_auc", finite(t.getWindowAuc()));
-                task.put("window_multi_auc", finite(t.getWindowMultiAuc()));
-                task.put("events", t.getEvents());
-                task.put("positives", t.getPositives());
-                metrics.put(t.getTask(), task);
+            for (TaskScore t : SnapshotCodec.scores(s.metrics().getTasks())) {
+                metrics.put(t.task(), ExperimentRunner.taskJson(t));
             }
         }
         json.put("metrics", metrics);
@@ -256,8 +249,4 @@ public final class LocalRunner {
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
     }
 
-    /** JSON has no NaN: an undefined metric is null. */
-    private static Double finite(double v) {
-        return Double.isFinite(v) ? v : null;
-    }
 }

@@ -79,6 +79,16 @@ public final class SnapshotCodec {
         return out;
     }
 
+    /** The inverse of {@link #metrics}. */
+    public static List<TaskScore> scores(List<TaskMetrics> metrics) {
+        List<TaskScore> out = new ArrayList<>();
+        for (TaskMetrics t : metrics) {
+            out.add(new TaskScore(t.getTask(), t.getEvents(), t.getPositives(), t.getAuc(), t.getMultiAuc(), t.getLogloss(),
+                    t.getCalibration(), t.getWindowAuc(), t.getWindowMultiAuc(), t.getWindowLogloss(), t.getWindowCalibration()));
+        }
+        return out;
+    }
+
     public static byte[] encode(ModelSnapshot s) {
         return Wire.encode(s);
     }
