@@ -1,6 +1,7 @@
 package io.crossdistil.cli;
 
 import io.crossdistil.avro.FeedbackEvent;
+import io.crossdistil.avro.Wire;
 import io.crossdistil.model.sampling.SeededRandom;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -35,7 +36,7 @@ public final class BadRecords {
     private BadRecords() {}
 
     public static byte[] make(Kind kind, FeedbackEvent good, SeededRandom random) {
-        byte[] bytes = Events.encode(good);
+        byte[] bytes = Wire.encode(good);
         switch (kind) {
             case TRUNCATED:
                 return Arrays.copyOf(bytes, 10 + random.nextInt(Math.max(1, bytes.length - 12)));
@@ -79,6 +80,6 @@ public final class BadRecords {
         e.setLabels(labels);
         e.setDense(dense);
         e.setCategorical(cat);
-        return Events.encode(e);
+        return Wire.encode(e);
     }
 }

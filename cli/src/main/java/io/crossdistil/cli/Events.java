@@ -1,19 +1,14 @@
 package io.crossdistil.cli;
 
 import io.crossdistil.avro.FeedbackEvent;
-import io.crossdistil.avro.Wire;
 import io.crossdistil.model.synthetic.SyntheticEvent;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Feedback events on the wire: Avro single-object encoding. */
+/** Generated events as the Avro records the job reads. */
 public final class Events {
     private Events() {}
-
-    public static byte[] encode(FeedbackEvent e) {
-        return Wire.encode(e);
-    }
 
     public static FeedbackEvent fromSynthetic(SyntheticEvent s, List<String> tasks) {
         Map<String, Integer> labels = new LinkedHashMap<>();

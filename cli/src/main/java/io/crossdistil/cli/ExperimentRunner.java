@@ -3,11 +3,10 @@ package io.crossdistil.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.crossdistil.avro.FeedbackEvent;
-import io.crossdistil.model.Example;
-import io.crossdistil.model.LabelOrder;
+import io.crossdistil.job.io.EventDecoder;
+import io.crossdistil.job.io.InvalidEventException;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.Variant;
-import io.crossdistil.model.features.FeatureEncoder;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticStream;
@@ -103,20 +102,19 @@ public final class ExperimentRunner {
 
     private static VariantResult trainOne(ModelConfig cfg, List<FeedbackEvent> events, int curvePoints, AtomicLongArray progress,
             int index) {
-        FeatureEncoder encoder = new FeatureEncoder(cfg);
+        // the job's own decoder turns an event into an example, so the experiment trains on what the job would
+        EventDecoder decoder = new EventDecoder(cfg, Integer.MAX_VALUE, Integer.MAX_VALUE);
         // curves are read over the most recent tenth of the stream: smaller windows are mostly noise
         OnlineTrainer trainer = new OnlineTrainer(cfg, Math.max(2_000, events.size() / 10));
         long every = Math.max(cfg.batchSize, events.size() / curvePoints);
         List<CurvePoint> curve = new ArrayList<>();
-        int[] y = new int[cfg.numTasks()];
         long start = System.nanoTime();
         for (int i = 0; i < events.size(); i++) {
-            FeedbackEvent e = events.get(i);
-            for (int k = 0; k < y.length; k++) {
-                y[k] = e.getLabels().get(cfg.tasks.get(k));
+            try {
+                trainer.learn(decoder.toExample(events.get(i)));
+            } catch (InvalidEventException e) {
+                throw new IllegalArgumentException("event " + i + " of the stream: " + e.getMessage(), e);
             }
-            Example x = encoder.encode(e, LabelOrder.permutation(y));
-            trainer.learn(x);
             if ((i + 1) % every == 0) {
                 curve.add(point(i + 1, trainer.scores()));
                 progress.set(index, i + 1);

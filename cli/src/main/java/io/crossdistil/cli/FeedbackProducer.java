@@ -82,7 +82,7 @@ public final class FeedbackProducer implements AutoCloseable {
         long rows = 0;
         for (CsvEvents.Row row = csv.next(); row != null; row = csv.next()) {
             if (row.event() != null) {
-                send(Events.encode(row.event()));
+                send(Wire.encode(row.event()));
             } else {
                 deadLetter(row.raw(), row.error(), "csv:" + source, row.line());
             }

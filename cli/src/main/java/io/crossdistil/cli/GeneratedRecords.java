@@ -1,6 +1,7 @@
 package io.crossdistil.cli;
 
 import io.crossdistil.avro.FeedbackEvent;
+import io.crossdistil.avro.Wire;
 import io.crossdistil.model.sampling.SeededRandom;
 import io.crossdistil.model.synthetic.SyntheticStream;
 import java.util.List;
@@ -36,6 +37,6 @@ public final class GeneratedRecords {
             BadRecords.Kind kind = KINDS[(int) ((index / badEvery) % KINDS.length)];
             return new Record(BadRecords.make(kind, e, random), kind);
         }
-        return new Record(Events.encode(e), null);
+        return new Record(Wire.encode(e), null);
     }
 }

@@ -4,6 +4,7 @@ import io.crossdistil.model.nn.EmbeddingTable;
 import io.crossdistil.model.nn.Losses;
 import io.crossdistil.model.nn.Mlp;
 import io.crossdistil.model.nn.ParameterStore;
+import io.crossdistil.model.nn.Rows;
 import io.crossdistil.model.sampling.Samples;
 import io.crossdistil.model.sampling.SeededRandom;
 import java.util.ArrayList;
@@ -161,7 +162,7 @@ public final class CrossDistilModel {
         }
         double[][] predictions = pass.predictions();
         boolean finite = Double.isFinite(modelLoss) && Double.isFinite(calLoss)
-                && Double.isFinite(theta.gradSquaredNorm()) && pass.embeddingGradientFinite;
+                && Double.isFinite(theta.gradNorm()) && pass.embeddingGradientFinite;
         if (!finite) {
             skippedSteps++;
             return new StepResult(predictions, modelLoss, calLoss, true, terms);
@@ -225,7 +226,6 @@ public final class CrossDistilModel {
         Mlp.Activations bottomActs;
         List<Mlp.Activations> expertActs;
         INDArray[] gates;
-        INDArray[] towerInputs;
         Mlp.Activations teacherBottomActs;
         Mlp.Activations[] studentActs = new Mlp.Activations[numTasks];
         Mlp.Activations[] teacherActs = new Mlp.Activations[numTasks];
@@ -279,7 +279,7 @@ public final class CrossDistilModel {
 
         // the shared backbone processes all rows only when teacher towers read it
         p.sharedRows = teachersOn && teachersReadSharedBackbone() ? p.total : p.batch;
-        INDArray sharedInput = firstRows(p.x0, p.sharedRows);
+        INDArray sharedInput = Rows.first(p.x0, p.sharedRows);
         INDArray shared = null;
         if (bottom != null) {
             p.bottomActs = bottom.forward(sharedInput);
@@ -291,10 +291,8 @@ public final class CrossDistilModel {
             }
             p.gates = new INDArray[2 * numTasks];
         }
-        p.towerInputs = new INDArray[2 * numTasks];
         for (int k = 0; k < numTasks; k++) {
-            INDArray in = shared != null ? firstRows(shared, p.batch) : mixture(p, k, studentName(k), p.batch);
-            p.towerInputs[k] = in;
+            INDArray in = shared != null ? Rows.first(shared, p.batch) : mixture(p, k, studentName(k), p.batch);
             p.studentActs[k] = students[k].forward(in);
             p.studentLogits[k] = p.studentActs[k].output();
         }
@@ -307,7 +305,6 @@ public final class CrossDistilModel {
             for (int k = 0; k < numTasks; k++) {
                 INDArray in = separateOut != null ? separateOut
                         : shared != null ? shared : mixture(p, numTasks + k, teacherName(k), p.total);
-                p.towerInputs[numTasks + k] = in;
                 p.teacherActs[k] = teachers[k].forward(in);
                 p.teacherLogits[k] = p.teacherActs[k].output();
             }
@@ -317,23 +314,15 @@ public final class CrossDistilModel {
 
     /** MMoE: the gate-weighted sum of the expert outputs for tower {@code tower}, first {@code rows} rows. */
     private INDArray mixture(Pass p, int tower, String head, int rows) {
-        INDArray x = firstRows(p.x0, rows);
+        INDArray x = Rows.first(p.x0, rows);
         INDArray gate = Transforms.softmax(x.mmul(theta.param("gate." + head + ".W")).addiRowVector(theta.param("gate." + head + ".b")), false);
         p.gates[tower] = gate;
         INDArray out = null;
         for (int e = 0; e < experts.size(); e++) {
-            INDArray term = firstRows(p.expertActs.get(e).output(), rows).mulColumnVector(gate.getColumn(e, true));
+            INDArray term = Rows.first(p.expertActs.get(e).output(), rows).mulColumnVector(gate.getColumn(e, true));
             out = out == null ? term : out.addi(term);
         }
         return out;
-    }
-
-    private static INDArray firstRows(INDArray a, int rows) {
-        return rows == a.rows() ? a : a.get(NDArrayIndex.interval(0, rows), NDArrayIndex.all());
-    }
-
-    private static INDArray block(INDArray a, int start, int count) {
-        return a.get(NDArrayIndex.interval(start, start + count), NDArrayIndex.all());
     }
 
     // ------------------------------------------------------------------------------------------
@@ -341,7 +330,7 @@ public final class CrossDistilModel {
 
     /** The distillation target t of task k on the batch rows: a constant. */
     private INDArray distillationTarget(Pass p, int k) {
-        INDArray raw = firstRows(p.teacherLogits[k], p.batch);
+        INDArray raw = Rows.first(p.teacherLogits[k], p.batch);
         INDArray calibrated = variant.calibrates()
                 ? raw.mul(omega.param("calibration.P").getDouble(k)).addi(omega.param("calibration.Q").getDouble(k))
                 : raw.dup();
@@ -428,11 +417,11 @@ public final class CrossDistilModel {
                     // the teacher distils from its student: CE(sigmoid(r_S / tau), sigmoid(r~ / tau)), r_S and Omega constant
                     double tau = cfg.tau;
                     double scale = omega.param("calibration.P").getDouble(k);
-                    INDArray calibrated = firstRows(r, b).mul(scale).addi(omega.param("calibration.Q").getDouble(k)).divi(tau);
+                    INDArray calibrated = Rows.first(r, b).mul(scale).addi(omega.param("calibration.Q").getDouble(k)).divi(tau);
                     final int taskIndex = k;
                     INDArray soft = constantTarget(1, k, () -> Transforms.sigmoid(p.studentLogits[taskIndex].div(tau), false));
                     double kd = Losses.crossEntropyWithLogits(soft, calibrated).sumNumber().doubleValue() / b;
-                    firstRows(d, b).addi(Transforms.sigmoid(calibrated, false).subi(soft).muli(cfg.alpha[k] * scale * wt / (tau * b)));
+                    Rows.first(d, b).addi(Transforms.sigmoid(calibrated, false).subi(soft).muli(cfg.alpha[k] * scale * wt / (tau * b)));
                     terms.put("teacher." + task + ".mutual", kd);
                     teacherLoss += cfg.alpha[k] * kd;
                 }
@@ -449,11 +438,11 @@ public final class CrossDistilModel {
      * {@code d} (scaled by {@code weight}) and returns the unweighted term.
      */
     private static double rankingTerm(INDArray r, INDArray d, int hi, int lo, int n, double beta, double weight) {
-        INDArray diff = block(r, hi, n).sub(block(r, lo, n));
+        INDArray diff = Rows.block(r, hi, n).sub(Rows.block(r, lo, n));
         double loss = beta * Losses.softplus(diff.neg()).sumNumber().doubleValue() / n;
         INDArray g = Transforms.sigmoid(diff.negi(), false).muli(-beta * weight / n); // d/d(diff) of the term
-        block(d, hi, n).addi(g);
-        block(d, lo, n).subi(g);
+        Rows.block(d, hi, n).addi(g);
+        Rows.block(d, lo, n).subi(g);
         return loss;
     }
 
@@ -463,7 +452,7 @@ public final class CrossDistilModel {
         double loss = 0;
         for (int k = 0; k < numTasks; k++) {
             int b = p.batch;
-            double[] lg = Losses.plattLossAndGradient(firstRows(p.teacherLogits[k], b), p.label(k),
+            double[] lg = Losses.plattLossAndGradient(Rows.first(p.teacherLogits[k], b), p.label(k),
                     omega.param("calibration.P").getDouble(k), omega.param("calibration.Q").getDouble(k));
             loss += lg[0];
             pGrad.putScalar(0, k, lg[1]);
@@ -500,12 +489,12 @@ public final class CrossDistilModel {
         if (bottom != null) {
             INDArray dShared = Nd4j.zeros(cfg.dtype, sharedBackRows, bottom.outputSize());
             for (int k = 0; k < numTasks; k++) {
-                firstRows(dShared, p.batch).addi(dTower[k]);
+                Rows.first(dShared, p.batch).addi(dTower[k]);
                 if (teachersTrainShared) {
                     dShared.addi(dTower[numTasks + k]);
                 }
             }
-            firstRows(dx0, sharedBackRows).addi(bottom.backward(p.bottomActs, dShared, sharedBackRows, true));
+            Rows.first(dx0, sharedBackRows).addi(bottom.backward(p.bottomActs, dShared, sharedBackRows, true));
         } else {
             INDArray[] dExpert = new INDArray[experts.size()];
             for (int e = 0; e < dExpert.length; e++) {
@@ -518,7 +507,7 @@ public final class CrossDistilModel {
                 }
             }
             for (int e = 0; e < dExpert.length; e++) {
-                firstRows(dx0, sharedBackRows).addi(experts.get(e).backward(p.expertActs.get(e), dExpert[e], sharedBackRows, true));
+                Rows.first(dx0, sharedBackRows).addi(experts.get(e).backward(p.expertActs.get(e), dExpert[e], sharedBackRows, true));
             }
         }
         if (teacherBottom != null) {
@@ -540,16 +529,16 @@ public final class CrossDistilModel {
         INDArray gate = p.gates[tower];
         INDArray dGate = Nd4j.create(cfg.dtype, rows, experts.size());
         for (int e = 0; e < experts.size(); e++) {
-            INDArray out = firstRows(p.expertActs.get(e).output(), rows);
-            firstRows(dExpert[e], rows).addi(dMix.mulColumnVector(gate.getColumn(e, true)));
+            INDArray out = Rows.first(p.expertActs.get(e).output(), rows);
+            Rows.first(dExpert[e], rows).addi(dMix.mulColumnVector(gate.getColumn(e, true)));
             dGate.putColumn(e, dMix.mul(out).sum(true, 1));
         }
         // softmax backward: dz = g * (dg - sum(dg * g))
         INDArray dz = gate.mul(dGate.subColumnVector(dGate.mul(gate).sum(true, 1)));
-        INDArray x = firstRows(p.x0, rows);
+        INDArray x = Rows.first(p.x0, rows);
         x.transpose().mmuli(dz, theta.grad("gate." + head + ".W"));
         theta.grad("gate." + head + ".b").assign(dz.sum(true, 0));
-        firstRows(dx0, rows).addi(dz.mmul(theta.param("gate." + head + ".W").transpose()));
+        Rows.first(dx0, rows).addi(dz.mmul(theta.param("gate." + head + ".W").transpose()));
     }
 
     // ------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ package io.crossdistil.model.nn;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -79,9 +78,9 @@ public final class Mlp {
             boolean relu = !(l == sizes.length - 1 && linearOutput);
             INDArray out = l == sizes.length - 1 ? a.output : a.inputs.get(l + 1);
             if (relu) {
-                d = d.mul(firstRows(out, rows).gt(0).castTo(d.dataType()));
+                d = d.mul(Rows.first(out, rows).gt(0).castTo(d.dataType()));
             }
-            INDArray in = firstRows(a.inputs.get(l), rows);
+            INDArray in = Rows.first(a.inputs.get(l), rows);
             in.transpose().mmuli(d, store.grad(w(l)));
             store.grad(b(l)).assign(d.sum(true, 0));
             if (l > 0 || inputGradient) {
@@ -91,9 +90,5 @@ public final class Mlp {
             }
         }
         return d;
-    }
-
-    static INDArray firstRows(INDArray a, int rows) {
-        return rows == a.rows() ? a : a.get(NDArrayIndex.interval(0, rows), NDArrayIndex.all());
     }
 }

@@ -112,8 +112,8 @@ public final class ParameterStore {
         grads.assign(0);
     }
 
-    /** Sum of squared gradients: one reduction that is not finite if any gradient is not. */
-    public double gradSquaredNorm() {
+    /** The gradients' 2-norm: one reduction that is not finite if any gradient is not. */
+    public double gradNorm() {
         return grads.norm2Number().doubleValue();
     }
 
