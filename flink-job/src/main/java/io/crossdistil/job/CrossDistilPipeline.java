@@ -72,7 +72,8 @@ public final class CrossDistilPipeline {
             examples.setParallelism(c.decodeParallelism());
         }
         examples.getSideOutput(DecodeFunction.DEAD_LETTERS)
-                .sinkTo(KafkaSinks.deadLetters(c.bootstrapServers(), c.dlqTopic(), c.kafkaProperties()))
+                .sinkTo(KafkaSinks.deadLetters(c.bootstrapServers(), c.dlqTopic(), c.kafkaProperties(),
+                        c.deliveryGuarantee(), c.jobName() + "-dead-letters"))
                 .uid("dead-letter-sink").name("dead letters -> " + c.dlqTopic());
 
         TrainerSettings settings = new TrainerSettings(c.modelOptions(), c.snapshotEveryEvents(), c.snapshotEverySeconds(),
@@ -86,12 +87,14 @@ public final class CrossDistilPipeline {
                     .uid("snapshot-directory-sink").name("snapshots -> " + c.snapshotDir()).setParallelism(1);
         }
         if (c.snapshotTopic() != null) {
-            snapshots.sinkTo(KafkaSinks.snapshots(c.bootstrapServers(), c.snapshotTopic(), c.kafkaProperties()))
+            snapshots.sinkTo(KafkaSinks.snapshots(c.bootstrapServers(), c.snapshotTopic(), c.kafkaProperties(),
+                    c.deliveryGuarantee(), c.jobName() + "-snapshots"))
                     .uid("snapshot-topic-sink").name("snapshots -> " + c.snapshotTopic()).setParallelism(1);
         }
         if (c.metricsTopic() != null) {
             snapshots.getSideOutput(TrainerOperator.METRICS)
-                    .sinkTo(KafkaSinks.metrics(c.bootstrapServers(), c.metricsTopic(), c.kafkaProperties()))
+                    .sinkTo(KafkaSinks.metrics(c.bootstrapServers(), c.metricsTopic(), c.kafkaProperties(),
+                            c.deliveryGuarantee(), c.jobName() + "-metrics"))
                     .uid("metrics-topic-sink").name("metrics -> " + c.metricsTopic()).setParallelism(1);
         }
     }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 
 /**
  * The job's arguments: {@code --key value} (or {@code --key=value}). Job options are listed in
@@ -41,6 +42,7 @@ public final class JobConfig implements Serializable {
             new ModelConfig.Option("decode-parallelism", "0", "", "parallelism of source and decoding (0: the environment's default); the trainer runs with 1"),
             new ModelConfig.Option("max-features", "1000", "", "events with more categorical features than this are dead letters"),
             new ModelConfig.Option("max-record-bytes", "1048576", "", "records larger than this are dead letters"),
+            new ModelConfig.Option("delivery-guarantee", "at-least-once", "", "Kafka sinks: at-least-once (a recovery may repeat a dead letter, snapshot or report) or exactly-once (Kafka transactions committed with each checkpoint: nothing repeated, records visible to read_committed consumers only after the checkpoint; transactional ids start with the job name, so give every job its own --job-name)"),
             new ModelConfig.Option("job-name", "crossdistil", "", "the Flink job name"));
 
     private static final Map<String, ModelConfig.Option> BY_KEY = new LinkedHashMap<>();
@@ -130,6 +132,7 @@ public final class JobConfig implements Serializable {
         positive("metrics-window");
         positive("checkpoint-interval-ms");
         stateBackend();
+        deliveryGuarantee();
         nonNegative("decode-parallelism");
         positive("max-features");
         positive("max-record-bytes");
@@ -264,6 +267,15 @@ public final class JobConfig implements Serializable {
             throw new IllegalArgumentException("option --state-backend must be hashmap or rocksdb, not '" + v + "'");
         }
         return v;
+    }
+
+    public DeliveryGuarantee deliveryGuarantee() {
+        return switch (job.get("delivery-guarantee")) {
+            case "at-least-once" -> DeliveryGuarantee.AT_LEAST_ONCE;
+            case "exactly-once" -> DeliveryGuarantee.EXACTLY_ONCE;
+            default -> throw new IllegalArgumentException("option --delivery-guarantee must be at-least-once or exactly-once, not '"
+                    + job.get("delivery-guarantee") + "'");
+        };
     }
 
     public int decodeParallelism() {
