@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.avro.ModelSnapshot;
+import io.crossdistil.avro.Wire;
+import io.crossdistil.job.io.MetricsMessage;
 import io.crossdistil.job.io.SnapshotMessage;
 import io.crossdistil.job.trainer.TrainerOperator;
 import io.crossdistil.job.trainer.TrainerSettings;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
@@ -90,6 +93,46 @@ class TrainerOperatorTest {
             assertArrayEquals(expectedSnapshots.get(i), got.get(i), "snapshot " + i + ": version and events trained");
         }
         assertEquals(4, got.size(), "at the first step boundary past every 200 events (256, 512, 768) and at the end");
+    }
+
+    @Test
+    void anIdleStreamStillGetsItsLastReportAndTimedSnapshot() throws Exception {
+        // snapshots every 5 s of processing time, reports every second
+        OneInputStreamOperatorTestHarness<Example, SnapshotMessage> h =
+                new OneInputStreamOperatorTestHarness<>(new TrainerOperator(new TrainerSettings(MODEL, 0, 5, 1, 500)));
+        h.setProcessingTime(10_000);
+        h.open();
+        List<Example> events = events(128);
+        for (Example e : events.subList(0, 64)) {
+            h.processElement(e, e.eventTime);
+        }
+        h.setProcessingTime(10_500);
+        for (Example e : events.subList(64, 128)) {
+            h.processElement(e, e.eventTime); // a second step, too soon for a report
+        }
+        assertEquals(List.of(64L), reportedCounts(h));
+
+        h.setProcessingTime(11_000); // no more events: the timer reports the second step
+        assertEquals(List.of(64L, 128L), reportedCounts(h));
+        h.setProcessingTime(12_000); // nothing new: no report
+        assertEquals(List.of(64L, 128L), reportedCounts(h));
+        assertTrue(h.extractOutputValues().isEmpty());
+
+        h.setProcessingTime(15_000); // 5 s since the start: a snapshot of what was trained
+        assertArrayEquals(new long[] {1, 128}, versionsAndCounts(h.extractOutputValues()).get(0));
+        h.setProcessingTime(21_000); // nothing new: no second snapshot
+        assertEquals(1, h.extractOutputValues().size());
+        h.close();
+    }
+
+    private static List<Long> reportedCounts(OneInputStreamOperatorTestHarness<Example, SnapshotMessage> h) throws Exception {
+        List<Long> counts = new ArrayList<>();
+        for (Object o : h.getSideOutput(TrainerOperator.METRICS)) {
+            @SuppressWarnings("unchecked")
+            StreamRecord<MetricsMessage> r = (StreamRecord<MetricsMessage>) o;
+            counts.add(Wire.trainingMetrics(r.getValue().bytes).getEventsTrained());
+        }
+        return counts;
     }
 
     @Test

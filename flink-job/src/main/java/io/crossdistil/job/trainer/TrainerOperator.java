@@ -47,7 +47,7 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
 
     // ---- state, all declared in initializeState ----
     private transient ListState<byte[]> trainerState;
-    /** [snapshot version, events trained at the last snapshot, snapshots written, steps skipped] */
+    /** [snapshot version, events trained at the last snapshot, snapshots written] */
     private transient ListState<long[]> counterState;
 
     private transient OnlineTrainer trainer;
@@ -55,6 +55,7 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     private transient long eventsAtLastSnapshot;
     private transient long snapshotsWritten;
     private transient long lastSnapshotMillis;
+    private transient long eventsAtLastReport;
     private transient long lastMetricsMillis;
     private transient volatile List<TaskScore> latestScores;
 
@@ -107,8 +108,9 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     @Override
     public void open() throws Exception {
         super.open();
-        lastSnapshotMillis = System.currentTimeMillis();
+        lastSnapshotMillis = getProcessingTimeService().getCurrentProcessingTime();
         lastMetricsMillis = 0;
+        eventsAtLastReport = -1;
         MetricGroup g = getMetricGroup();
         g.gauge("eventsTrained", () -> trainer.eventsTrained());
         g.gauge("steps", () -> trainer.model().steps());
@@ -126,6 +128,9 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
             t.gauge("windowAuc", () -> latestScores.get(task).windowAuc());
             t.gauge("windowMultiAuc", () -> latestScores.get(task).windowMultiAuc());
         }
+        // an idle stream still gets its last report and its time-based snapshot
+        long period = settings.metricsEverySeconds() * 1000;
+        getProcessingTimeService().scheduleWithFixedDelay(time -> whileIdle(), period, period);
     }
 
     @Override
@@ -143,7 +148,7 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     }
 
     private void afterStep(boolean end) {
-        long now = System.currentTimeMillis();
+        long now = getProcessingTimeService().getCurrentProcessingTime();
         long sinceSnapshot = trainer.eventsTrained() - eventsAtLastSnapshot;
         boolean byCount = settings.snapshotEveryEvents() > 0 && sinceSnapshot >= settings.snapshotEveryEvents();
         boolean byTime = settings.snapshotEverySeconds() > 0 && now - lastSnapshotMillis >= settings.snapshotEverySeconds() * 1000;
@@ -152,6 +157,17 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         }
         if (end || now - lastMetricsMillis >= settings.metricsEverySeconds() * 1000) {
             emitMetrics(now, end);
+        }
+    }
+
+    private void whileIdle() {
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        boolean byTime = settings.snapshotEverySeconds() > 0 && now - lastSnapshotMillis >= settings.snapshotEverySeconds() * 1000;
+        if (byTime && trainer.eventsTrained() > eventsAtLastSnapshot) {
+            emitSnapshot(now);
+        }
+        if (trainer.eventsTrained() != eventsAtLastReport && now - lastMetricsMillis >= settings.metricsEverySeconds() * 1000) {
+            emitMetrics(now, false);
         }
     }
 
@@ -177,6 +193,7 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
                 .setTasks(SnapshotCodec.metrics(latestScores)).build();
         output.collect(METRICS, new StreamRecord<>(new MetricsMessage(Wire.encode(m))));
         lastMetricsMillis = now;
+        eventsAtLastReport = trainer.eventsTrained();
     }
 
     @Override
