@@ -34,13 +34,14 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private final Path dataDir;
     private final boolean ownsDir;
-    private final KafkaRaftServer server;
+    private final KafkaConfig config;
     private final String bootstrapServers;
+    private KafkaRaftServer server;
 
-    private EmbeddedKafka(Path dataDir, boolean ownsDir, KafkaRaftServer server, String bootstrapServers) {
+    private EmbeddedKafka(Path dataDir, boolean ownsDir, KafkaConfig config, String bootstrapServers) {
         this.dataDir = dataDir;
         this.ownsDir = ownsDir;
-        this.server = server;
+        this.config = config;
         this.bootstrapServers = bootstrapServers;
     }
 
@@ -87,16 +88,38 @@ public final class EmbeddedKafka implements AutoCloseable {
                 .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
                 .run();
 
-        KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
-        server.startup();
-        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, deleteOnClose, server, "127.0.0.1:" + brokerPort);
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, deleteOnClose, config, "127.0.0.1:" + brokerPort);
         try {
-            kafka.awaitReady();
+            kafka.startServer();
         } catch (Exception e) {
             kafka.close();
             throw e;
         }
         return kafka;
+    }
+
+    private void startServer() throws Exception {
+        server = new KafkaRaftServer(config, Time.SYSTEM);
+        server.startup();
+        awaitReady();
+    }
+
+    /**
+     * Stops the broker, keeps it down for {@code down}, and starts it again on the same ports with
+     * the same data, as an operator restarting a broker would.
+     */
+    public void restart(java.time.Duration down) throws Exception {
+        stopServer();
+        Thread.sleep(down.toMillis());
+        startServer();
+    }
+
+    private void stopServer() {
+        if (server != null) {
+            server.shutdown();
+            server.awaitShutdown();
+            server = null;
+        }
     }
 
     private void awaitReady() throws Exception {
@@ -126,8 +149,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     @Override
     public void close() {
         try {
-            server.shutdown();
-            server.awaitShutdown();
+            stopServer();
         } finally {
             if (ownsDir) {
                 deleteQuietly(dataDir);
@@ -135,14 +157,16 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    static int freePort() throws IOException {
+    /** A free TCP port on the loopback interface. */
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             s.setReuseAddress(true);
             return s.getLocalPort();
         }
     }
 
-    static void deleteQuietly(Path dir) {
+    /** Deletes a folder and everything in it, as far as it can. */
+    public static void deleteQuietly(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }

@@ -18,14 +18,14 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * Follows a run from the outside, as any Kafka client would: the trainer's progress reports on the
  * metrics topic and the dead letters on the dead-letter topic.
  */
-final class RunMonitor implements AutoCloseable {
+public final class RunMonitor implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String metricsTopic;
     private final String dlqTopic;
     private final List<DeadLetter> deadLetters = new ArrayList<>();
     private TrainingMetrics latest;
 
-    RunMonitor(String bootstrapServers, String metricsTopic, String dlqTopic) {
+    public RunMonitor(String bootstrapServers, String metricsTopic, String dlqTopic) {
         consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
@@ -40,7 +40,7 @@ final class RunMonitor implements AutoCloseable {
         consumer.seekToBeginning(parts);
     }
 
-    void poll(Duration timeout) {
+    public void poll(Duration timeout) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(timeout)) {
             try {
                 if (r.topic().equals(metricsTopic)) {
@@ -55,7 +55,7 @@ final class RunMonitor implements AutoCloseable {
     }
 
     /** Reads until every assigned partition is consumed up to its current end. */
-    void drain() {
+    public void drain() {
         Map<TopicPartition, Long> end = new LinkedHashMap<>(consumer.endOffsets(consumer.assignment()));
         long deadline = System.currentTimeMillis() + 60_000;
         while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
@@ -66,11 +66,11 @@ final class RunMonitor implements AutoCloseable {
         }
     }
 
-    TrainingMetrics latest() {
+    public TrainingMetrics latest() {
         return latest;
     }
 
-    List<DeadLetter> deadLetters() {
+    public List<DeadLetter> deadLetters() {
         return deadLetters;
     }
 
