@@ -2,6 +2,7 @@ package io.crossdistil.model;
 
 import io.crossdistil.model.nn.EmbeddingTable;
 import io.crossdistil.model.nn.Losses;
+import io.crossdistil.model.nn.MatMul;
 import io.crossdistil.model.nn.Mlp;
 import io.crossdistil.model.nn.ParameterStore;
 import io.crossdistil.model.nn.Rows;
@@ -240,9 +241,14 @@ public final class CrossDistilModel {
             return labels.get(NDArrayIndex.all(), NDArrayIndex.interval(k, k + 1));
         }
 
+        /** [row][task]; one bulk copy to the host (ND4J's toDoubleMatrix copies row by row, an op each). */
         double[][] predictions() {
-            INDArray logits = Nd4j.hstack(studentLogits);
-            return Transforms.sigmoid(logits, false).toDoubleMatrix();
+            double[] flat = Transforms.sigmoid(Nd4j.hstack(studentLogits), false).ravel().toDoubleVector();
+            double[][] out = new double[batch][numTasks];
+            for (int i = 0; i < batch; i++) {
+                System.arraycopy(flat, i * numTasks, out[i], 0, numTasks);
+            }
+            return out;
         }
     }
 
@@ -315,7 +321,7 @@ public final class CrossDistilModel {
     /** MMoE: the gate-weighted sum of the expert outputs for tower {@code tower}, first {@code rows} rows. */
     private INDArray mixture(Pass p, int tower, String head, int rows) {
         INDArray x = Rows.first(p.x0, rows);
-        INDArray gate = Transforms.softmax(x.mmul(theta.param("gate." + head + ".W")).addiRowVector(theta.param("gate." + head + ".b")), false);
+        INDArray gate = Transforms.softmax(MatMul.of(x, false, theta.param("gate." + head + ".W"), false).addiRowVector(theta.param("gate." + head + ".b")), false);
         p.gates[tower] = gate;
         INDArray out = null;
         for (int e = 0; e < experts.size(); e++) {
@@ -536,15 +542,18 @@ public final class CrossDistilModel {
         // softmax backward: dz = g * (dg - sum(dg * g))
         INDArray dz = gate.mul(dGate.subColumnVector(dGate.mul(gate).sum(true, 1)));
         INDArray x = Rows.first(p.x0, rows);
-        x.transpose().mmuli(dz, theta.grad("gate." + head + ".W"));
+        MatMul.into(x, true, dz, false, theta.grad("gate." + head + ".W"));
         theta.grad("gate." + head + ".b").assign(dz.sum(true, 0));
-        Rows.first(dx0, rows).addi(dz.mmul(theta.param("gate." + head + ".W").transpose()));
+        Rows.first(dx0, rows).addi(MatMul.of(dz, false, theta.param("gate." + head + ".W"), true));
     }
 
     // ------------------------------------------------------------------------------------------
     // Parameters, state and checks
 
-    /** Every parameter by name (views: changing them changes the model). */
+    /**
+     * Every parameter by name: views of the dense parameters (changing them changes the model) and
+     * a copy of the embedding table (change it through {@link #loadTensors}).
+     */
     public Map<String, INDArray> tensors() {
         Map<String, INDArray> all = new LinkedHashMap<>();
         all.put(EMBEDDING, embeddings.table());
@@ -565,7 +574,11 @@ public final class CrossDistilModel {
                 throw new IllegalArgumentException("tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(v.shape())
                         + ", the model expects " + java.util.Arrays.toString(e.getValue().shape()));
             }
-            e.getValue().assign(v);
+            if (e.getKey().equals(EMBEDDING)) {
+                embeddings.assign(v);
+            } else {
+                e.getValue().assign(v);
+            }
         }
     }
 

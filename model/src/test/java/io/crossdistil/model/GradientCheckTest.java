@@ -101,10 +101,10 @@ class GradientCheckTest {
             }
         }
         if (embeddings) {
-            INDArray t = table.table();
             for (int u : spread(rows.length, PER_TENSOR)) {
                 for (int j = 0; j < table.dim(); j++) {
-                    double numeric = numeric(model, d, t, (long) rows[u] * table.dim() + j);
+                    int i = rows[u] * table.dim() + j;
+                    double numeric = numeric(model, d, () -> table.get(i), v -> table.set(i, v));
                     assertClose(embGrad[u][j], numeric, "embedding row " + rows[u] + " col " + j);
                     checked++;
                 }
@@ -123,12 +123,18 @@ class GradientCheckTest {
     }
 
     private static double numeric(CrossDistilModel model, Step d, INDArray p, long i) {
-        double v = p.getDouble(i);
-        p.putScalar(i, v + EPS);
+        return numeric(model, d, () -> p.getDouble(i), v -> p.putScalar(i, v));
+    }
+
+    /** Central difference of the model loss in one parameter, read and written through {@code get}/{@code set}. */
+    private static double numeric(CrossDistilModel model, Step d, java.util.function.DoubleSupplier get,
+            java.util.function.DoubleConsumer set) {
+        double v = get.getAsDouble();
+        set.accept(v + EPS);
         double plus = model.modelLossForCheck(d.batch(), d.samples());
-        p.putScalar(i, v - EPS);
+        set.accept(v - EPS);
         double minus = model.modelLossForCheck(d.batch(), d.samples());
-        p.putScalar(i, v);
+        set.accept(v);
         return (plus - minus) / (2 * EPS);
     }
 

@@ -5,12 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.model.features.FeatureHasher;
+import io.crossdistil.model.nn.EmbeddingTable;
 import io.crossdistil.model.nn.Losses;
+import io.crossdistil.model.sampling.SeededRandom;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.Sgd;
 
 /** Tiny cases computed by hand (the arithmetic is in the comments). */
 class KnownAnswerTest {
@@ -99,6 +104,45 @@ class KnownAnswerTest {
         }
         // teacher B of three tasks: y_B first, then y_A, then y_C
         assertArrayEquals(new int[] {0b111, 0b110, 0b011, 0b010, 0b101, 0b100, 0b001, 0b000}, LabelOrder.teacherOrder(1, 3));
+    }
+
+    @Test
+    void embeddingUpdatesTouchOnlyTheRowsUsedAndSumDuplicates() {
+        // SGD, lr 0.5: row 3 is used twice, its gradients add up; row 7 once; every other row stays
+        EmbeddingTable t = new EmbeddingTable(10, 2, DataType.DOUBLE, new Sgd(0.5), new SeededRandom(1), 0.1);
+        double[] before = t.table().ravel().toDoubleVector();
+        t.accumulate(new int[] {3, 7, 3}, Nd4j.createFromArray(new double[][] {{1, 2}, {4, -2}, {0.5, 0}}));
+        t.applyUpdate(0);
+        double[] after = t.table().ravel().toDoubleVector();
+        for (int i = 0; i < after.length; i++) {
+            double expected = switch (i) {
+                case 6 -> before[6] - 0.5 * 1.5;
+                case 7 -> before[7] - 0.5 * 2;
+                case 14 -> before[14] - 0.5 * 4;
+                case 15 -> before[15] - 0.5 * -2;
+                default -> before[i];
+            };
+            assertEquals(expected, after[i], 1e-15, "value " + i);
+        }
+    }
+
+    @Test
+    void embeddingMomentsOfUnusedRowsDoNotDecay() {
+        // Adam's first step moves each used value by lr against the gradient's sign (up to its epsilon, 1e-8);
+        // a row left out of the second step keeps its value and its moments (lazy Adam)
+        EmbeddingTable t = new EmbeddingTable(4, 1, DataType.DOUBLE, new Adam(0.01), new SeededRandom(1), 0.1);
+        double[] start = t.table().ravel().toDoubleVector();
+        t.accumulate(new int[] {0, 2}, Nd4j.createFromArray(new double[][] {{3}, {-1}}));
+        t.applyUpdate(0);
+        double[] one = t.table().ravel().toDoubleVector();
+        assertEquals(start[0] - 0.01, one[0], 1e-7);
+        assertEquals(start[2] + 0.01, one[2], 1e-7);
+        assertEquals(start[1], one[1]);
+        t.accumulate(new int[] {2}, Nd4j.createFromArray(new double[][] {{-1}}));
+        t.applyUpdate(1);
+        double[] two = t.table().ravel().toDoubleVector();
+        assertEquals(one[0], two[0], "row 0 was not used");
+        assertEquals(one[2] + 0.01, two[2], 1e-7, "the same gradient again: bias-corrected moments give the same step");
     }
 
     @Test

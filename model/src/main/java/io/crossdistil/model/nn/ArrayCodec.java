@@ -25,15 +25,39 @@ public final class ArrayCodec {
         }
     }
 
+    /** Host values in the same format as an array of {@code dtype} with as many values. */
+    public static void write(DataOutput out, double[] values, DataType dtype) throws IOException {
+        out.writeLong(values.length);
+        for (double v : values) {
+            if (dtype == DataType.DOUBLE) {
+                out.writeDouble(v);
+            } else {
+                out.writeFloat((float) v);
+            }
+        }
+    }
+
+    /** Reads what {@link #write(DataOutput, double[], DataType)} wrote into {@code into}, which must be as long. */
+    public static void read(DataInput in, DataType dtype, double[] into) throws IOException {
+        checkLength(in.readLong(), into.length);
+        for (int i = 0; i < into.length; i++) {
+            into[i] = dtype == DataType.DOUBLE ? in.readDouble() : in.readFloat();
+        }
+    }
+
+    private static void checkLength(long n, long expected) throws IOException {
+        if (n != expected) {
+            throw new IOException("array of " + n + " values where " + expected + " were expected; the state was written by another model shape");
+        }
+    }
+
     public static INDArray read(DataInput in, DataType dtype, long[] shape) throws IOException {
         long n = in.readLong();
         long expected = 1;
         for (long s : shape) {
             expected *= s;
         }
-        if (n != expected) {
-            throw new IOException("array of " + n + " values where " + expected + " were expected; the state was written by another model shape");
-        }
+        checkLength(n, expected);
         if (dtype == DataType.DOUBLE) {
             double[] v = new double[(int) n];
             for (int i = 0; i < n; i++) {

@@ -58,7 +58,7 @@ public final class Mlp {
         INDArray h = x;
         for (int l = 0; l < sizes.length; l++) {
             a.inputs.add(h);
-            INDArray z = h.mmul(store.param(w(l))).addiRowVector(store.param(b(l)));
+            INDArray z = MatMul.of(h, false, store.param(w(l)), false).addiRowVector(store.param(b(l)));
             boolean relu = !(l == sizes.length - 1 && linearOutput);
             h = relu ? Transforms.relu(z, false) : z;
         }
@@ -81,10 +81,10 @@ public final class Mlp {
                 d = d.mul(Rows.first(out, rows).gt(0).castTo(d.dataType()));
             }
             INDArray in = Rows.first(a.inputs.get(l), rows);
-            in.transpose().mmuli(d, store.grad(w(l)));
+            MatMul.into(in, true, d, false, store.grad(w(l)));
             store.grad(b(l)).assign(d.sum(true, 0));
             if (l > 0 || inputGradient) {
-                d = d.mmul(store.param(w(l)).transpose());
+                d = MatMul.of(d, false, store.param(w(l)), true);
             } else {
                 d = null;
             }

