@@ -106,12 +106,15 @@ final class Bench {
         out.printf(Locale.ROOT, "snapshot                            %,d bytes, built, encoded and written in %.0f ms%n", snapBytes, median(snapMs));
 
         // the whole pipeline: Kafka -> decode -> trainer -> snapshots, at batch 256
-        long events = quick ? 60_000 : 200_000;
+        // long enough for several progress reports after the first tenth: the rate is taken between them
+        long events = quick ? 300_000 : 1_000_000;
+        Map<String, String> jobOptions = new LinkedHashMap<>(modelOptions);
+        jobOptions.putIfAbsent("metrics-every-seconds", "1");
         LocalRunner.Options o = new LocalRunner.Options(events, null, List.of(), List.of(), null,
-                Files.createTempDirectory("crossdistil-bench-snapshots"), null, 1, 1, new double[] {0.38, 0.04}, 0, modelOptions);
+                Files.createTempDirectory("crossdistil-bench-snapshots"), null, 1, 1, new double[] {0.38, 0.04}, 0, jobOptions);
         LocalRunner.Summary summary = LocalRunner.run(o, new PrintStream(java.io.OutputStream.nullOutputStream()));
         EmbeddedKafka.deleteQuietly(summary.snapshotDir());
-        double pipeline = summary.eventsTrained() / summary.trainingSeconds();
+        double pipeline = summary.steadyEventsPerSecond();
         r.put("pipeline_events", events);
         r.put("pipeline_events_per_s", pipeline);
         r.put("pipeline_share_of_trainer", pipeline / (double) r.get("trainer_events_per_s"));

@@ -53,9 +53,12 @@ public final class LocalRunner {
      *
      * @param seconds the whole run, broker start to end
      * @param trainingSeconds from the job's submission to its end
+     * @param steadyEventsPerSecond training throughput after the first tenth of the events (see
+     *     {@link RunMonitor#eventsPerSecondAfter}); NaN for a run too short to tell
      */
     public record Summary(long eventsProduced, long eventsTrained, long deadLetters, long snapshotsWritten, Path snapshotDir,
-            double seconds, double trainingSeconds, TrainingMetrics metrics, List<io.crossdistil.avro.DeadLetter> deadLetterRecords) {}
+            double seconds, double trainingSeconds, double steadyEventsPerSecond, TrainingMetrics metrics,
+            List<io.crossdistil.avro.DeadLetter> deadLetterRecords) {}
 
     private LocalRunner() {}
 
@@ -133,7 +136,8 @@ public final class LocalRunner {
                 out.println(progressLine(monitor, (System.nanoTime() - trainStart) / 1e9));
                 TrainingMetrics m = monitor.latest();
                 Summary s = new Summary(produced, m == null ? 0 : m.getEventsTrained(), monitor.deadLetters().size(),
-                        countSnapshots(snapshots), snapshots, (System.nanoTime() - start) / 1e9, trainingSeconds, m, monitor.deadLetters());
+                        countSnapshots(snapshots), snapshots, (System.nanoTime() - start) / 1e9, trainingSeconds,
+                        monitor.eventsPerSecondAfter(produced / 10), m, monitor.deadLetters());
                 if (o.summary() != null) {
                     writeSummary(s, o.summary());
                 }
@@ -233,6 +237,7 @@ public final class LocalRunner {
         json.put("snapshot_dir", s.snapshotDir().toAbsolutePath().toString());
         json.put("seconds", s.seconds());
         json.put("training_seconds", s.trainingSeconds());
+        json.put("steady_events_per_s", Double.isNaN(s.steadyEventsPerSecond()) ? null : s.steadyEventsPerSecond());
         Map<String, Object> metrics = new LinkedHashMap<>();
         if (s.metrics() != null) {
             json.put("steps", s.metrics().getSteps());

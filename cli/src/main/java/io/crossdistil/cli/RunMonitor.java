@@ -24,6 +24,8 @@ public final class RunMonitor implements AutoCloseable {
     private final String dlqTopic;
     private final List<DeadLetter> deadLetters = new ArrayList<>();
     private TrainingMetrics latest;
+    /** (report time in ms, events trained) of every report, in order. */
+    private final List<long[]> progress = new ArrayList<>();
 
     public RunMonitor(String bootstrapServers, String metricsTopic, String dlqTopic) {
         consumer = new KafkaConsumer<>(Map.of(
@@ -45,6 +47,7 @@ public final class RunMonitor implements AutoCloseable {
             try {
                 if (r.topic().equals(metricsTopic)) {
                     latest = Wire.trainingMetrics(r.value());
+                    progress.add(new long[] {latest.getTime(), latest.getEventsTrained()});
                 } else if (r.topic().equals(dlqTopic)) {
                     deadLetters.add(Wire.deadLetter(r.value()));
                 }
@@ -64,6 +67,20 @@ public final class RunMonitor implements AutoCloseable {
             }
             poll(Duration.ofMillis(200));
         }
+    }
+
+    /**
+     * Training throughput in steady state: events per second between the first report with at
+     * least {@code fromEvents} trained and the last report, so that the job's start (deployment,
+     * native libraries, JIT) does not count. NaN until two such reports exist.
+     */
+    public double eventsPerSecondAfter(long fromEvents) {
+        long[] first = progress.stream().filter(p -> p[1] >= fromEvents).findFirst().orElse(null);
+        long[] last = progress.isEmpty() ? null : progress.get(progress.size() - 1);
+        if (first == null || last[0] <= first[0]) {
+            return Double.NaN;
+        }
+        return (last[1] - first[1]) * 1000.0 / (last[0] - first[0]);
     }
 
     public TrainingMetrics latest() {

@@ -80,7 +80,9 @@ public final class CrossDistilPipeline {
                 c.metricsEverySeconds(), c.metricsWindow());
         SingleOutputStreamOperator<SnapshotMessage> snapshots = examples
                 .transform("trainer", TypeInformation.of(SnapshotMessage.class), new TrainerOperator(settings))
-                .uid(TRAINER_UID).setParallelism(1).setMaxParallelism(1);
+                .uid(TRAINER_UID).setParallelism(1).setMaxParallelism(1)
+                // a thread of its own: reading and decoding run beside the training steps, not between them
+                .startNewChain();
 
         if (c.snapshotDir() != null) {
             snapshots.sinkTo(new SnapshotDirectorySink(c.snapshotDir(), c.snapshotRetain()))
