@@ -60,7 +60,7 @@ public final class CrossDistilModel {
     private long steps;
     private long skippedSteps;
     /** Non-null only in gradient checks: [0][k] distillation targets, [1][k] mutual-learning targets. */
-    private INDArray[][] frozenTargets;
+    private double[][][] frozenTargets;
 
     public CrossDistilModel(ModelConfig cfg) {
         this.cfg = cfg;
@@ -232,21 +232,23 @@ public final class CrossDistilModel {
         Mlp.Activations[] teacherActs = new Mlp.Activations[numTasks];
         INDArray[] studentLogits = new INDArray[numTasks];
         INDArray[] teacherLogits = new INDArray[numTasks];
-        INDArray labels;
+        /** [task][batch row] */
+        double[][] labels;
+        /** The logits on the host, for the losses: [task][row]. */
+        double[][] studentHost = new double[numTasks][];
+        double[][] teacherHost = new double[numTasks][];
         INDArray[] dStudent = new INDArray[numTasks];
         INDArray[] dTeacher = new INDArray[numTasks];
         boolean embeddingGradientFinite = true;
 
-        INDArray label(int k) {
-            return labels.get(NDArrayIndex.all(), NDArrayIndex.interval(k, k + 1));
-        }
-
-        /** [row][task]; one bulk copy to the host (ND4J's toDoubleMatrix copies row by row, an op each). */
+        /** [row][task]: sigmoid of the student logits, on the host (a step has them there already). */
         double[][] predictions() {
-            double[] flat = Transforms.sigmoid(Nd4j.hstack(studentLogits), false).ravel().toDoubleVector();
             double[][] out = new double[batch][numTasks];
-            for (int i = 0; i < batch; i++) {
-                System.arraycopy(flat, i * numTasks, out[i], 0, numTasks);
+            for (int k = 0; k < numTasks; k++) {
+                double[] r = studentHost[k] != null ? studentHost[k] : studentLogits[k].toDoubleVector();
+                for (int i = 0; i < batch; i++) {
+                    out[i][k] = Losses.sigmoid(r[i]);
+                }
             }
             return out;
         }
@@ -275,13 +277,12 @@ public final class CrossDistilModel {
         INDArray emb = embeddings.lookup(p.indices).reshape(p.total, (long) numFields * cfg.embeddingDim);
         p.x0 = dense == null ? emb : Nd4j.hstack(emb, Nd4j.create(dense, new long[] {p.total, numDense}, cfg.dtype));
 
-        double[] y = new double[p.batch * numTasks];
+        p.labels = new double[numTasks][p.batch];
         for (int i = 0; i < p.batch; i++) {
             for (int k = 0; k < numTasks; k++) {
-                y[i * numTasks + k] = LabelOrder.label(p.layout.rows[i].permutation, k, numTasks);
+                p.labels[k][i] = LabelOrder.label(p.layout.rows[i].permutation, k, numTasks);
             }
         }
-        p.labels = Nd4j.create(y, new long[] {p.batch, numTasks}, cfg.dtype);
 
         // the shared backbone processes all rows only when teacher towers read it
         p.sharedRows = teachersOn && teachersReadSharedBackbone() ? p.total : p.batch;
@@ -335,27 +336,52 @@ public final class CrossDistilModel {
     // Losses (ALGORITHM.md sections 3 and 4) and their gradients with respect to the logits
 
     /** The distillation target t of task k on the batch rows: a constant. */
-    private INDArray distillationTarget(Pass p, int k) {
-        INDArray raw = Rows.first(p.teacherLogits[k], p.batch);
-        INDArray calibrated = variant.calibrates()
-                ? raw.mul(omega.param("calibration.P").getDouble(k)).addi(omega.param("calibration.Q").getDouble(k))
-                : raw.dup();
-        return variant.corrects() ? Losses.errorCorrected(calibrated, p.label(k), cfg.margin) : calibrated;
+    private double[] distillationTarget(Pass p, int k) {
+        double[] t = java.util.Arrays.copyOf(teacherLogits(p, k), p.batch);
+        if (variant.calibrates()) {
+            double scale = omega.param("calibration.P").getDouble(k);
+            double shift = omega.param("calibration.Q").getDouble(k);
+            for (int i = 0; i < t.length; i++) {
+                t[i] = scale * t[i] + shift;
+            }
+        }
+        return variant.corrects() ? Losses.errorCorrected(t, p.labels[k], cfg.margin) : t;
     }
 
     /**
      * The soft target a head distils towards: a constant of the step. Gradient checks freeze it
      * (see {@link #freezeTargetsForCheck}) so that finite differences see the same constant.
      */
-    private INDArray constantTarget(int slot, int k, java.util.function.Supplier<INDArray> compute) {
+    private double[] constantTarget(int slot, int k, java.util.function.Supplier<double[]> compute) {
         if (frozenTargets != null && frozenTargets[slot][k] != null) {
             return frozenTargets[slot][k];
         }
-        INDArray t = compute.get();
+        double[] t = compute.get();
         if (frozenTargets != null) {
             frozenTargets[slot][k] = t;
         }
         return t;
+    }
+
+    /** sigmoid(v / tau), elementwise, as a new array. */
+    private static double[] softTargets(double[] v, double tau) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = Losses.sigmoid(v[i] / tau);
+        }
+        return out;
+    }
+
+    /** The teacher logits of task k on the host, copied once per pass. */
+    private static double[] teacherLogits(Pass p, int k) {
+        if (p.teacherHost[k] == null) {
+            p.teacherHost[k] = p.teacherLogits[k].toDoubleVector();
+        }
+        return p.teacherHost[k];
+    }
+
+    private INDArray column(double[] v) {
+        return Nd4j.create(v, new long[] {v.length, 1}, cfg.dtype);
     }
 
     private double modelLossAndGradients(Pass p, Map<String, Double> terms) {
@@ -363,39 +389,53 @@ public final class CrossDistilModel {
         int b = p.batch;
         for (int k = 0; k < numTasks; k++) {
             String task = cfg.tasks.get(k);
-            INDArray r = p.studentLogits[k];
-            INDArray y = p.label(k);
+            double[] r = p.studentLogits[k].toDoubleVector();
+            p.studentHost[k] = r;
+            double[] y = p.labels[k];
             double alpha = variant.distils() ? cfg.alpha[k] : 0.0;
             double ws = cfg.studentWeights[k];
+            double[] d = new double[b];
             // L_k = BCE(y, sigmoid(r)); d/dr = sigmoid(r) - y
-            double bce = Losses.crossEntropyWithLogits(y, r).sumNumber().doubleValue() / b;
-            INDArray d = Transforms.sigmoid(r, true).subi(y).muli((1 - alpha) * ws / b);
+            double bce = 0;
+            for (int i = 0; i < b; i++) {
+                bce += Losses.crossEntropyWithLogits(y[i], r[i]);
+                d[i] = (Losses.sigmoid(r[i]) - y[i]) * (1 - alpha) * ws / b;
+            }
+            bce /= b;
             terms.put("student." + task + ".bce", bce);
             double studentLoss = (1 - alpha) * bce;
             if (alpha > 0) {
                 // L_KD = CE(sigmoid(t / tau), sigmoid(r / tau)); d/dr = (sigmoid(r / tau) - sigmoid(t / tau)) / tau
                 double tau = cfg.tau;
                 final int taskIndex = k;
-                INDArray soft = constantTarget(0, k, () -> Transforms.sigmoid(distillationTarget(p, taskIndex).divi(tau), false));
-                INDArray z = r.div(tau);
-                double kd = Losses.crossEntropyWithLogits(soft, z).sumNumber().doubleValue() / b;
-                d.addi(Transforms.sigmoid(z, false).subi(soft).muli(alpha * ws / (tau * b)));
+                double[] soft = constantTarget(0, k, () -> softTargets(distillationTarget(p, taskIndex), tau));
+                double kd = 0;
+                for (int i = 0; i < b; i++) {
+                    double z = r[i] / tau;
+                    kd += Losses.crossEntropyWithLogits(soft[i], z);
+                    d[i] += (Losses.sigmoid(z) - soft[i]) * alpha * ws / (tau * b);
+                }
+                kd /= b;
                 terms.put("student." + task + ".kd", kd);
                 studentLoss += alpha * kd;
             }
-            p.dStudent[k] = d;
+            p.dStudent[k] = column(d);
             total += ws * studentLoss;
         }
         for (int k = 0; k < numTasks && variant.hasTeachers(); k++) {
             String task = cfg.tasks.get(k);
-            INDArray r = p.teacherLogits[k];
-            INDArray d = Nd4j.zeros(cfg.dtype, p.total, 1);
+            double[] r = teacherLogits(p, k);
+            double[] d = new double[p.total];
             double wt = cfg.teacherWeights[k];
             double teacherLoss = 0;
             if (variant == Variant.VANILLA_KD) {
-                INDArray y = p.label(k);
-                double bce = Losses.crossEntropyWithLogits(y, r).sumNumber().doubleValue() / b;
-                d.addi(Transforms.sigmoid(r, true).subi(y).muli(wt / b));
+                double[] y = p.labels[k];
+                double bce = 0;
+                for (int i = 0; i < b; i++) {
+                    bce += Losses.crossEntropyWithLogits(y[i], r[i]);
+                    d[i] = (Losses.sigmoid(r[i]) - y[i]) * wt / b;
+                }
+                bce /= b;
                 terms.put("teacher." + task + ".bce", bce);
                 teacherLoss += bce;
             } else {
@@ -423,16 +463,21 @@ public final class CrossDistilModel {
                     // the teacher distils from its student: CE(sigmoid(r_S / tau), sigmoid(r~ / tau)), r_S and Omega constant
                     double tau = cfg.tau;
                     double scale = omega.param("calibration.P").getDouble(k);
-                    INDArray calibrated = Rows.first(r, b).mul(scale).addi(omega.param("calibration.Q").getDouble(k)).divi(tau);
+                    double shift = omega.param("calibration.Q").getDouble(k);
                     final int taskIndex = k;
-                    INDArray soft = constantTarget(1, k, () -> Transforms.sigmoid(p.studentLogits[taskIndex].div(tau), false));
-                    double kd = Losses.crossEntropyWithLogits(soft, calibrated).sumNumber().doubleValue() / b;
-                    Rows.first(d, b).addi(Transforms.sigmoid(calibrated, false).subi(soft).muli(cfg.alpha[k] * scale * wt / (tau * b)));
+                    double[] soft = constantTarget(1, k, () -> softTargets(p.studentHost[taskIndex], tau));
+                    double kd = 0;
+                    for (int i = 0; i < b; i++) {
+                        double z = (scale * r[i] + shift) / tau;
+                        kd += Losses.crossEntropyWithLogits(soft[i], z);
+                        d[i] += (Losses.sigmoid(z) - soft[i]) * cfg.alpha[k] * scale * wt / (tau * b);
+                    }
+                    kd /= b;
                     terms.put("teacher." + task + ".mutual", kd);
                     teacherLoss += cfg.alpha[k] * kd;
                 }
             }
-            p.dTeacher[k] = d;
+            p.dTeacher[k] = column(d);
             total += wt * teacherLoss;
         }
         backward(p);
@@ -443,13 +488,16 @@ public final class CrossDistilModel {
      * Adds {@code -beta * mean ln sigmoid(r[hi] - r[lo])} over {@code n} row pairs to the gradient
      * {@code d} (scaled by {@code weight}) and returns the unweighted term.
      */
-    private static double rankingTerm(INDArray r, INDArray d, int hi, int lo, int n, double beta, double weight) {
-        INDArray diff = Rows.block(r, hi, n).sub(Rows.block(r, lo, n));
-        double loss = beta * Losses.softplus(diff.neg()).sumNumber().doubleValue() / n;
-        INDArray g = Transforms.sigmoid(diff.negi(), false).muli(-beta * weight / n); // d/d(diff) of the term
-        Rows.block(d, hi, n).addi(g);
-        Rows.block(d, lo, n).subi(g);
-        return loss;
+    private static double rankingTerm(double[] r, double[] d, int hi, int lo, int n, double beta, double weight) {
+        double loss = 0;
+        for (int j = 0; j < n; j++) {
+            double diff = r[hi + j] - r[lo + j];
+            loss += Losses.softplus(-diff);
+            double g = -Losses.sigmoid(-diff) * beta * weight / n; // d/d(diff) of the term
+            d[hi + j] += g;
+            d[lo + j] -= g;
+        }
+        return beta * loss / n;
     }
 
     private double calibrationLossAndGradients(Pass p, INDArray[] grads) {
@@ -458,7 +506,7 @@ public final class CrossDistilModel {
         double loss = 0;
         for (int k = 0; k < numTasks; k++) {
             int b = p.batch;
-            double[] lg = Losses.plattLossAndGradient(Rows.first(p.teacherLogits[k], b), p.label(k),
+            double[] lg = Losses.plattLossAndGradient(teacherLogits(p, k), p.labels[k], b,
                     omega.param("calibration.P").getDouble(k), omega.param("calibration.Q").getDouble(k));
             loss += lg[0];
             pGrad.putScalar(0, k, lg[1]);
@@ -641,7 +689,7 @@ public final class CrossDistilModel {
 
     /** From now on the first computed distillation targets are kept and reused. */
     void freezeTargetsForCheck() {
-        frozenTargets = new INDArray[2][numTasks];
+        frozenTargets = new double[2][numTasks][];
     }
 
     ParameterStore thetaForCheck() {

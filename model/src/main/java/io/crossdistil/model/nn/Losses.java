@@ -1,60 +1,67 @@
 package io.crossdistil.model.nn;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.ops.transforms.Transforms;
-
 /**
  * The elementwise loss pieces, computed stably on logits: never the log of a rounded sigmoid.
  *
  * <p>All cross-entropies here are one formula: CE(p, sigmoid(z)) = softplus(z) - p * z, with
  * gradient sigmoid(z) - p. It covers BCE with hard labels (p = y), soft-label distillation
  * (p = sigmoid(t / tau), z = r / tau) and the pairwise ranking loss -ln sigmoid(d) = softplus(-d).
+ *
+ * <p>They work on host values: past the towers every loss is a handful of operations per row on
+ * a few hundred rows, where an ND4J call costs about ten microseconds however small its array
+ * and a Java loop over the rows costs less than one. The model copies each head's logits to the
+ * host once and its logit gradients back once.
  */
 public final class Losses {
     private Losses() {}
 
     /** softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|), finite for every finite x. */
-    public static INDArray softplus(INDArray x) {
-        INDArray tail = Transforms.log1p(Transforms.exp(Transforms.abs(x, true).negi(), false), false);
-        return Transforms.relu(x, true).addi(tail);
+    public static double softplus(double x) {
+        return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
     }
 
     /** ln sigmoid(x) = -softplus(-x). */
-    public static INDArray logSigmoid(INDArray x) {
-        return softplus(x.neg()).negi();
+    public static double logSigmoid(double x) {
+        return -softplus(-x);
     }
 
-    /** Elementwise CE(p, sigmoid(z)) = softplus(z) - p z. */
-    public static INDArray crossEntropyWithLogits(INDArray p, INDArray z) {
-        return softplus(z).subi(p.mul(z));
+    public static double sigmoid(double x) {
+        return x >= 0 ? 1.0 / (1.0 + Math.exp(-x)) : Math.exp(x) / (1.0 + Math.exp(x));
+    }
+
+    /** CE(p, sigmoid(z)) = softplus(z) - p z. */
+    public static double crossEntropyWithLogits(double p, double z) {
+        return softplus(z) - p * z;
     }
 
     /**
      * Error correction (ALGORITHM.md section 4): pulls each calibrated teacher logit to the side of
      * its hard label by at least {@code margin}: t = s * max(s * r~, m), s = +1 for y = 1, else -1.
+     * In place; returns {@code calibrated}.
      */
-    public static INDArray errorCorrected(INDArray calibrated, INDArray labels, double margin) {
-        INDArray sign = labels.mul(2.0).subi(1.0);
-        return Transforms.max(calibrated.mul(sign), margin, false).muli(sign);
+    public static double[] errorCorrected(double[] calibrated, double[] labels, double margin) {
+        for (int i = 0; i < calibrated.length; i++) {
+            double sign = 2 * labels[i] - 1;
+            calibrated[i] = sign * Math.max(sign * calibrated[i], margin);
+        }
+        return calibrated;
     }
 
     /**
-     * Platt calibration of one task on a batch: z = P r + Q; returns {L, dL/dP, dL/dQ} for
-     * L = mean CE(y, sigmoid(z)), with the teacher logits r constant.
+     * Platt calibration of one task on the first {@code n} rows: z = P r + Q; returns {L, dL/dP,
+     * dL/dQ} for L = mean CE(y, sigmoid(z)), with the teacher logits r constant.
      */
-    public static double[] plattLossAndGradient(INDArray r, INDArray y, double scale, double shift) {
-        long n = r.length();
-        INDArray z = r.mul(scale).addi(shift);
-        double loss = crossEntropyWithLogits(y, z).sumNumber().doubleValue() / n;
-        INDArray err = Transforms.sigmoid(z, false).subi(y);
-        return new double[] {loss, err.mul(r).sumNumber().doubleValue() / n, err.sumNumber().doubleValue() / n};
-    }
-
-    public static double softplus(double x) {
-        return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
-    }
-
-    public static double sigmoid(double x) {
-        return x >= 0 ? 1.0 / (1.0 + Math.exp(-x)) : Math.exp(x) / (1.0 + Math.exp(x));
+    public static double[] plattLossAndGradient(double[] r, double[] y, int n, double scale, double shift) {
+        double loss = 0;
+        double dScale = 0;
+        double dShift = 0;
+        for (int i = 0; i < n; i++) {
+            double z = scale * r[i] + shift;
+            loss += crossEntropyWithLogits(y[i], z);
+            double err = sigmoid(z) - y[i];
+            dScale += err * r[i];
+            dShift += err;
+        }
+        return new double[] {loss / n, dScale / n, dShift / n};
     }
 }

@@ -3,6 +3,8 @@ package io.crossdistil.model.nn;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -72,13 +74,20 @@ public final class Mlp {
      *
      * @param dOut gradient of the loss with respect to the output, {@code rows} rows
      */
+    /** d * (out > 0), as ND4J's one relu_bp op (a ReLU's output is positive exactly where its input is). */
+    private static INDArray reluBackward(INDArray out, INDArray d) {
+        INDArray result = Nd4j.createUninitialized(d.dataType(), d.shape());
+        Nd4j.exec(DynamicCustomOp.builder("relu_bp").addInputs(out, d).addOutputs(result).build());
+        return result;
+    }
+
     public INDArray backward(Activations a, INDArray dOut, int rows, boolean inputGradient) {
         INDArray d = dOut;
         for (int l = sizes.length - 1; l >= 0; l--) {
             boolean relu = !(l == sizes.length - 1 && linearOutput);
             INDArray out = l == sizes.length - 1 ? a.output : a.inputs.get(l + 1);
             if (relu) {
-                d = d.mul(Rows.first(out, rows).gt(0).castTo(d.dataType()));
+                d = reluBackward(Rows.first(out, rows), d);
             }
             INDArray in = Rows.first(a.inputs.get(l), rows);
             MatMul.into(in, true, d, false, store.grad(w(l)));
