@@ -591,7 +591,7 @@ public final class CrossDistilModel {
         INDArray dz = gate.mul(dGate.subColumnVector(dGate.mul(gate).sum(true, 1)));
         INDArray x = Rows.first(p.x0, rows);
         MatMul.into(x, true, dz, false, theta.grad("gate." + head + ".W"));
-        theta.grad("gate." + head + ".b").assign(dz.sum(true, 0));
+        dz.sum(theta.grad("gate." + head + ".b"), 0);
         Rows.first(dx0, rows).addi(MatMul.of(dz, false, theta.param("gate." + head + ".W"), true));
     }
 

