@@ -2,6 +2,7 @@ package io.crossdistil.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.crossdistil.job.JobConfig;
 import io.crossdistil.model.Example;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.snapshot.SnapshotCodec;
@@ -110,6 +111,9 @@ final class Bench {
         long events = quick ? 300_000 : 1_000_000;
         Map<String, String> jobOptions = new LinkedHashMap<>(modelOptions);
         jobOptions.putIfAbsent("metrics-every-seconds", "1");
+        // snapshots as often as the job writes them by default, not as often as the local demo does
+        jobOptions.putIfAbsent("snapshot-every-events", JobConfig.OPTIONS.stream()
+                .filter(op -> op.key().equals("snapshot-every-events")).findFirst().orElseThrow().defaultValue());
         LocalRunner.Options o = new LocalRunner.Options(events, null, List.of(), List.of(), null,
                 Files.createTempDirectory("crossdistil-bench-snapshots"), null, 1, 1, new double[] {0.38, 0.04}, 0, jobOptions);
         LocalRunner.Summary summary = LocalRunner.run(o, new PrintStream(java.io.OutputStream.nullOutputStream()));
