@@ -12,8 +12,9 @@ import java.util.Map;
 
 /**
  * Scores events with one snapshot: the calibrated student probability of every task, exactly what
- * the trainer predicted with the same parameters. Immutable; score in batches (each ND4J call
- * costs microseconds, so one event at a time is slow).
+ * the trainer predicted with the same parameters for the same batch (alone, an event may differ
+ * in the float logit's last bit: BLAS takes another path for one row). Immutable; score in
+ * batches (each ND4J call costs microseconds, so one event at a time is slow).
  */
 public final class Scorer {
     private final ModelSnapshot snapshot;
