@@ -208,8 +208,9 @@ public final class LocalRunner {
         if (m == null) {
             return b.append("waiting for the first training steps ... dead letters ").append(monitor.deadLetters().size()).toString();
         }
-        b.append(String.format(Locale.ROOT, "trained %,d (%,.0f ev/s) | dead letters %,d | snapshots %d", m.getEventsTrained(),
-                m.getEventsTrained() / Math.max(seconds, 1e-3), monitor.deadLetters().size(), m.getSnapshotsWritten()));
+        double rate = monitor.recentEventsPerSecond(3_000);
+        b.append(String.format(Locale.ROOT, "trained %,d (%s ev/s now) | dead letters %,d | snapshots %d", m.getEventsTrained(),
+                Double.isNaN(rate) ? "-" : String.format(Locale.ROOT, "%,.0f", rate), monitor.deadLetters().size(), m.getSnapshotsWritten()));
         for (TaskMetrics t : m.getTasks()) {
             b.append(String.format(Locale.ROOT, " | %s AUC %.3f MAUC %.3f", t.getTask(), t.getAuc(), t.getMultiAuc()));
         }
@@ -220,6 +221,9 @@ public final class LocalRunner {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
                 "Done in %.1f s: produced %,d, trained %,d, dead letters %,d, snapshots %d in %s", s.seconds(), s.eventsProduced(),
                 s.eventsTrained(), s.deadLetters(), s.snapshotsWritten(), s.snapshotDir()));
+        if (!Double.isNaN(s.steadyEventsPerSecond())) {
+            b.append(String.format(Locale.ROOT, "; %,.0f events/s after the first tenth", s.steadyEventsPerSecond()));
+        }
         if (s.metrics() != null) {
             for (TaskMetrics t : s.metrics().getTasks()) {
                 b.append(String.format(Locale.ROOT, "; %s AUC %.4f Multi-AUC %.4f", t.getTask(), t.getAuc(), t.getMultiAuc()));

@@ -83,6 +83,19 @@ public final class RunMonitor implements AutoCloseable {
         return (last[1] - first[1]) * 1000.0 / (last[0] - first[0]);
     }
 
+    /** Events per second over the reports of the last {@code millis} milliseconds of report time; NaN before two. */
+    public double recentEventsPerSecond(long millis) {
+        if (progress.size() < 2) {
+            return Double.NaN;
+        }
+        long[] last = progress.get(progress.size() - 1);
+        long[] first = progress.stream().filter(p -> p[0] >= last[0] - millis).findFirst().orElse(last);
+        if (first == last) {
+            first = progress.get(progress.size() - 2);
+        }
+        return last[0] <= first[0] ? Double.NaN : (last[1] - first[1]) * 1000.0 / (last[0] - first[0]);
+    }
+
     public TrainingMetrics latest() {
         return latest;
     }
