@@ -234,18 +234,33 @@ public final class CrossDistilModel {
         INDArray[] teacherLogits = new INDArray[numTasks];
         /** [task][batch row] */
         double[][] labels;
-        /** The logits on the host, for the losses: [task][row]. */
-        double[][] studentHost = new double[numTasks][];
-        double[][] teacherHost = new double[numTasks][];
+        private final double[][] studentHost = new double[numTasks][];
+        private final double[][] teacherHost = new double[numTasks][];
         INDArray[] dStudent = new INDArray[numTasks];
         INDArray[] dTeacher = new INDArray[numTasks];
         boolean embeddingGradientFinite = true;
 
-        /** [row][task]: sigmoid of the student logits, on the host (a step has them there already). */
+        /** Task k's student logits on the host, copied once per pass: the losses and predictions read them there. */
+        double[] studentLogitsOnHost(int k) {
+            if (studentHost[k] == null) {
+                studentHost[k] = studentLogits[k].toDoubleVector();
+            }
+            return studentHost[k];
+        }
+
+        /** Task k's teacher logits on the host, copied once per pass. */
+        double[] teacherLogitsOnHost(int k) {
+            if (teacherHost[k] == null) {
+                teacherHost[k] = teacherLogits[k].toDoubleVector();
+            }
+            return teacherHost[k];
+        }
+
+        /** [row][task]: sigmoid of the student logits. */
         double[][] predictions() {
             double[][] out = new double[batch][numTasks];
             for (int k = 0; k < numTasks; k++) {
-                double[] r = studentHost[k] != null ? studentHost[k] : studentLogits[k].toDoubleVector();
+                double[] r = studentLogitsOnHost(k);
                 for (int i = 0; i < batch; i++) {
                     out[i][k] = Losses.sigmoid(r[i]);
                 }
@@ -337,7 +352,7 @@ public final class CrossDistilModel {
 
     /** The distillation target t of task k on the batch rows: a constant. */
     private double[] distillationTarget(Pass p, int k) {
-        double[] t = java.util.Arrays.copyOf(teacherLogits(p, k), p.batch);
+        double[] t = java.util.Arrays.copyOf(p.teacherLogitsOnHost(k), p.batch);
         if (variant.calibrates()) {
             double scale = omega.param("calibration.P").getDouble(k);
             double shift = omega.param("calibration.Q").getDouble(k);
@@ -372,14 +387,6 @@ public final class CrossDistilModel {
         return out;
     }
 
-    /** The teacher logits of task k on the host, copied once per pass. */
-    private static double[] teacherLogits(Pass p, int k) {
-        if (p.teacherHost[k] == null) {
-            p.teacherHost[k] = p.teacherLogits[k].toDoubleVector();
-        }
-        return p.teacherHost[k];
-    }
-
     private INDArray column(double[] v) {
         return Nd4j.create(v, new long[] {v.length, 1}, cfg.dtype);
     }
@@ -389,8 +396,7 @@ public final class CrossDistilModel {
         int b = p.batch;
         for (int k = 0; k < numTasks; k++) {
             String task = cfg.tasks.get(k);
-            double[] r = p.studentLogits[k].toDoubleVector();
-            p.studentHost[k] = r;
+            double[] r = p.studentLogitsOnHost(k);
             double[] y = p.labels[k];
             double alpha = variant.distils() ? cfg.alpha[k] : 0.0;
             double ws = cfg.studentWeights[k];
@@ -424,7 +430,7 @@ public final class CrossDistilModel {
         }
         for (int k = 0; k < numTasks && variant.hasTeachers(); k++) {
             String task = cfg.tasks.get(k);
-            double[] r = teacherLogits(p, k);
+            double[] r = p.teacherLogitsOnHost(k);
             double[] d = new double[p.total];
             double wt = cfg.teacherWeights[k];
             double teacherLoss = 0;
@@ -465,7 +471,7 @@ public final class CrossDistilModel {
                     double scale = omega.param("calibration.P").getDouble(k);
                     double shift = omega.param("calibration.Q").getDouble(k);
                     final int taskIndex = k;
-                    double[] soft = constantTarget(1, k, () -> softTargets(p.studentHost[taskIndex], tau));
+                    double[] soft = constantTarget(1, k, () -> softTargets(p.studentLogitsOnHost(taskIndex), tau));
                     double kd = 0;
                     for (int i = 0; i < b; i++) {
                         double z = (scale * r[i] + shift) / tau;
@@ -506,7 +512,7 @@ public final class CrossDistilModel {
         double loss = 0;
         for (int k = 0; k < numTasks; k++) {
             int b = p.batch;
-            double[] lg = Losses.plattLossAndGradient(teacherLogits(p, k), p.labels[k], b,
+            double[] lg = Losses.plattLossAndGradient(p.teacherLogitsOnHost(k), p.labels[k], b,
                     omega.param("calibration.P").getDouble(k), omega.param("calibration.Q").getDouble(k));
             loss += lg[0];
             pGrad.putScalar(0, k, lg[1]);
