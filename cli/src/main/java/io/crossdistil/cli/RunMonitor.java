@@ -75,12 +75,11 @@ public final class RunMonitor implements AutoCloseable {
      * native libraries, JIT) does not count. NaN until two such reports exist.
      */
     public double eventsPerSecondAfter(long fromEvents) {
-        long[] first = progress.stream().filter(p -> p[1] >= fromEvents).findFirst().orElse(null);
-        long[] last = progress.isEmpty() ? null : progress.get(progress.size() - 1);
-        if (first == null || last[0] <= first[0]) {
+        if (progress.isEmpty()) {
             return Double.NaN;
         }
-        return (last[1] - first[1]) * 1000.0 / (last[0] - first[0]);
+        long[] first = progress.stream().filter(p -> p[1] >= fromEvents).findFirst().orElse(null);
+        return first == null ? Double.NaN : rate(first, progress.get(progress.size() - 1));
     }
 
     /** Events per second over the reports of the last {@code millis} milliseconds of report time; NaN before two. */
@@ -89,11 +88,13 @@ public final class RunMonitor implements AutoCloseable {
             return Double.NaN;
         }
         long[] last = progress.get(progress.size() - 1);
-        long[] first = progress.stream().filter(p -> p[0] >= last[0] - millis).findFirst().orElse(last);
-        if (first == last) {
-            first = progress.get(progress.size() - 2);
-        }
-        return last[0] <= first[0] ? Double.NaN : (last[1] - first[1]) * 1000.0 / (last[0] - first[0]);
+        long[] first = progress.stream().filter(p -> p != last && p[0] >= last[0] - millis).findFirst()
+                .orElse(progress.get(progress.size() - 2));
+        return rate(first, last);
+    }
+
+    private static double rate(long[] from, long[] to) {
+        return to[0] <= from[0] ? Double.NaN : (to[1] - from[1]) * 1000.0 / (to[0] - from[0]);
     }
 
     public TrainingMetrics latest() {
