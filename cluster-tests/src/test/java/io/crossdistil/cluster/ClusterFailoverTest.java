@@ -127,7 +127,8 @@ class ClusterFailoverTest {
     @Test
     void aBrokerRestartLosesNothingRepeatsNothingAndChangesNoBit() throws Exception {
         Run run = new Run("broker-restart");
-        run.produce(0);
+        // production paced, so that the broker goes down while records are still written and read
+        Future<?> producing = run.produceInBackground(4_000);
         run.submit();
         run.awaitTrained(GOOD / 3, Duration.ofMinutes(3));
         long trained = run.trained();
@@ -135,6 +136,7 @@ class ClusterFailoverTest {
         kafka.restart(Duration.ofSeconds(5));
         System.out.printf("broker restarted after about %,d trained events; the job restarted %d times%n", trained,
                 cluster.rest().restarts(run.jobId));
+        producing.get(5, TimeUnit.MINUTES);
         ModelSnapshot last = run.awaitLastSnapshot(Duration.ofMinutes(5));
         run.cancelAndCheck();
         assertSameModel(reference, last);
