@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,17 +55,19 @@ final class Bench {
         for (int batch : new int[] {64, 256, 1024}) {
             ModelConfig cfg = base.with("batch-size", Integer.toString(batch));
             int stepsPerRound = Math.max(4, (quick ? 4_096 : 16_384) / batch);
-            double[] msPerStep = stepTimes(cfg, quick ? 10 : 30, rounds, stepsPerRound);
-            double median = median(msPerStep);
+            StepTimes times = stepTimes(cfg, quick ? 10 : 30, rounds, stepsPerRound);
+            double median = median(times.wallMs());
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("ms_per_step_median", median);
-            t.put("ms_per_step_rounds", msPerStep);
+            t.put("ms_per_step_rounds", times.wallMs());
+            // the thread's own CPU time: what the step costs, less the time other processes took the core
+            t.put("cpu_ms_per_step_median", median(times.cpuMs()));
             t.put("events_per_s", batch * 1000.0 / median);
             t.put("flops_per_step", flopsPerStep(cfg));
             t.put("step_gflops", flopsPerStep(cfg) / (median / 1000.0) / 1e9);
             trainer.put(Integer.toString(batch), t);
-            out.printf(Locale.ROOT, "trainer, batch %4d                  %7.2f ms/step  %,8.0f events/s  %.2f GFLOP/s%n", batch, median,
-                    batch * 1000.0 / median, (double) t.get("step_gflops"));
+            out.printf(Locale.ROOT, "trainer, batch %4d                  %7.2f ms/step (CPU %.2f)  %,8.0f events/s  %.2f GFLOP/s%n", batch,
+                    median, (double) t.get("cpu_ms_per_step_median"), batch * 1000.0 / median, (double) t.get("step_gflops"));
         }
         r.put("trainer", trainer);
         @SuppressWarnings("unchecked")
@@ -159,8 +162,11 @@ final class Bench {
         return median(g);
     }
 
-    /** Milliseconds per training step, one median per round, after {@code warmup} steps. */
-    static double[] stepTimes(ModelConfig cfg, int warmup, int rounds, int stepsPerRound) {
+    /** Milliseconds per training step, wall clock and the training thread's CPU time, one per round. */
+    record StepTimes(double[] wallMs, double[] cpuMs) {}
+
+    /** Times rounds of {@code stepsPerRound} steps after {@code warmup} steps; ND4J runs on the calling thread (OMP_NUM_THREADS=1). */
+    static StepTimes stepTimes(ModelConfig cfg, int warmup, int rounds, int stepsPerRound) {
         int b = cfg.batchSize;
         int total = (warmup + rounds * stepsPerRound) * b;
         List<Example> events = SyntheticExamples.take(cfg, new SyntheticStream(cfg.tasks, new double[] {0.38, 0.04}, 3), total);
@@ -169,15 +175,19 @@ final class Bench {
         for (; i < warmup * b; i++) {
             t.learn(events.get(i));
         }
-        double[] out = new double[rounds];
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        double[] wall = new double[rounds];
+        double[] cpu = new double[rounds];
         for (int r = 0; r < rounds; r++) {
             long s = System.nanoTime();
+            long c = threads.getCurrentThreadCpuTime();
             for (int k = 0; k < stepsPerRound * b; k++) {
                 t.learn(events.get(i++));
             }
-            out[r] = (System.nanoTime() - s) / 1e6 / stepsPerRound;
+            wall[r] = (System.nanoTime() - s) / 1e6 / stepsPerRound;
+            cpu[r] = (threads.getCurrentThreadCpuTime() - c) / 1e6 / stepsPerRound;
         }
-        return out;
+        return new StepTimes(wall, cpu);
     }
 
     /**
