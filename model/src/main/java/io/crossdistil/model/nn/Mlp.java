@@ -63,7 +63,11 @@ public final class Mlp {
         INDArray h = x;
         for (int l = 0; l < sizes.length; l++) {
             a.inputs.add(h);
-            INDArray z = MatMul.of(h, false, store.param(w(l)), false).addiRowVector(store.param(b(l)));
+            // x W + b as ND4J's one xw_plus_b op (a gemm and a broadcast add otherwise)
+            INDArray bias = store.param(b(l));
+            INDArray z = Nd4j.createUninitialized(h.dataType(), h.rows(), bias.length());
+            Nd4j.exec(DynamicCustomOp.builder("xw_plus_b").addInputs(h, store.param(w(l)), bias.reshape(bias.length()))
+                    .addOutputs(z).build());
             boolean relu = !(l == sizes.length - 1 && linearOutput);
             h = relu ? Transforms.relu(z, false) : z;
         }
