@@ -61,7 +61,7 @@ public final class EmbeddingTable {
 
     /** The embedding rows of {@code indices}, as an [indices.length, dim] matrix. */
     public INDArray lookup(int[] indices) {
-        return Nd4j.create(gather(table, indices, indices.length), new long[] {indices.length, dim}, dtype);
+        return Nd4j.create(gather(table, indices), new long[] {indices.length, dim}, dtype);
     }
 
     /**
@@ -104,12 +104,12 @@ public final class EmbeddingTable {
             // the updater's state view: its slots one after another, as ND4J's updaters lay them out
             double[] all = new double[state.size() * n];
             for (int s = 0; s < state.size(); s++) {
-                System.arraycopy(gather(state.get(s), lastRows, lastRows.length), 0, all, s * n, n);
+                System.arraycopy(gather(state.get(s), lastRows), 0, all, s * n, n);
             }
             moments = Nd4j.create(all, new long[] {1, all.length}, dtype);
         }
         updaterConfig.instantiate(moments, false).applyUpdater(update, iteration, 0);
-        INDArray updated = Nd4j.create(gather(table, lastRows, lastRows.length), new long[] {lastRows.length, dim}, dtype).subi(update);
+        INDArray updated = Nd4j.create(gather(table, lastRows), new long[] {lastRows.length, dim}, dtype).subi(update);
         scatter(table, updated.ravel().toDoubleVector(), 0);
         if (moments != null) {
             double[] all = moments.toDoubleVector();
@@ -119,9 +119,9 @@ public final class EmbeddingTable {
         }
     }
 
-    private double[] gather(double[] source, int[] indices, int count) {
-        double[] out = new double[count * dim];
-        for (int i = 0; i < count; i++) {
+    private double[] gather(double[] source, int[] indices) {
+        double[] out = new double[indices.length * dim];
+        for (int i = 0; i < indices.length; i++) {
             System.arraycopy(source, indices[i] * dim, out, i * dim, dim);
         }
         return out;
