@@ -13,6 +13,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -40,6 +45,17 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 public final class CrossDistilModel {
     private static final int FORMAT = 1;
     private static final String EMBEDDING = "embedding";
+    /**
+     * Every array a training step creates lives in this workspace, memory reused from step to step
+     * instead of some thirty native allocations (malloc, zeroing, page faults): 6-9% of a step's
+     * CPU time in alternating A/B rounds. Sized by the first step; nothing made in it outlives the
+     * step (ND4J fails an op that reads such an array).
+     */
+    private static final WorkspaceConfiguration STEP_WORKSPACE = WorkspaceConfiguration.builder()
+            .policyLearning(LearningPolicy.FIRST_LOOP)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE).overallocationLimit(0.3)
+            .policySpill(SpillPolicy.REALLOCATE)
+            .build();
 
     private final ModelConfig cfg;
     private final Variant variant;
@@ -151,6 +167,12 @@ public final class CrossDistilModel {
      * Offering the batch to the reservoirs is the caller's (it owns the sampler).
      */
     public StepResult step(List<Example> batch, Samples samples) {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP_WORKSPACE, "crossdistil-step")) {
+            return stepInWorkspace(batch, samples);
+        }
+    }
+
+    private StepResult stepInWorkspace(List<Example> batch, Samples samples) {
         Pass pass = forward(batch, samples, true);
         Map<String, Double> terms = new LinkedHashMap<>();
         double modelLoss = modelLossAndGradients(pass, terms);

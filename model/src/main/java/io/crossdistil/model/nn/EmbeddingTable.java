@@ -38,7 +38,7 @@ public final class EmbeddingTable {
 
     /** The last computed gradient, for gradient checks: unique rows and their summed gradients. */
     private int[] lastRows;
-    private INDArray lastGrad;
+    private double[] lastGrad;
 
     public EmbeddingTable(int rows, int dim, DataType dtype, IUpdater updaterConfig, SeededRandom random, double initStd) {
         this.rows = rows;
@@ -88,7 +88,7 @@ public final class EmbeddingTable {
             }
         }
         lastRows = index.keys();
-        lastGrad = Nd4j.create(sum, new long[] {unique, dim}, dtype);
+        lastGrad = sum;
         return finite;
     }
 
@@ -98,7 +98,7 @@ public final class EmbeddingTable {
             return;
         }
         int n = lastRows.length * dim;
-        INDArray update = lastGrad.dup();
+        INDArray update = lastGradient();
         INDArray moments = null;
         if (!state.isEmpty()) {
             // the updater's state view: its slots one after another, as ND4J's updaters lay them out
@@ -138,8 +138,9 @@ public final class EmbeddingTable {
         return lastRows;
     }
 
+    /** The summed gradient rows of the last {@link #accumulate}, one per entry of {@link #lastRows}, as a new matrix. */
     public INDArray lastGradient() {
-        return lastGrad;
+        return Nd4j.create(lastGrad, new long[] {lastRows.length, dim}, dtype);
     }
 
     /** A copy of the table as a [rows, dim] matrix. */

@@ -3,6 +3,7 @@ package io.crossdistil.model.nn;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
@@ -75,16 +76,13 @@ public final class Mlp {
         return a;
     }
 
-    /**
-     * Writes the parameter gradients for the first {@code rows} rows of the forward batch and
-     * returns the gradient of its input (those rows), or null when {@code inputGradient} is false.
-     *
-     * @param dOut gradient of the loss with respect to the output, {@code rows} rows
-     */
     /** A column of {@code rows} ones, kept for the next step. */
     private INDArray ones(int rows, DataType dtype) {
         if (ones == null || ones.rows() < rows) {
-            ones = Nd4j.ones(dtype, rows, 1);
+            // outside any workspace: the column outlives the step that first needs it
+            try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                ones = Nd4j.ones(dtype, rows, 1);
+            }
         }
         return Rows.first(ones, rows);
     }
@@ -96,6 +94,12 @@ public final class Mlp {
         return result;
     }
 
+    /**
+     * Writes the parameter gradients for the first {@code rows} rows of the forward batch and
+     * returns the gradient of its input (those rows), or null when {@code inputGradient} is false.
+     *
+     * @param dOut gradient of the loss with respect to the output, {@code rows} rows
+     */
     public INDArray backward(Activations a, INDArray dOut, int rows, boolean inputGradient) {
         INDArray d = dOut;
         for (int l = sizes.length - 1; l >= 0; l--) {
