@@ -3,8 +3,10 @@ package io.crossdistil.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.crossdistil.job.JobConfig;
+import io.crossdistil.model.Backbone;
 import io.crossdistil.model.Example;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.TeacherRouting;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticExamples;
 import io.crossdistil.model.synthetic.SyntheticStream;
@@ -192,38 +194,67 @@ final class Bench {
 
     /**
      * Floating-point operations of one step, counted from the layer sizes: 2 per multiply-add of
-     * every matrix product, forward over its rows, and twice that backward (weight and input
-     * gradients). Rows: the batch for the students; batch, tuples and marginal samples for the
-     * teachers and, when they read it, the shared bottom. Elementwise work is not counted.
+     * every matrix product the step needs. Forward, each layer over the rows it reads; backward,
+     * its weight gradient over the rows whose loss reaches it and, unless nothing upstream learns
+     * from it, its input gradient over those rows. Rows: the batch for the students; batch,
+     * tuples and marginal samples for the teachers and, when they read it, the shared backbone,
+     * which those rows train only under {@code teacher-routing shared} (under {@code stop} the
+     * teachers' first layers pass no gradient down). Bias and elementwise work are not counted.
      */
     static double flopsPerStep(ModelConfig cfg) {
         int b = cfg.batchSize;
-        boolean ranks = cfg.variant.ranksTeachers();
-        int samples = ranks ? cfg.numPermutations() * cfg.quadrupletsPerStep + 2 * cfg.numTasks() * cfg.marginalPairsPerStep : 0;
+        boolean teachers = cfg.variant.hasTeachers();
+        int samples = cfg.variant.ranksTeachers()
+                ? cfg.numPermutations() * cfg.quadrupletsPerStep + 2 * cfg.numTasks() * cfg.marginalPairsPerStep : 0;
         int all = b + samples;
         int in = cfg.features.size() * cfg.embeddingDim + cfg.denseFeatures.size();
-        boolean teachersOnShared = cfg.variant.hasTeachers() && cfg.teacherRouting != io.crossdistil.model.TeacherRouting.SEPARATE;
-        double bottomRows = teachersOnShared ? all : b;
+        TeacherRouting routing = cfg.teacherRouting;
+        boolean teachersReadShared = teachers && routing != TeacherRouting.SEPARATE;
+        int sharedRows = teachersReadShared ? all : b;
+        int sharedBackRows = teachers && routing == TeacherRouting.SHARED ? all : b;
+        boolean mmoe = cfg.backbone == Backbone.MMOE;
+        int[] backbone = mmoe ? cfg.expertLayers : cfg.bottomLayers;
+        int sharedOut = backbone[backbone.length - 1];
+        int[] tower = Arrays.copyOf(cfg.towerLayers, cfg.towerLayers.length + 1);
+        tower[tower.length - 1] = 1;
+
+        double flops = (mmoe ? cfg.experts : 1) * denseFlops(sharedRows, sharedBackRows, in, backbone, true);
+        if (mmoe) {
+            int[] gate = {cfg.experts};
+            flops += cfg.numTasks() * denseFlops(b, b, in, gate, true);
+            if (teachersReadShared) {
+                flops += cfg.numTasks() * denseFlops(all, sharedBackRows == all ? all : 0, in, gate, true);
+            }
+        }
+        flops += cfg.numTasks() * denseFlops(b, b, sharedOut, tower, true);
+        if (teachers) {
+            int teacherIn = sharedOut;
+            if (routing == TeacherRouting.SEPARATE) {
+                flops += denseFlops(all, all, in, cfg.bottomLayers, true);
+                teacherIn = cfg.bottomLayers[cfg.bottomLayers.length - 1];
+            }
+            flops += cfg.numTasks() * denseFlops(all, all, teacherIn, tower, routing != TeacherRouting.STOP);
+        }
+        return flops;
+    }
+
+    /**
+     * Matrix-product flops of a stack of dense layers: forward over {@code rows}, weight and
+     * input gradients over {@code backRows} (0: no backward); the first layer's input gradient
+     * only when {@code inputGradient}.
+     */
+    static double denseFlops(int rows, int backRows, int in, int[] sizes, boolean inputGradient) {
         double flops = 0;
         int prev = in;
-        int[] bottom = cfg.backbone == io.crossdistil.model.Backbone.SHARED_BOTTOM ? cfg.bottomLayers : cfg.expertLayers;
-        int copies = cfg.backbone == io.crossdistil.model.Backbone.SHARED_BOTTOM ? 1 : cfg.experts;
-        for (int size : bottom) {
-            flops += copies * 2.0 * bottomRows * prev * size;
-            prev = size;
+        for (int l = 0; l < sizes.length; l++) {
+            double perRow = 2.0 * prev * sizes[l];
+            flops += perRow * rows + perRow * backRows;
+            if (l > 0 || inputGradient) {
+                flops += perRow * backRows;
+            }
+            prev = sizes[l];
         }
-        double tower = 0;
-        int t = prev;
-        for (int size : cfg.towerLayers) {
-            tower += 2.0 * t * size;
-            t = size;
-        }
-        tower += 2.0 * t;
-        flops += cfg.numTasks() * b * tower;
-        if (cfg.variant.hasTeachers()) {
-            flops += cfg.numTasks() * (double) all * tower;
-        }
-        return 3 * flops; // forward + backward
+        return flops;
     }
 
     static double median(double[] v) {

@@ -8,20 +8,29 @@ import org.junit.jupiter.api.Test;
 
 class BenchTest {
     @Test
-    void flopsPerStepAreCountedFromTheLayerSizes() {
-        // 2 fields x dim 4 = 8 inputs -> bottom 10 -> towers 3 -> 1; batch 4; 2 tuples per permutation, 1 marginal pair per task
+    void flopsPerStepCountTheProductsTheStepNeeds() {
+        // 2 fields x dim 4 = 8 inputs -> bottom 10 -> towers 3 -> 1; batch 4; 2 tuples per permutation, 1 marginal pair per task:
+        // 4 batch rows + 4 permutations x 2 + 2 tasks x 2 = 16 rows; a layer costs 2 x in x out per row and pass
         ModelConfig cfg = ModelConfig.fromMap(Map.of("features", "a,b", "embedding-dim", "4", "bottom-layers", "10",
                 "tower-layers", "3", "batch-size", "4", "quadruplets-per-step", "2", "marginal-pairs-per-step", "1",
                 "teacher-routing", "stop"));
-        // rows: 4 batch + 4 permutations x 2 + 2 tasks x 2 = 16; the bottom sees all 16 (teachers read it)
-        double bottom = 2.0 * 16 * 8 * 10;            // 2,560
-        double tower = 2.0 * 10 * 3 + 2.0 * 3;         // 66 per row
-        double students = 2 * 4 * tower;               // 528
-        double teachers = 2 * 16 * tower;              // 2,112
-        assertEquals(3 * (bottom + students + teachers), Bench.flopsPerStep(cfg), 1e-9);
+        double bottom = 2.0 * 8 * 10;                      // 160 per row
+        double towerFirst = 2.0 * 10 * 3;                  // 60 per row
+        double towerLast = 2.0 * 3 * 1;                    // 6 per row
+        double student = 3 * 4 * (towerFirst + towerLast); // forward, weight and input gradient, over the batch
+        // stop: the bottom runs forward on all 16 rows but only the batch's gradient reaches it;
+        // a teacher's first layer needs no input gradient
+        double teacherStop = 16 * (2 * towerFirst + 3 * towerLast);
+        assertEquals(16 * bottom + 2 * 4 * bottom + 2 * student + 2 * teacherStop, Bench.flopsPerStep(cfg), 1e-9);
+        // shared: everything runs backward over all rows, three times the forward count
+        double forward = 16 * bottom + 2 * 4 * (towerFirst + towerLast) + 2 * 16 * (towerFirst + towerLast);
+        assertEquals(3 * forward, Bench.flopsPerStep(cfg.with("teacher-routing", "shared")), 1e-9);
+        // separate: the shared bottom sees the batch only, the teachers' own bottom all rows
+        double teacherShared = 3 * 16 * (towerFirst + towerLast);
+        assertEquals(3 * 4 * bottom + 3 * 16 * bottom + 2 * student + 2 * teacherShared,
+                Bench.flopsPerStep(cfg.with("teacher-routing", "separate")), 1e-9);
         // without teachers only the batch goes through
-        ModelConfig mtl = cfg.with("variant", "mtl");
-        assertEquals(3 * (2.0 * 4 * 8 * 10 + 2 * 4 * tower), Bench.flopsPerStep(mtl), 1e-9);
+        assertEquals(3 * 4 * bottom + 2 * student, Bench.flopsPerStep(cfg.with("variant", "mtl")), 1e-9);
     }
 
     @Test
