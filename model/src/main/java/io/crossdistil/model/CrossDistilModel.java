@@ -1,6 +1,7 @@
 package io.crossdistil.model;
 
 import io.crossdistil.model.nn.EmbeddingTable;
+import io.crossdistil.model.nn.HostArrays;
 import io.crossdistil.model.nn.Losses;
 import io.crossdistil.model.nn.MatMul;
 import io.crossdistil.model.nn.Mlp;
@@ -265,7 +266,7 @@ public final class CrossDistilModel {
         /** Task k's student logits on the host, copied once per pass: the losses and predictions read them there. */
         double[] studentLogitsOnHost(int k) {
             if (studentHost[k] == null) {
-                studentHost[k] = studentLogits[k].toDoubleVector();
+                studentHost[k] = HostArrays.values(studentLogits[k]);
             }
             return studentHost[k];
         }
@@ -273,7 +274,7 @@ public final class CrossDistilModel {
         /** Task k's teacher logits on the host, copied once per pass. */
         double[] teacherLogitsOnHost(int k) {
             if (teacherHost[k] == null) {
-                teacherHost[k] = teacherLogits[k].toDoubleVector();
+                teacherHost[k] = HostArrays.values(teacherLogits[k]);
             }
             return teacherHost[k];
         }
@@ -312,7 +313,7 @@ public final class CrossDistilModel {
             }
         }
         INDArray emb = embeddings.lookup(p.indices).reshape(p.total, (long) numFields * cfg.embeddingDim);
-        p.x0 = dense == null ? emb : Nd4j.hstack(emb, Nd4j.create(dense, new long[] {p.total, numDense}, cfg.dtype));
+        p.x0 = dense == null ? emb : Nd4j.hstack(emb, HostArrays.matrix(dense, p.total, numDense, cfg.dtype));
 
         p.labels = new double[numTasks][p.batch];
         for (int i = 0; i < p.batch; i++) {
@@ -410,7 +411,7 @@ public final class CrossDistilModel {
     }
 
     private INDArray column(double[] v) {
-        return Nd4j.create(v, new long[] {v.length, 1}, cfg.dtype);
+        return HostArrays.matrix(v, v.length, 1, cfg.dtype);
     }
 
     private double modelLossAndGradients(Pass p, Map<String, Double> terms) {

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
@@ -24,8 +23,8 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * computes exactly in float.
  *
  * <p>Per step: the gradient rows of duplicate indices are summed on the host, then the touched
- * rows and their optimizer moments are gathered, ND4J's own updater runs on them, and the new
- * rows and moments are written back.
+ * rows' optimizer moments are gathered, ND4J's own updater turns gradients into updates, the
+ * updates are subtracted from the rows on the host, and the moments are written back.
  */
 public final class EmbeddingTable {
     private final int rows;
@@ -61,7 +60,7 @@ public final class EmbeddingTable {
 
     /** The embedding rows of {@code indices}, as an [indices.length, dim] matrix. */
     public INDArray lookup(int[] indices) {
-        return Nd4j.create(gather(table, indices), new long[] {indices.length, dim}, dtype);
+        return HostArrays.matrix(gather(table, indices), indices.length, dim, dtype);
     }
 
     /**
@@ -69,7 +68,7 @@ public final class EmbeddingTable {
      * keeps them for {@link #applyUpdate}. Returns false when a value is not finite.
      */
     public boolean accumulate(int[] indices, INDArray grad) {
-        double[] g = grad.ravel().toDoubleVector();
+        double[] g = HostArrays.values(grad);
         RowIndex index = new RowIndex(indices.length);
         int[] slot = new int[indices.length];
         for (int i = 0; i < indices.length; i++) {
@@ -106,13 +105,18 @@ public final class EmbeddingTable {
             for (int s = 0; s < state.size(); s++) {
                 System.arraycopy(gather(state.get(s), lastRows), 0, all, s * n, n);
             }
-            moments = Nd4j.create(all, new long[] {1, all.length}, dtype);
+            moments = HostArrays.matrix(all, 1, all.length, dtype);
         }
         updaterConfig.instantiate(moments, false).applyUpdater(update, iteration, 0);
-        INDArray updated = Nd4j.create(gather(table, lastRows), new long[] {lastRows.length, dim}, dtype).subi(update);
-        scatter(table, updated.ravel().toDoubleVector(), 0);
+        double[] u = HostArrays.values(update);
+        for (int i = 0; i < lastRows.length; i++) {
+            int row = lastRows[i] * dim;
+            for (int j = 0; j < dim; j++) {
+                table[row + j] = rounded(table[row + j] - u[i * dim + j]);
+            }
+        }
         if (moments != null) {
-            double[] all = moments.toDoubleVector();
+            double[] all = HostArrays.values(moments);
             for (int s = 0; s < state.size(); s++) {
                 scatter(state.get(s), all, s * n);
             }
@@ -140,17 +144,17 @@ public final class EmbeddingTable {
 
     /** The summed gradient rows of the last {@link #accumulate}, one per entry of {@link #lastRows}, as a new matrix. */
     public INDArray lastGradient() {
-        return Nd4j.create(lastGrad, new long[] {lastRows.length, dim}, dtype);
+        return HostArrays.matrix(lastGrad, lastRows.length, dim, dtype);
     }
 
     /** A copy of the table as a [rows, dim] matrix. */
     public INDArray table() {
-        return Nd4j.create(table, new long[] {rows, dim}, dtype);
+        return HostArrays.matrix(table, rows, dim, dtype);
     }
 
     /** Overwrites the table (not the optimizer moments) with {@code values}, a [rows, dim] matrix. */
     public void assign(INDArray values) {
-        double[] v = values.ravel().toDoubleVector();
+        double[] v = HostArrays.values(values);
         for (int i = 0; i < table.length; i++) {
             table[i] = rounded(v[i]);
         }
