@@ -601,8 +601,8 @@ public final class CrossDistilModel {
             dx0.addi(teacherBottom.backward(p.teacherBottomActs, dSep, p.total, true));
         }
 
-        INDArray dEmb = dx0.get(NDArrayIndex.all(), NDArrayIndex.interval(0, (long) numFields * cfg.embeddingDim))
-                .dup('c').reshape((long) embRows * numFields, cfg.embeddingDim);
+        // the embedding columns of dx0 in C order are the gradient rows, one per (event, field)
+        INDArray dEmb = numDense == 0 ? dx0 : dx0.get(NDArrayIndex.all(), NDArrayIndex.interval(0, (long) numFields * cfg.embeddingDim));
         int[] used = java.util.Arrays.copyOf(p.indices, embRows * numFields);
         p.embeddingGradientFinite = embeddings.accumulate(used, dEmb);
     }

@@ -64,8 +64,9 @@ public final class EmbeddingTable {
     }
 
     /**
-     * Sums the gradient rows {@code grad} (one per entry of {@code indices}) per distinct row and
-     * keeps them for {@link #applyUpdate}. Returns false when a value is not finite.
+     * Sums the gradient rows {@code grad} (one per entry of {@code indices}, {@code dim} values
+     * each, in C order whatever its shape) per distinct row and keeps them for
+     * {@link #applyUpdate}. Returns false when a value is not finite.
      */
     public boolean accumulate(int[] indices, INDArray grad) {
         double[] g = HostArrays.values(grad);
