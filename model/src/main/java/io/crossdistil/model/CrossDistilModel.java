@@ -71,8 +71,9 @@ public final class CrossDistilModel {
     private final Mlp bottom;
     private final List<Mlp> experts = new ArrayList<>();
     private final Mlp teacherBottom;
-    private final Mlp[] students;
-    private final Mlp[] teachers;
+    /** Student towers, grouped: one group computes every tower that reads the same input (see {@link HeadGroup}). */
+    private final List<HeadGroup> studentGroups = new ArrayList<>();
+    private final List<HeadGroup> teacherGroups = new ArrayList<>();
 
     private long steps;
     private long skippedSteps;
@@ -104,19 +105,24 @@ public final class CrossDistilModel {
         teacherBottom = separate ? new Mlp(theta, "teacher-bottom", inputSize, cfg.bottomLayers, false) : null;
         int[] towerSizes = java.util.Arrays.copyOf(cfg.towerLayers, cfg.towerLayers.length + 1);
         towerSizes[towerSizes.length - 1] = 1;
-        students = new Mlp[numTasks];
-        teachers = new Mlp[numTasks];
-        for (int k = 0; k < numTasks; k++) {
-            students[k] = new Mlp(theta, studentName(k), towerInput, towerSizes, true);
-            if (cfg.backbone == Backbone.MMOE) {
+        // towers reading one input run as one network: the students on a shared bottom, the
+        // teachers on a shared bottom or their own; MMoE gives every tower its own mixture
+        List<Integer> all = java.util.stream.IntStream.range(0, numTasks).boxed().toList();
+        if (cfg.backbone == Backbone.SHARED_BOTTOM) {
+            studentGroups.add(group("students", all, this::studentName, towerInput, towerSizes));
+        } else {
+            for (int k = 0; k < numTasks; k++) {
+                studentGroups.add(group("students", List.of(k), this::studentName, towerInput, towerSizes));
                 addGate(studentName(k));
             }
         }
         if (variant.hasTeachers()) {
-            for (int k = 0; k < numTasks; k++) {
-                int in = separate ? teacherBottom.outputSize() : towerInput;
-                teachers[k] = new Mlp(theta, teacherName(k), in, towerSizes, true);
-                if (cfg.backbone == Backbone.MMOE && !separate) {
+            int in = separate ? teacherBottom.outputSize() : towerInput;
+            if (separate || cfg.backbone == Backbone.SHARED_BOTTOM) {
+                teacherGroups.add(group("teachers", all, this::teacherName, in, towerSizes));
+            } else {
+                for (int k = 0; k < numTasks; k++) {
+                    teacherGroups.add(group("teachers", List.of(k), this::teacherName, in, towerSizes));
                     addGate(teacherName(k));
                 }
             }
@@ -130,6 +136,15 @@ public final class CrossDistilModel {
 
         embeddings = new EmbeddingTable(cfg.hashRows, cfg.embeddingDim, cfg.dtype,
                 cfg.optimizer.updater(cfg.learningRate), random, 0.05);
+    }
+
+    /** The towers of {@code tasks} reading one input, as one network; output column i is task {@code tasks[i]}'s logit. */
+    private record HeadGroup(Mlp net, int[] tasks) {}
+
+    private HeadGroup group(String block, List<Integer> tasks, java.util.function.IntFunction<String> name, int in, int[] sizes) {
+        List<String> prefixes = tasks.stream().map(name::apply).toList();
+        Mlp net = Mlp.towers(theta, block, prefixes, in, sizes, true);
+        return new HeadGroup(net, tasks.stream().mapToInt(Integer::intValue).toArray());
     }
 
     private void addGate(String head) {
@@ -251,22 +266,22 @@ public final class CrossDistilModel {
         List<Mlp.Activations> expertActs;
         INDArray[] gates;
         Mlp.Activations teacherBottomActs;
-        Mlp.Activations[] studentActs = new Mlp.Activations[numTasks];
-        Mlp.Activations[] teacherActs = new Mlp.Activations[numTasks];
-        INDArray[] studentLogits = new INDArray[numTasks];
-        INDArray[] teacherLogits = new INDArray[numTasks];
+        /** Per head group, in the order of studentGroups / teacherGroups. */
+        Mlp.Activations[] studentActs = new Mlp.Activations[studentGroups.size()];
+        Mlp.Activations[] teacherActs = new Mlp.Activations[teacherGroups.size()];
         /** [task][batch row] */
         double[][] labels;
         private final double[][] studentHost = new double[numTasks][];
         private final double[][] teacherHost = new double[numTasks][];
-        INDArray[] dStudent = new INDArray[numTasks];
-        INDArray[] dTeacher = new INDArray[numTasks];
+        /** [task][row]: the loss gradient with respect to each head's logits. */
+        double[][] dStudent = new double[numTasks][];
+        double[][] dTeacher = new double[numTasks][];
         boolean embeddingGradientFinite = true;
 
-        /** Task k's student logits on the host, copied once per pass: the losses and predictions read them there. */
+        /** Task k's student logits on the host; each group's logits are copied out once per pass. */
         double[] studentLogitsOnHost(int k) {
             if (studentHost[k] == null) {
-                studentHost[k] = HostArrays.values(studentLogits[k]);
+                copyLogits(studentGroups, studentActs, studentHost);
             }
             return studentHost[k];
         }
@@ -274,9 +289,24 @@ public final class CrossDistilModel {
         /** Task k's teacher logits on the host, copied once per pass. */
         double[] teacherLogitsOnHost(int k) {
             if (teacherHost[k] == null) {
-                teacherHost[k] = HostArrays.values(teacherLogits[k]);
+                copyLogits(teacherGroups, teacherActs, teacherHost);
             }
             return teacherHost[k];
+        }
+
+        private void copyLogits(List<HeadGroup> groups, Mlp.Activations[] acts, double[][] host) {
+            for (int g = 0; g < groups.size(); g++) {
+                int[] tasks = groups.get(g).tasks();
+                double[] values = HostArrays.values(acts[g].output());
+                int rows = values.length / tasks.length;
+                for (int c = 0; c < tasks.length; c++) {
+                    double[] column = new double[rows];
+                    for (int i = 0; i < rows; i++) {
+                        column[i] = values[i * tasks.length + c];
+                    }
+                    host[tasks[c]] = column;
+                }
+            }
         }
 
         /** [row][task]: sigmoid of the student logits. */
@@ -336,10 +366,10 @@ public final class CrossDistilModel {
             }
             p.gates = new INDArray[2 * numTasks];
         }
-        for (int k = 0; k < numTasks; k++) {
+        for (int g = 0; g < studentGroups.size(); g++) {
+            int k = studentGroups.get(g).tasks()[0];
             INDArray in = shared != null ? Rows.first(shared, p.batch) : mixture(p, k, studentName(k), p.batch);
-            p.studentActs[k] = students[k].forward(in);
-            p.studentLogits[k] = p.studentActs[k].output();
+            p.studentActs[g] = studentGroups.get(g).net().forward(in);
         }
         if (teachersOn) {
             INDArray separateOut = null;
@@ -347,11 +377,11 @@ public final class CrossDistilModel {
                 p.teacherBottomActs = teacherBottom.forward(p.x0);
                 separateOut = p.teacherBottomActs.output();
             }
-            for (int k = 0; k < numTasks; k++) {
+            for (int g = 0; g < teacherGroups.size(); g++) {
+                int k = teacherGroups.get(g).tasks()[0];
                 INDArray in = separateOut != null ? separateOut
                         : shared != null ? shared : mixture(p, numTasks + k, teacherName(k), p.total);
-                p.teacherActs[k] = teachers[k].forward(in);
-                p.teacherLogits[k] = p.teacherActs[k].output();
+                p.teacherActs[g] = teacherGroups.get(g).net().forward(in);
             }
         }
         return p;
@@ -410,8 +440,17 @@ public final class CrossDistilModel {
         return out;
     }
 
-    private INDArray column(double[] v) {
-        return HostArrays.matrix(v, v.length, 1, cfg.dtype);
+    /** A group's logit gradients as one matrix: column i is task {@code tasks[i]}'s. */
+    private INDArray logitGradients(HeadGroup group, double[][] perTask, int rows) {
+        int[] tasks = group.tasks();
+        double[] m = new double[rows * tasks.length];
+        for (int c = 0; c < tasks.length; c++) {
+            double[] d = perTask[tasks[c]];
+            for (int i = 0; i < rows; i++) {
+                m[i * tasks.length + c] = d[i];
+            }
+        }
+        return HostArrays.matrix(m, rows, tasks.length, cfg.dtype);
     }
 
     private double modelLossAndGradients(Pass p, Map<String, Double> terms) {
@@ -448,7 +487,7 @@ public final class CrossDistilModel {
                 terms.put("student." + task + ".kd", kd);
                 studentLoss += alpha * kd;
             }
-            p.dStudent[k] = column(d);
+            p.dStudent[k] = d;
             total += ws * studentLoss;
         }
         for (int k = 0; k < numTasks && variant.hasTeachers(); k++) {
@@ -506,7 +545,7 @@ public final class CrossDistilModel {
                     teacherLoss += cfg.alpha[k] * kd;
                 }
             }
-            p.dTeacher[k] = column(d);
+            p.dTeacher[k] = d;
             total += wt * teacherLoss;
         }
         backward(p);
@@ -555,15 +594,17 @@ public final class CrossDistilModel {
         boolean teachersTrainShared = teachersOn && cfg.teacherRouting == TeacherRouting.SHARED;
         int sharedBackRows = teachersTrainShared ? p.sharedRows : p.batch;
 
-        INDArray[] dTower = new INDArray[2 * numTasks];
-        for (int k = 0; k < numTasks; k++) {
-            dTower[k] = students[k].backward(p.studentActs[k], p.dStudent[k], p.batch, true);
+        // each group's input gradient is the sum over its towers (one product with the fused weights)
+        INDArray[] dStudentIn = new INDArray[studentGroups.size()];
+        for (int g = 0; g < dStudentIn.length; g++) {
+            HeadGroup group = studentGroups.get(g);
+            dStudentIn[g] = group.net().backward(p.studentActs[g], logitGradients(group, p.dStudent, p.batch), p.batch, true);
         }
-        if (teachersOn) {
-            for (int k = 0; k < numTasks; k++) {
-                boolean needInput = cfg.teacherRouting != TeacherRouting.STOP;
-                dTower[numTasks + k] = teachers[k].backward(p.teacherActs[k], p.dTeacher[k], p.total, needInput);
-            }
+        INDArray[] dTeacherIn = new INDArray[teachersOn ? teacherGroups.size() : 0];
+        for (int g = 0; g < dTeacherIn.length; g++) {
+            HeadGroup group = teacherGroups.get(g);
+            boolean needInput = cfg.teacherRouting != TeacherRouting.STOP;
+            dTeacherIn[g] = group.net().backward(p.teacherActs[g], logitGradients(group, p.dTeacher, p.total), p.total, needInput);
         }
 
         int embRows = cfg.teacherRouting == TeacherRouting.STOP || !teachersOn ? p.batch : p.total;
@@ -571,11 +612,11 @@ public final class CrossDistilModel {
 
         if (bottom != null) {
             INDArray dShared = Nd4j.zeros(cfg.dtype, sharedBackRows, bottom.outputSize());
-            for (int k = 0; k < numTasks; k++) {
-                Rows.first(dShared, p.batch).addi(dTower[k]);
-                if (teachersTrainShared) {
-                    dShared.addi(dTower[numTasks + k]);
-                }
+            for (INDArray d : dStudentIn) {
+                Rows.first(dShared, p.batch).addi(d);
+            }
+            for (int g = 0; teachersTrainShared && g < dTeacherIn.length; g++) {
+                dShared.addi(dTeacherIn[g]);
             }
             Rows.first(dx0, sharedBackRows).addi(bottom.backward(p.bottomActs, dShared, sharedBackRows, true));
         } else {
@@ -583,11 +624,14 @@ public final class CrossDistilModel {
             for (int e = 0; e < dExpert.length; e++) {
                 dExpert[e] = Nd4j.zeros(cfg.dtype, sharedBackRows, experts.get(e).outputSize());
             }
-            for (int k = 0; k < numTasks; k++) {
-                gateBackward(p, k, studentName(k), dTower[k], p.batch, dExpert, dx0);
-                if (teachersTrainShared) {
-                    gateBackward(p, numTasks + k, teacherName(k), dTower[numTasks + k], p.total, dExpert, dx0);
-                }
+            // MMoE: one tower per group, each behind its own gate
+            for (int g = 0; g < dStudentIn.length; g++) {
+                int k = studentGroups.get(g).tasks()[0];
+                gateBackward(p, k, studentName(k), dStudentIn[g], p.batch, dExpert, dx0);
+            }
+            for (int g = 0; teachersTrainShared && g < dTeacherIn.length; g++) {
+                int k = teacherGroups.get(g).tasks()[0];
+                gateBackward(p, numTasks + k, teacherName(k), dTeacherIn[g], p.total, dExpert, dx0);
             }
             for (int e = 0; e < dExpert.length; e++) {
                 Rows.first(dx0, sharedBackRows).addi(experts.get(e).backward(p.expertActs.get(e), dExpert[e], sharedBackRows, true));
@@ -595,8 +639,8 @@ public final class CrossDistilModel {
         }
         if (teacherBottom != null) {
             INDArray dSep = Nd4j.zeros(cfg.dtype, p.total, teacherBottom.outputSize());
-            for (int k = 0; k < numTasks; k++) {
-                dSep.addi(dTower[numTasks + k]);
+            for (INDArray d : dTeacherIn) {
+                dSep.addi(d);
             }
             dx0.addi(teacherBottom.backward(p.teacherBottomActs, dSep, p.total, true));
         }

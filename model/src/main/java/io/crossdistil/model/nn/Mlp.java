@@ -12,7 +12,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * A stack of dense layers, ReLU between them; the last layer is ReLU too unless it is a logit
- * layer. Parameters live in a {@link ParameterStore} under {@code prefix.l.W} and {@code prefix.l.b}.
+ * layer. Parameters live in a {@link ParameterStore} under {@code prefix.l.W} and {@code prefix.l.b}
+ * (see {@link #towers} for several towers computed as one).
  */
 public final class Mlp {
     private final ParameterStore store;
@@ -33,27 +34,69 @@ public final class Mlp {
     }
 
     public Mlp(ParameterStore store, String prefix, int inputSize, int[] sizes, boolean linearOutput) {
+        this(store, prefix, sizes, linearOutput);
+        register(store, prefix, inputSize, sizes, linearOutput);
+    }
+
+    private Mlp(ParameterStore store, String prefix, int[] sizes, boolean linearOutput) {
         this.store = store;
         this.prefix = prefix;
         this.sizes = sizes.clone();
         this.linearOutput = linearOutput;
+    }
+
+    private static void register(ParameterStore store, String prefix, int inputSize, int[] sizes, boolean linearOutput) {
         int in = inputSize;
         for (int l = 0; l < sizes.length; l++) {
             boolean last = l == sizes.length - 1;
             // He initialisation for ReLU layers, LeCun for the linear logit layer
             double std = Math.sqrt((last && linearOutput ? 1.0 : 2.0) / in);
-            store.add(w(l), std, in, sizes[l]);
-            store.add(b(l), 0.0, 1, sizes[l]);
+            store.add(name(prefix, l, "W"), std, in, sizes[l]);
+            store.add(name(prefix, l, "b"), 0.0, 1, sizes[l]);
             in = sizes[l];
         }
     }
 
+    /**
+     * Parallel towers of the same sizes reading the same input, computed as one network: one
+     * matrix product per layer for all of them instead of one per tower. Tower g keeps its own
+     * parameters ({@code prefixes[g].l.W} and {@code .b}, initialised as its own {@code Mlp}'s
+     * would be), stored fused under {@code block.l.W} and {@code block.l.b}: first-layer weights
+     * side by side, later layers' weights on a block diagonal, biases side by side. Column block g
+     * of every layer's output is tower g's. One prefix gives a plain {@code Mlp} under that prefix.
+     */
+    public static Mlp towers(ParameterStore store, String block, List<String> prefixes, int inputSize, int[] sizes, boolean linearOutput) {
+        if (prefixes.size() == 1) {
+            return new Mlp(store, prefixes.get(0), inputSize, sizes, linearOutput);
+        }
+        for (String p : prefixes) {
+            register(store, p, inputSize, sizes, linearOutput);
+        }
+        int[] fused = new int[sizes.length];
+        for (int l = 0; l < sizes.length; l++) {
+            final int layer = l;
+            List<String> weights = prefixes.stream().map(p -> name(p, layer, "W")).toList();
+            if (l == 0) {
+                store.fuseSideBySide(name(block, l, "W"), weights);
+            } else {
+                store.fuseBlockDiagonal(name(block, l, "W"), weights);
+            }
+            store.fuseSideBySide(name(block, l, "b"), prefixes.stream().map(p -> name(p, layer, "b")).toList());
+            fused[l] = sizes[l] * prefixes.size();
+        }
+        return new Mlp(store, block, fused, linearOutput);
+    }
+
+    private static String name(String prefix, int layer, String kind) {
+        return prefix + "." + layer + "." + kind;
+    }
+
     private String w(int l) {
-        return prefix + "." + l + ".W";
+        return name(prefix, l, "W");
     }
 
     private String b(int l) {
-        return prefix + "." + l + ".b";
+        return name(prefix, l, "b");
     }
 
     public int outputSize() {

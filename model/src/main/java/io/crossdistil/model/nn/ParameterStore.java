@@ -4,11 +4,15 @@ import io.crossdistil.model.sampling.SeededRandom;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -18,16 +22,35 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * vector of the same layout. One ND4J updater call then updates every dense parameter at once
  * (each ND4J call costs microseconds, so per-parameter updates would dominate small steps).
  *
- * <p>Use: {@link #add} every parameter, then {@link #build}; after that the views are fixed.
+ * <p>Parameters of parallel towers can be stored fused, so that one matrix product computes all
+ * towers: {@link #fuseSideBySide} places same-shaped matrices next to each other (the first
+ * layers of towers reading the same input), {@link #fuseBlockDiagonal} on the diagonal of a larger
+ * matrix whose other entries stay zero (their gradients are discarded before every update). The
+ * fused matrix is reached under its block name; every parameter keeps its own name and view, and
+ * initialisation and the serialized form follow the parameters' registration order whatever is
+ * fused, so fusing changes neither the initial values nor the state format.
+ *
+ * <p>Use: {@link #add} every parameter, fuse, then {@link #build}; after that the views are fixed.
  */
 public final class ParameterStore {
-    private record Slot(long offset, long[] shape, double initStd) {}
+    private record Slot(long[] shape, double initStd) {}
+
+    /** Same-shaped matrices stored as one: side by side, or along the diagonal of a zero matrix. */
+    private record Block(List<String> members, boolean diagonal) {}
 
     private final DataType dtype;
     private final IUpdater updaterConfig;
     private final Map<String, Slot> slots = new LinkedHashMap<>();
+    private final Map<String, Block> blocks = new LinkedHashMap<>();
+    private final Map<String, String> blockOf = new HashMap<>();
     private final Map<String, INDArray> paramViews = new LinkedHashMap<>();
     private final Map<String, INDArray> gradViews = new LinkedHashMap<>();
+    private final Map<String, INDArray> blockParams = new HashMap<>();
+    private final Map<String, INDArray> blockGrads = new HashMap<>();
+    /** Registration-order position -> flat position; identity unless something is fused. */
+    private int[] flatIndex;
+    /** 1 where a value belongs to a parameter, 0 at the zeros around fused diagonal blocks; null when there are none. */
+    private INDArray structuralMask;
     private long size;
     private INDArray params;
     private INDArray grads;
@@ -41,38 +64,141 @@ public final class ParameterStore {
 
     /** Registers a parameter initialised from N(0, initStd^2) (initStd 0: zeros, NaN: ones). */
     public void add(String name, double initStd, long... shape) {
+        checkOpen();
+        if (slots.containsKey(name) || blocks.containsKey(name)) {
+            throw new IllegalArgumentException("duplicate parameter " + name);
+        }
+        slots.put(name, new Slot(shape.clone(), initStd));
+        size += length(shape);
+    }
+
+    /** Stores the same-shaped matrices {@code members} side by side as one matrix named {@code block}. */
+    public void fuseSideBySide(String block, List<String> members) {
+        fuse(block, members, false);
+    }
+
+    /**
+     * Stores the same-shaped matrices {@code members} on the diagonal of one matrix named
+     * {@code block}; its other entries are zero and stay zero.
+     */
+    public void fuseBlockDiagonal(String block, List<String> members) {
+        fuse(block, members, true);
+    }
+
+    private void fuse(String block, List<String> members, boolean diagonal) {
+        checkOpen();
+        if (slots.containsKey(block) || blocks.containsKey(block)) {
+            throw new IllegalArgumentException("duplicate parameter " + block);
+        }
+        long[] shape = null;
+        for (String m : members) {
+            Slot s = slots.get(m);
+            if (s == null || blockOf.containsKey(m) || s.shape.length != 2) {
+                throw new IllegalArgumentException("cannot fuse " + m + " into " + block);
+            }
+            if (shape != null && !Arrays.equals(shape, s.shape)) {
+                throw new IllegalArgumentException("fused parameters need one shape: " + members);
+            }
+            shape = s.shape;
+        }
+        blocks.put(block, new Block(List.copyOf(members), diagonal));
+        members.forEach(m -> blockOf.put(m, block));
+    }
+
+    private void checkOpen() {
         if (params != null) {
             throw new IllegalStateException("parameter store already built");
         }
-        if (slots.containsKey(name)) {
-            throw new IllegalArgumentException("duplicate parameter " + name);
-        }
-        long n = 1;
-        for (long s : shape) {
-            n *= s;
-        }
-        slots.put(name, new Slot(size, shape.clone(), initStd));
-        size += n;
     }
 
     /** Allocates and initialises every parameter from the generator, in registration order. */
     public void build(SeededRandom random) {
-        double[] init = new double[(int) size];
-        for (Slot s : slots.values()) {
-            long n = length(s.shape);
-            for (int i = 0; i < n; i++) {
-                init[(int) (s.offset + i)] = Double.isNaN(s.initStd) ? 1.0 : s.initStd * random.nextGaussian();
+        // flat layout: parameters in registration order, a fused block where its first member would be
+        Map<String, Long> offsets = new HashMap<>();
+        long flatSize = 0;
+        for (Map.Entry<String, Slot> e : slots.entrySet()) {
+            String block = blockOf.get(e.getKey());
+            if (block == null) {
+                offsets.put(e.getKey(), flatSize);
+                flatSize += length(e.getValue().shape);
+            } else if (!offsets.containsKey(block)) {
+                offsets.put(block, flatSize);
+                flatSize += length(blockShape(block));
             }
         }
-        params = Nd4j.create(init, new long[] {1, size}, dtype);
-        grads = Nd4j.zeros(dtype, 1, size);
-        long stateSize = updaterConfig.stateSize(size);
+        params = Nd4j.zeros(dtype, 1, flatSize);
+        grads = Nd4j.zeros(dtype, 1, flatSize);
+        for (Map.Entry<String, Block> e : blocks.entrySet()) {
+            blockParams.put(e.getKey(), view(params, offsets.get(e.getKey()), blockShape(e.getKey())));
+            blockGrads.put(e.getKey(), view(grads, offsets.get(e.getKey()), blockShape(e.getKey())));
+        }
+        for (Map.Entry<String, Slot> e : slots.entrySet()) {
+            String name = e.getKey();
+            String block = blockOf.get(name);
+            if (block == null) {
+                paramViews.put(name, view(params, offsets.get(name), e.getValue().shape));
+                gradViews.put(name, view(grads, offsets.get(name), e.getValue().shape));
+            } else {
+                paramViews.put(name, memberView(blockParams.get(block), block, name));
+                gradViews.put(name, memberView(blockGrads.get(block), block, name));
+            }
+        }
+
+        // where each registration-order value lives in the flat vector: mark every view with its positions
+        double[] counting = new double[(int) flatSize];
+        for (int p = 0; p < counting.length; p++) {
+            counting[p] = p;
+        }
+        INDArray positions = HostArrays.matrix(counting, 1, flatSize, DataType.DOUBLE);
+        Map<String, INDArray> positionViews = new LinkedHashMap<>();
+        for (Map.Entry<String, Slot> e : slots.entrySet()) {
+            String block = blockOf.get(e.getKey());
+            positionViews.put(e.getKey(), block == null ? view(positions, offsets.get(e.getKey()), e.getValue().shape)
+                    : memberView(view(positions, offsets.get(block), blockShape(block)), block, e.getKey()));
+        }
+        flatIndex = new int[(int) size];
+        int next = 0;
+        for (INDArray v : positionViews.values()) {
+            for (double position : v.dup('c').ravel().toDoubleVector()) {
+                flatIndex[next++] = (int) position;
+            }
+        }
+        if (flatSize > size) {
+            double[] mask = new double[(int) flatSize];
+            for (int i : flatIndex) {
+                mask[i] = 1;
+            }
+            structuralMask = HostArrays.matrix(mask, 1, flatSize, dtype);
+        }
+
+        double[] init = new double[(int) size];
+        int i = 0;
+        for (Slot s : slots.values()) {
+            long n = length(s.shape);
+            for (int j = 0; j < n; j++) {
+                init[i++] = Double.isNaN(s.initStd) ? 1.0 : s.initStd * random.nextGaussian();
+            }
+        }
+        params.assign(HostArrays.matrix(toFlat(init, flatSize), 1, flatSize, dtype));
+        long stateSize = updaterConfig.stateSize(flatSize);
         updaterState = stateSize == 0 ? null : Nd4j.zeros(dtype, 1, stateSize);
         updater = updaterConfig.instantiate(updaterState, true);
-        for (Map.Entry<String, Slot> e : slots.entrySet()) {
-            paramViews.put(e.getKey(), view(params, e.getValue()));
-            gradViews.put(e.getKey(), view(grads, e.getValue()));
-        }
+    }
+
+    private long[] blockShape(String block) {
+        Block b = blocks.get(block);
+        long[] member = slots.get(b.members.get(0)).shape;
+        int n = b.members.size();
+        return b.diagonal ? new long[] {n * member[0], n * member[1]} : new long[] {member[0], n * member[1]};
+    }
+
+    /** Member {@code name}'s block of a fused matrix: a strided view. */
+    private INDArray memberView(INDArray fused, String block, String name) {
+        Block b = blocks.get(block);
+        long[] shape = slots.get(name).shape;
+        long g = b.members.indexOf(name);
+        INDArrayIndex rows = b.diagonal ? NDArrayIndex.interval(g * shape[0], (g + 1) * shape[0]) : NDArrayIndex.all();
+        return fused.get(rows, NDArrayIndex.interval(g * shape[1], (g + 1) * shape[1]));
     }
 
     private static long length(long[] shape) {
@@ -83,27 +209,47 @@ public final class ParameterStore {
         return n;
     }
 
-    private static INDArray view(INDArray flat, Slot s) {
-        INDArray v = flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(s.offset, s.offset + length(s.shape)))
-                .reshape('c', s.shape);
+    private static INDArray view(INDArray flat, long offset, long[] shape) {
+        INDArray v = flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(offset, offset + length(shape))).reshape('c', shape);
         if (!v.isView()) {
             throw new IllegalStateException("ND4J returned a copy, not a view, for a parameter slice");
         }
         return v;
     }
 
+    /** Registration-order values -> flat layout (zeros around fused diagonal blocks). */
+    private double[] toFlat(double[] ordered, long flatSize) {
+        double[] flat = new double[(int) flatSize];
+        for (int i = 0; i < ordered.length; i++) {
+            flat[flatIndex[i]] = ordered[i];
+        }
+        return flat;
+    }
+
+    /** Flat layout -> registration-order values, reading {@code ordered.length} values from {@code from}. */
+    private double[] toOrdered(double[] flat, int from) {
+        double[] ordered = new double[flatIndex.length];
+        for (int i = 0; i < ordered.length; i++) {
+            ordered[i] = flat[from + flatIndex[i]];
+        }
+        return ordered;
+    }
+
+    /** A parameter's view, or a fused block's matrix. */
     public INDArray param(String name) {
-        INDArray v = paramViews.get(name);
+        INDArray v = paramViews.containsKey(name) ? paramViews.get(name) : blockParams.get(name);
         if (v == null) {
             throw new IllegalArgumentException("no parameter " + name);
         }
         return v;
     }
 
+    /** A parameter's gradient view, or a fused block's gradient matrix. */
     public INDArray grad(String name) {
-        return gradViews.get(name);
+        return gradViews.containsKey(name) ? gradViews.get(name) : blockGrads.get(name);
     }
 
+    /** Every parameter's view by name, in registration order (fused blocks not listed). */
     public Map<String, INDArray> params() {
         return paramViews;
     }
@@ -119,6 +265,9 @@ public final class ParameterStore {
 
     /** One optimizer step with the gradients now held; {@code iteration} counts from 0. */
     public void applyUpdate(int iteration) {
+        if (structuralMask != null) {
+            grads.muli(structuralMask);
+        }
         updater.applyUpdater(grads, iteration, 0);
         params.subi(grads);
     }
@@ -127,6 +276,7 @@ public final class ParameterStore {
         return dtype;
     }
 
+    /** Number of parameter values (not counting the zeros around fused diagonal blocks). */
     public long size() {
         return size;
     }
@@ -136,18 +286,36 @@ public final class ParameterStore {
         return Double.isFinite(params.norm2Number().doubleValue());
     }
 
+    /** Parameters and optimizer state, each in registration order: the same bytes whatever is fused. */
     public void write(DataOutput out) throws IOException {
-        ArrayCodec.write(out, params);
+        ArrayCodec.write(out, toOrdered(HostArrays.values(params), 0), dtype);
         out.writeBoolean(updaterState != null);
         if (updaterState != null) {
-            ArrayCodec.write(out, updaterState);
+            double[] state = HostArrays.values(updaterState);
+            long flatSize = params.length();
+            double[] ordered = new double[(int) (state.length / flatSize * size)];
+            for (int s = 0; s < state.length / flatSize; s++) {
+                System.arraycopy(toOrdered(state, (int) (s * flatSize)), 0, ordered, (int) (s * size), (int) size);
+            }
+            ArrayCodec.write(out, ordered, dtype);
         }
     }
 
     public void read(DataInput in) throws IOException {
-        params.assign(ArrayCodec.read(in, dtype, params.shape()));
+        long flatSize = params.length();
+        double[] ordered = new double[(int) size];
+        ArrayCodec.read(in, dtype, ordered);
+        params.assign(HostArrays.matrix(toFlat(ordered, flatSize), 1, flatSize, dtype));
         if (in.readBoolean()) {
-            updaterState.assign(ArrayCodec.read(in, dtype, updaterState.shape()));
+            int slots = (int) (updaterState.length() / flatSize);
+            double[] state = new double[(int) (slots * size)];
+            ArrayCodec.read(in, dtype, state);
+            double[] flat = new double[(int) updaterState.length()];
+            for (int s = 0; s < slots; s++) {
+                double[] part = toFlat(Arrays.copyOfRange(state, (int) (s * size), (int) ((s + 1) * size)), flatSize);
+                System.arraycopy(part, 0, flat, (int) (s * flatSize), (int) flatSize);
+            }
+            updaterState.assign(HostArrays.matrix(flat, 1, flat.length, dtype));
         }
     }
 }
