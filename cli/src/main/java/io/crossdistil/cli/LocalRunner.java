@@ -58,7 +58,7 @@ public final class LocalRunner {
      */
     public record Summary(long eventsProduced, long eventsTrained, long deadLetters, long snapshotsWritten, Path snapshotDir,
             double seconds, double trainingSeconds, double steadyEventsPerSecond, TrainingMetrics metrics,
-            List<io.crossdistil.avro.DeadLetter> deadLetterRecords) {}
+            List<io.crossdistil.avro.DeadLetter> deadLetterRecords, List<long[]> progress) {}
 
     private LocalRunner() {}
 
@@ -137,7 +137,7 @@ public final class LocalRunner {
                 TrainingMetrics m = monitor.latest();
                 Summary s = new Summary(produced, m == null ? 0 : m.getEventsTrained(), monitor.deadLetters().size(),
                         countSnapshots(snapshots), snapshots, (System.nanoTime() - start) / 1e9, trainingSeconds,
-                        monitor.eventsPerSecondAfter(produced / 10), m, monitor.deadLetters());
+                        monitor.eventsPerSecondAfter(produced / 10), m, monitor.deadLetters(), monitor.progress());
                 if (o.summary() != null) {
                     writeSummary(s, o.summary());
                 }

@@ -75,11 +75,21 @@ public final class RunMonitor implements AutoCloseable {
      * native libraries, JIT) does not count. NaN until two such reports exist.
      */
     public double eventsPerSecondAfter(long fromEvents) {
+        return eventsPerSecondAfter(progress, fromEvents);
+    }
+
+    /** {@link #eventsPerSecondAfter(long)} over recorded reports (see {@link #progress()}). */
+    public static double eventsPerSecondAfter(List<long[]> progress, long fromEvents) {
         if (progress.isEmpty()) {
             return Double.NaN;
         }
         long[] first = progress.stream().filter(p -> p[1] >= fromEvents).findFirst().orElse(null);
         return first == null ? Double.NaN : rate(first, progress.get(progress.size() - 1));
+    }
+
+    /** Every progress report seen so far as {report time in ms, events trained}, oldest first. */
+    public List<long[]> progress() {
+        return List.copyOf(progress);
     }
 
     /** Events per second over the reports of the last {@code millis} milliseconds of report time; NaN before two. */
