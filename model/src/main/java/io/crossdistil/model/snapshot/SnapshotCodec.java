@@ -7,6 +7,7 @@ import io.crossdistil.avro.Wire;
 import io.crossdistil.model.CrossDistilModel;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.metrics.TaskScore;
+import io.crossdistil.model.nn.HostArrays;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -45,9 +46,12 @@ public final class SnapshotCodec {
         List<Tensor> tensors = new ArrayList<>();
         for (Map.Entry<String, INDArray> e : model.tensors().entrySet()) {
             INDArray t = e.getValue();
-            float[] values = t.castTo(DataType.FLOAT).ravel().toFloatVector();
+            double[] values = HostArrays.values(t);
             ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-            bytes.asFloatBuffer().put(values);
+            for (double v : values) {
+                bytes.putFloat((float) v);
+            }
+            bytes.flip();
             List<Integer> shape = new ArrayList<>();
             for (long s : t.shape()) {
                 shape.add((int) s);
@@ -161,7 +165,7 @@ public final class SnapshotCodec {
             float[] v = new float[t.getValues().remaining() / 4];
             t.getValues().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
             long[] shape = t.getShape().stream().mapToLong(Integer::longValue).toArray();
-            values.put(t.getName(), Nd4j.create(v, shape, 'c').castTo(model.config().dtype));
+            values.put(t.getName(), Nd4j.create(Nd4j.createBuffer(v), shape).castTo(model.config().dtype));
         }
         model.loadTensors(values);
         return model;
