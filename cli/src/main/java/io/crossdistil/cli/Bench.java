@@ -52,11 +52,13 @@ final class Bench {
         r.put("peak_gflops", peak);
         out.printf(Locale.ROOT, "peak float matrix product (ND4J)   %.1f GFLOP/s%n", peak);
 
+        // the JIT compiles the step's code over its first few hundred steps: warm it up once, at the default batch size
+        stepTimes(base, quick ? 200 : 500, 1, 1);
         Map<String, Object> trainer = new LinkedHashMap<>();
         int rounds = quick ? 5 : 9;
         for (int batch : new int[] {64, 256, 1024}) {
             ModelConfig cfg = base.with("batch-size", Integer.toString(batch));
-            // warm-up long enough for the JIT (the first batch size pays for it), rounds of 8k or 32k events
+            // a warm-up per batch size (its reservoirs fill, its shapes are new), rounds of 8k or 32k events
             int warmup = Math.max(40, (quick ? 16_384 : 65_536) / batch);
             int stepsPerRound = Math.max(8, (quick ? 8_192 : 32_768) / batch);
             StepTimes times = stepTimes(cfg, warmup, rounds, stepsPerRound);
