@@ -55,7 +55,7 @@ final class Bench {
         // the JIT compiles the step's code over its first few hundred steps: warm it up once, at the default batch size
         stepTimes(base, quick ? 200 : 500, 1, 1);
         Map<String, Object> trainer = new LinkedHashMap<>();
-        int rounds = quick ? 5 : 9;
+        int rounds = quick ? 9 : 15; // short rounds, many of them: a burst of load elsewhere moves the median less
         for (int batch : new int[] {64, 256, 1024}) {
             ModelConfig cfg = base.with("batch-size", Integer.toString(batch));
             // a warm-up per batch size (its reservoirs fill, its shapes are new), rounds of 8k or 32k events
