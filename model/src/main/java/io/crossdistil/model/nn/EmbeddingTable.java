@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
@@ -97,30 +98,27 @@ public final class EmbeddingTable {
         if (lastRows == null || lastRows.length == 0) {
             return;
         }
+        // one array, one copy each way: the gradient rows, then the updater's state slots one after
+        // another (as ND4J's updaters lay them out); the updater turns the gradient into the update in place
         int n = lastRows.length * dim;
-        INDArray update = lastGradient();
-        INDArray moments = null;
-        if (!state.isEmpty()) {
-            // the updater's state view: its slots one after another, as ND4J's updaters lay them out
-            double[] all = new double[state.size() * n];
-            for (int s = 0; s < state.size(); s++) {
-                System.arraycopy(gather(state.get(s), lastRows), 0, all, s * n, n);
-            }
-            moments = HostArrays.matrix(all, 1, all.length, dtype);
+        double[] packed = new double[(1 + state.size()) * n];
+        System.arraycopy(lastGrad, 0, packed, 0, n);
+        for (int s = 0; s < state.size(); s++) {
+            System.arraycopy(gather(state.get(s), lastRows), 0, packed, (1 + s) * n, n);
         }
+        INDArray all = HostArrays.matrix(packed, 1, packed.length, dtype);
+        INDArray update = all.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(0, n));
+        INDArray moments = state.isEmpty() ? null : all.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(n, packed.length));
         updaterConfig.instantiate(moments, false).applyUpdater(update, iteration, 0);
-        double[] u = HostArrays.values(update);
+        double[] result = HostArrays.values(all);
         for (int i = 0; i < lastRows.length; i++) {
             int row = lastRows[i] * dim;
             for (int j = 0; j < dim; j++) {
-                table[row + j] = rounded(table[row + j] - u[i * dim + j]);
+                table[row + j] = rounded(table[row + j] - result[i * dim + j]);
             }
         }
-        if (moments != null) {
-            double[] all = HostArrays.values(moments);
-            for (int s = 0; s < state.size(); s++) {
-                scatter(state.get(s), all, s * n);
-            }
+        for (int s = 0; s < state.size(); s++) {
+            scatter(state.get(s), result, (1 + s) * n);
         }
     }
 
