@@ -608,18 +608,23 @@ public final class CrossDistilModel {
         }
 
         int embRows = cfg.teacherRouting == TeacherRouting.STOP || !teachersOn ? p.batch : p.total;
-        INDArray dx0 = Nd4j.zeros(cfg.dtype, embRows, inputSize);
-
+        INDArray dx0;
         if (bottom != null) {
-            INDArray dShared = Nd4j.zeros(cfg.dtype, sharedBackRows, bottom.outputSize());
-            for (INDArray d : dStudentIn) {
-                Rows.first(dShared, p.batch).addi(d);
+            // a shared bottom has one student group and at most one teacher group (see the constructor)
+            INDArray dShared = dStudentIn[0];
+            if (teachersTrainShared) {
+                dShared = dTeacherIn[0];
+                Rows.first(dShared, p.batch).addi(dStudentIn[0]);
             }
-            for (int g = 0; teachersTrainShared && g < dTeacherIn.length; g++) {
-                dShared.addi(dTeacherIn[g]);
+            INDArray dBottomIn = bottom.backward(p.bottomActs, dShared, sharedBackRows, true);
+            if (sharedBackRows == embRows) {
+                dx0 = dBottomIn;
+            } else {
+                dx0 = Nd4j.zeros(cfg.dtype, embRows, inputSize);
+                Rows.first(dx0, sharedBackRows).addi(dBottomIn);
             }
-            Rows.first(dx0, sharedBackRows).addi(bottom.backward(p.bottomActs, dShared, sharedBackRows, true));
         } else {
+            dx0 = Nd4j.zeros(cfg.dtype, embRows, inputSize);
             INDArray[] dExpert = new INDArray[experts.size()];
             for (int e = 0; e < dExpert.length; e++) {
                 dExpert[e] = Nd4j.zeros(cfg.dtype, sharedBackRows, experts.get(e).outputSize());
