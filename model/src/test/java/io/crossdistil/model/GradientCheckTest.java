@@ -167,6 +167,13 @@ class GradientCheckTest {
     }
 
     @Test
+    void deeperFusedTowersMatchFiniteDifferences() {
+        // two hidden layers per tower: the fused towers' middle layer is block-diagonal with a ReLU after it
+        ModelConfig cfg = tiny("tower-layers", "4,3", "teacher-routing", "shared");
+        checkModelGradients(cfg, name -> true, true);
+    }
+
+    @Test
     void stoppedTeacherGradientsLeaveTheSharedLayersAlone() {
         // With routing "stop" the teachers' losses must not reach the bottom or the embeddings: their
         // gradients there equal those of the same model without teacher losses.
