@@ -71,7 +71,7 @@ public final class CrossDistilModel {
     private final Mlp bottom;
     private final List<Mlp> experts = new ArrayList<>();
     private final Mlp teacherBottom;
-    /** Student towers, grouped: one group computes every tower that reads the same input (see {@link HeadGroup}). */
+    /** Student and teacher towers, grouped: a group computes every tower that reads the same input (see {@link HeadGroup}). */
     private final List<HeadGroup> studentGroups = new ArrayList<>();
     private final List<HeadGroup> teacherGroups = new ArrayList<>();
 
