@@ -201,7 +201,7 @@ public final class CrossDistilModel {
         }
         double[][] predictions = pass.predictions();
         boolean finite = Double.isFinite(modelLoss) && Double.isFinite(calLoss)
-                && Double.isFinite(theta.gradNorm()) && pass.embeddingGradientFinite;
+                && theta.gradientsFinite() && pass.embeddingGradientFinite;
         if (!finite) {
             skippedSteps++;
             return new StepResult(predictions, modelLoss, calLoss, true, terms);

@@ -53,4 +53,14 @@ public final class HostArrays {
         }
         return out;
     }
+
+    /** True when every value of {@code a} is finite. */
+    public static boolean allFinite(INDArray a) {
+        for (double v : values(a)) {
+            if (!Double.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
+    }
 }

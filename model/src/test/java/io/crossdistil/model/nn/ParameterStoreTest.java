@@ -2,7 +2,9 @@ package io.crossdistil.model.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.model.sampling.SeededRandom;
 import java.io.ByteArrayInputStream;
@@ -100,6 +102,18 @@ class ParameterStoreTest {
         restored.read(new DataInputStream(new ByteArrayInputStream(state)));
         assertArrayEquals(state, bytes(restored));
         assertArrayEquals(matrix(fused, "cd.W"), matrix(restored, "cd.W"));
+    }
+
+    @Test
+    void oneNonFiniteValueMakesGradientsOrParametersNonFinite() {
+        ParameterStore s = store(true);
+        s.grad("cd.W").assign(1.0);
+        assertTrue(s.gradientsFinite());
+        assertTrue(s.allFinite());
+        s.grad("d.W").putScalar(2, Double.NaN);
+        assertFalse(s.gradientsFinite());
+        s.param("b.W").putScalar(4, Double.POSITIVE_INFINITY);
+        assertFalse(s.allFinite());
     }
 
     @Test
