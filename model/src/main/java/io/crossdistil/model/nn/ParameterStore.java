@@ -128,37 +128,21 @@ public final class ParameterStore {
         }
         params = Nd4j.zeros(dtype, 1, flatSize);
         grads = Nd4j.zeros(dtype, 1, flatSize);
-        for (Map.Entry<String, Block> e : blocks.entrySet()) {
-            blockParams.put(e.getKey(), view(params, offsets.get(e.getKey()), blockShape(e.getKey())));
-            blockGrads.put(e.getKey(), view(grads, offsets.get(e.getKey()), blockShape(e.getKey())));
+        for (String block : blocks.keySet()) {
+            blockParams.put(block, view(params, offsets.get(block), blockShape(block)));
+            blockGrads.put(block, view(grads, offsets.get(block), blockShape(block)));
         }
-        for (Map.Entry<String, Slot> e : slots.entrySet()) {
-            String name = e.getKey();
-            String block = blockOf.get(name);
-            if (block == null) {
-                paramViews.put(name, view(params, offsets.get(name), e.getValue().shape));
-                gradViews.put(name, view(grads, offsets.get(name), e.getValue().shape));
-            } else {
-                paramViews.put(name, memberView(blockParams.get(block), block, name));
-                gradViews.put(name, memberView(blockGrads.get(block), block, name));
-            }
-        }
+        paramViews.putAll(views(params, offsets));
+        gradViews.putAll(views(grads, offsets));
 
         // where each registration-order value lives in the flat vector: mark every view with its positions
         double[] counting = new double[(int) flatSize];
         for (int p = 0; p < counting.length; p++) {
             counting[p] = p;
         }
-        INDArray positions = HostArrays.matrix(counting, 1, flatSize, DataType.DOUBLE);
-        Map<String, INDArray> positionViews = new LinkedHashMap<>();
-        for (Map.Entry<String, Slot> e : slots.entrySet()) {
-            String block = blockOf.get(e.getKey());
-            positionViews.put(e.getKey(), block == null ? view(positions, offsets.get(e.getKey()), e.getValue().shape)
-                    : memberView(view(positions, offsets.get(block), blockShape(block)), block, e.getKey()));
-        }
         flatIndex = new int[(int) size];
         int next = 0;
-        for (INDArray v : positionViews.values()) {
+        for (INDArray v : views(HostArrays.matrix(counting, 1, flatSize, DataType.DOUBLE), offsets).values()) {
             for (double position : v.dup('c').ravel().toDoubleVector()) {
                 flatIndex[next++] = (int) position;
             }
@@ -179,10 +163,21 @@ public final class ParameterStore {
                 init[i++] = Double.isNaN(s.initStd) ? 1.0 : s.initStd * random.nextGaussian();
             }
         }
-        params.assign(HostArrays.matrix(toFlat(init, flatSize), 1, flatSize, dtype));
+        params.assign(HostArrays.matrix(toFlat(init), 1, flatSize, dtype));
         long stateSize = updaterConfig.stateSize(flatSize);
         updaterState = stateSize == 0 ? null : Nd4j.zeros(dtype, 1, stateSize);
         updater = updaterConfig.instantiate(updaterState, true);
+    }
+
+    /** Every parameter's view of {@code flat} (its own slot, or its block of a fused matrix), in registration order. */
+    private Map<String, INDArray> views(INDArray flat, Map<String, Long> offsets) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Slot> e : slots.entrySet()) {
+            String block = blockOf.get(e.getKey());
+            out.put(e.getKey(), block == null ? view(flat, offsets.get(e.getKey()), e.getValue().shape)
+                    : memberView(view(flat, offsets.get(block), blockShape(block)), block, e.getKey()));
+        }
+        return out;
     }
 
     private long[] blockShape(String block) {
@@ -217,20 +212,29 @@ public final class ParameterStore {
         return v;
     }
 
-    /** Registration-order values -> flat layout (zeros around fused diagonal blocks). */
-    private double[] toFlat(double[] ordered, long flatSize) {
-        double[] flat = new double[(int) flatSize];
-        for (int i = 0; i < ordered.length; i++) {
-            flat[flatIndex[i]] = ordered[i];
+    /**
+     * Registration-order values -> flat layout (zeros around fused diagonal blocks), segment by
+     * segment: the parameters are one segment, an optimizer state one per slot.
+     */
+    private double[] toFlat(double[] ordered) {
+        int flatSize = (int) params.length();
+        double[] flat = new double[ordered.length / flatIndex.length * flatSize];
+        for (int s = 0; s * flatIndex.length < ordered.length; s++) {
+            for (int i = 0; i < flatIndex.length; i++) {
+                flat[s * flatSize + flatIndex[i]] = ordered[s * flatIndex.length + i];
+            }
         }
         return flat;
     }
 
-    /** Flat layout -> registration-order values, reading {@code ordered.length} values from {@code from}. */
-    private double[] toOrdered(double[] flat, int from) {
-        double[] ordered = new double[flatIndex.length];
-        for (int i = 0; i < ordered.length; i++) {
-            ordered[i] = flat[from + flatIndex[i]];
+    /** Flat layout -> registration-order values, segment by segment (see {@link #toFlat}). */
+    private double[] toOrdered(double[] flat) {
+        int flatSize = (int) params.length();
+        double[] ordered = new double[flat.length / flatSize * flatIndex.length];
+        for (int s = 0; s * flatSize < flat.length; s++) {
+            for (int i = 0; i < flatIndex.length; i++) {
+                ordered[s * flatIndex.length + i] = flat[s * flatSize + flatIndex[i]];
+            }
         }
         return ordered;
     }
@@ -291,34 +295,21 @@ public final class ParameterStore {
 
     /** Parameters and optimizer state, each in registration order: the same bytes whatever is fused. */
     public void write(DataOutput out) throws IOException {
-        ArrayCodec.write(out, toOrdered(HostArrays.values(params), 0), dtype);
+        ArrayCodec.write(out, toOrdered(HostArrays.values(params)), dtype);
         out.writeBoolean(updaterState != null);
         if (updaterState != null) {
-            double[] state = HostArrays.values(updaterState);
-            long flatSize = params.length();
-            double[] ordered = new double[(int) (state.length / flatSize * size)];
-            for (int s = 0; s < state.length / flatSize; s++) {
-                System.arraycopy(toOrdered(state, (int) (s * flatSize)), 0, ordered, (int) (s * size), (int) size);
-            }
-            ArrayCodec.write(out, ordered, dtype);
+            ArrayCodec.write(out, toOrdered(HostArrays.values(updaterState)), dtype);
         }
     }
 
     public void read(DataInput in) throws IOException {
-        long flatSize = params.length();
         double[] ordered = new double[(int) size];
         ArrayCodec.read(in, dtype, ordered);
-        params.assign(HostArrays.matrix(toFlat(ordered, flatSize), 1, flatSize, dtype));
+        params.assign(HostArrays.matrix(toFlat(ordered), 1, params.length(), dtype));
         if (in.readBoolean()) {
-            int slots = (int) (updaterState.length() / flatSize);
-            double[] state = new double[(int) (slots * size)];
+            double[] state = new double[(int) (updaterState.length() / params.length() * size)];
             ArrayCodec.read(in, dtype, state);
-            double[] flat = new double[(int) updaterState.length()];
-            for (int s = 0; s < slots; s++) {
-                double[] part = toFlat(Arrays.copyOfRange(state, (int) (s * size), (int) ((s + 1) * size)), flatSize);
-                System.arraycopy(part, 0, flat, (int) (s * flatSize), (int) flatSize);
-            }
-            updaterState.assign(HostArrays.matrix(flat, 1, flat.length, dtype));
+            updaterState.assign(HostArrays.matrix(toFlat(state), 1, updaterState.length(), dtype));
         }
     }
 }
