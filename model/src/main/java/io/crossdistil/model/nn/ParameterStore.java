@@ -143,7 +143,7 @@ public final class ParameterStore {
         flatIndex = new int[(int) size];
         int next = 0;
         for (INDArray v : views(HostArrays.matrix(counting, 1, flatSize, DataType.DOUBLE), offsets).values()) {
-            for (double position : v.dup('c').ravel().toDoubleVector()) {
+            for (double position : HostArrays.values(v)) {
                 flatIndex[next++] = (int) position;
             }
         }
