@@ -28,6 +28,8 @@ import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOps;
+import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
  * {@code bin/crossdistil bench [--quick] --json FILE}: the trainer's speed at several batch sizes,
@@ -43,6 +45,8 @@ final class Bench {
         r.put("quick", quick);
         r.put("cores", Runtime.getRuntime().availableProcessors());
         r.put("omp_num_threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)"));
+        r.put("nd4j_native_build", nativeBuild());
+        out.println("ND4J native build                   " + r.get("nd4j_native_build"));
         Map<String, String> opts = new LinkedHashMap<>(modelOptions);
         opts.putIfAbsent("features", "user_id,item_id," + String.join(",", SyntheticStream.FIELDS));
         ModelConfig base = ModelConfig.fromMap(opts);
@@ -154,6 +158,21 @@ final class Bench {
         out.printf(Locale.ROOT, "memory                              heap peak %,d MB, off-heap %,d MB (RSS %,d MB less the JVM's committed memory)%n",
                 heapPeak >> 20, Math.max(0, rss - jvm) >> 20, rss >> 20);
         return r;
+    }
+
+    /**
+     * Which instruction set ND4J's native library was built for ({@code mvn -Dnd4j.native.extension=...}
+     * chooses it), and whether this CPU could run a better one.
+     */
+    static String nativeBuild() {
+        Nd4j.create(DataType.FLOAT, 1); // loads the backend
+        NativeOps ops = NativeOpsHolder.getInstance().getDeviceNativeOps();
+        String build = switch (ops.binaryLevel()) {
+            case 3 -> "avx512";
+            case 2 -> "avx2";
+            default -> "generic";
+        };
+        return ops.isOptimalRequirementsMet() ? build : build + " (this CPU supports a faster build)";
     }
 
     /**
