@@ -39,6 +39,10 @@ public final class EmbeddingTable {
     /** The last computed gradient, for gradient checks: unique rows and their summed gradients. */
     private int[] lastRows;
     private double[] lastGrad;
+    /** applyUpdate's working array, kept between steps: gradient rows, then the moments' rows. */
+    private double[] packed = new double[0];
+    /** lookup's working array, kept between steps. */
+    private double[] looked = new double[0];
 
     public EmbeddingTable(int rows, int dim, DataType dtype, IUpdater updaterConfig, SeededRandom random, double initStd) {
         this.rows = rows;
@@ -61,7 +65,12 @@ public final class EmbeddingTable {
 
     /** The embedding rows of {@code indices}, as an [indices.length, dim] matrix. */
     public INDArray lookup(int[] indices) {
-        return HostArrays.matrix(gather(table, indices), indices.length, dim, dtype);
+        int n = indices.length * dim;
+        if (looked.length < n) {
+            looked = new double[n + n / 4];
+        }
+        gather(table, indices, looked, 0);
+        return HostArrays.matrix(looked, indices.length, dim, dtype);
     }
 
     /**
@@ -101,16 +110,19 @@ public final class EmbeddingTable {
         // one array, one copy each way: the gradient rows, then the updater's state slots one after
         // another (as ND4J's updaters lay them out); the updater turns the gradient into the update in place
         int n = lastRows.length * dim;
-        double[] packed = new double[(1 + state.size()) * n];
+        int length = (1 + state.size()) * n;
+        if (packed.length < length) {
+            packed = new double[length + length / 4];
+        }
         System.arraycopy(lastGrad, 0, packed, 0, n);
         for (int s = 0; s < state.size(); s++) {
-            System.arraycopy(gather(state.get(s), lastRows), 0, packed, (1 + s) * n, n);
+            gather(state.get(s), lastRows, packed, (1 + s) * n);
         }
-        INDArray all = HostArrays.matrix(packed, 1, packed.length, dtype);
+        INDArray all = HostArrays.matrix(packed, 1, length, dtype);
         INDArray update = all.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(0, n));
-        INDArray moments = state.isEmpty() ? null : all.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(n, packed.length));
+        INDArray moments = state.isEmpty() ? null : all.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(n, length));
         updaterConfig.instantiate(moments, false).applyUpdater(update, iteration, 0);
-        double[] result = HostArrays.values(all);
+        double[] result = HostArrays.values(all, packed);
         for (int i = 0; i < lastRows.length; i++) {
             int row = lastRows[i] * dim;
             for (int j = 0; j < dim; j++) {
@@ -122,12 +134,11 @@ public final class EmbeddingTable {
         }
     }
 
-    private double[] gather(double[] source, int[] indices) {
-        double[] out = new double[indices.length * dim];
+    /** Copies the rows {@code indices} of {@code source} into {@code out} from {@code at} on. */
+    private void gather(double[] source, int[] indices, double[] out, int at) {
         for (int i = 0; i < indices.length; i++) {
-            System.arraycopy(source, indices[i] * dim, out, i * dim, dim);
+            System.arraycopy(source, indices[i] * dim, out, at + i * dim, dim);
         }
-        return out;
     }
 
     /** Writes the rows of the last update from {@code values}, starting at {@code from}. */
