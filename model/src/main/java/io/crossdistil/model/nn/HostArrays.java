@@ -7,9 +7,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Copies between Java arrays and ND4J arrays of the model's data type (float or double), each
- * one pass over the values through the array's host buffer. ND4J's own conversions go element by element: on a step's 768x48 input
- * {@code Nd4j.create(double[], shape, FLOAT)} measured 225 microseconds against 30 for a buffer
- * made from a float array, and {@code toFloatVector} 82 against 4 for a bulk read of the buffer.
+ * one pass over the values through the array's host buffer. ND4J's own conversions go element
+ * by element: on a step's 768x48 input {@code Nd4j.create(double[], shape, FLOAT)} measured 225
+ * microseconds against 30 for a buffer made from a float array, and {@code toFloatVector} 82
+ * against 4 for a bulk read of the buffer.
  * Backend-neutral: the array is brought to the host before it is read.
  */
 public final class HostArrays {
@@ -55,6 +56,11 @@ public final class HostArrays {
         return out;
     }
 
+    /** True when {@code a}'s buffer holds exactly its values, in C order: it can be read as it is. */
+    private static boolean whole(INDArray a) {
+        return !a.isView() && a.ordering() == 'c' && a.data().length() == a.length();
+    }
+
     /** Every value of {@code a} in C order. */
     public static double[] values(INDArray a) {
         return values(a, new double[Math.toIntExact(a.length())]);
@@ -62,7 +68,7 @@ public final class HostArrays {
 
     /** Every value of {@code a} in C order, written to the start of {@code out}; returns {@code out}. */
     public static double[] values(INDArray a, double[] out) {
-        INDArray c = a.isView() || a.ordering() != 'c' || a.data().length() != a.length() ? a.dup('c') : a;
+        INDArray c = whole(a) ? a : a.dup('c');
         int n = Math.toIntExact(c.length());
         if (out.length < n) {
             throw new IllegalArgumentException("room for " + out.length + " values, the array has " + n);
@@ -84,8 +90,7 @@ public final class HostArrays {
 
     /** True when every value of {@code a} is finite; read in place when {@code a} is a whole float or double array. */
     public static boolean allFinite(INDArray a) {
-        boolean whole = !a.isView() && a.ordering() == 'c' && a.data().length() == a.length();
-        if (whole && (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE)) {
+        if (whole(a) && (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE)) {
             Nd4j.getAffinityManager().ensureLocation(a, AffinityManager.Location.HOST);
             int n = Math.toIntExact(a.length());
             if (a.dataType() == DataType.FLOAT) {
