@@ -223,34 +223,28 @@ public final class CrossDistilModel {
         return forward(events, Samples.none(numTasks), false).predictions();
     }
 
-    /** Where every row of a step's stacked matrix comes from. */
+    /** Where every row of a step's stacked matrix comes from: the batch first, then the samples in their order. */
     private static final class Layout {
-        final Example[] rows;
         final int batch;
+        final int total;
         final int[] tupleStart;
         final int[] tupleCount;
         final int[] marginalStart;
         final int[] marginalCount;
 
-        Layout(List<Example> batchEvents, Samples s) {
-            List<Example> all = new ArrayList<>(batchEvents);
-            batch = batchEvents.size();
-            tupleStart = new int[s.tuples().length];
-            tupleCount = new int[s.tuples().length];
-            for (int p = 0; p < s.tuples().length; p++) {
-                tupleStart[p] = all.size();
-                tupleCount[p] = s.tuples()[p].length;
-                all.addAll(List.of(s.tuples()[p]));
+        Layout(int batch, Samples s) {
+            this.batch = batch;
+            total = batch + s.rowCount();
+            tupleCount = s.tupleCounts();
+            tupleStart = new int[tupleCount.length];
+            for (int p = 0; p < tupleCount.length; p++) {
+                tupleStart[p] = batch + s.tupleStart(p);
             }
-            marginalStart = new int[s.positives().length];
-            marginalCount = new int[s.positives().length];
-            for (int k = 0; k < s.positives().length; k++) {
-                marginalStart[k] = all.size();
-                marginalCount[k] = s.positives()[k].length;
-                all.addAll(List.of(s.positives()[k]));
-                all.addAll(List.of(s.negatives()[k]));
+            marginalCount = s.pairCounts();
+            marginalStart = new int[marginalCount.length];
+            for (int k = 0; k < marginalCount.length; k++) {
+                marginalStart[k] = batch + s.positivesStart(k);
             }
-            rows = all.toArray(new Example[0]);
         }
     }
 
@@ -328,19 +322,23 @@ public final class CrossDistilModel {
 
     private Pass forward(List<Example> batch, Samples samples, boolean withTeachers) {
         Pass p = new Pass();
-        p.layout = new Layout(batch, samples);
+        p.layout = new Layout(batch.size(), samples);
         p.batch = batch.size();
-        p.total = p.layout.rows.length;
+        p.total = p.layout.total;
         boolean teachersOn = withTeachers && variant.hasTeachers();
 
         p.indices = new int[p.total * numFields];
         double[] dense = numDense == 0 ? null : new double[p.total * numDense];
-        for (int i = 0; i < p.total; i++) {
-            Example e = p.layout.rows[i];
+        for (int i = 0; i < p.batch; i++) {
+            Example e = batch.get(i);
             System.arraycopy(e.rows, 0, p.indices, i * numFields, numFields);
             for (int j = 0; j < numDense; j++) {
                 dense[i * numDense + j] = e.dense[j];
             }
+        }
+        System.arraycopy(samples.rows(), 0, p.indices, p.batch * numFields, samples.rowCount() * numFields);
+        for (int j = 0; j < samples.rowCount() * numDense; j++) {
+            dense[p.batch * numDense + j] = samples.dense()[j];
         }
         INDArray emb = embeddings.lookup(p.indices).reshape(p.total, (long) numFields * cfg.embeddingDim);
         p.x0 = dense == null ? emb : Nd4j.hstack(emb, HostArrays.matrix(dense, p.total, numDense, cfg.dtype));
@@ -348,7 +346,7 @@ public final class CrossDistilModel {
         p.labels = new double[numTasks][p.batch];
         for (int i = 0; i < p.batch; i++) {
             for (int k = 0; k < numTasks; k++) {
-                p.labels[k][i] = LabelOrder.label(p.layout.rows[i].permutation, k, numTasks);
+                p.labels[k][i] = LabelOrder.label(batch.get(i).permutation, k, numTasks);
             }
         }
 

@@ -22,6 +22,11 @@ public final class StateBytes {
         T read(DataInputStream in) throws IOException;
     }
 
+    /** Reads the body of a state written in the given format, for states whose older formats are still read. */
+    public interface FormatReader<T> {
+        T read(int format, DataInputStream in) throws IOException;
+    }
+
     private StateBytes() {}
 
     public static byte[] write(int format, Writer body) {
@@ -39,13 +44,19 @@ public final class StateBytes {
 
     /** @param what names the state in the error message, for example "sampler state" */
     public static <T> T read(byte[] data, int format, String what, Reader<T> body) {
+        return read(data, format, format, what, (found, in) -> body.read(in));
+    }
+
+    /** Reads a state written in any format from {@code oldest} to {@code newest}. */
+    public static <T> T read(byte[] data, int oldest, int newest, String what, FormatReader<T> body) {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
             int found = in.readInt();
-            if (found != format) {
-                throw new IllegalArgumentException(what + " has format " + found + ", this build reads " + format);
+            if (found < oldest || found > newest) {
+                throw new IllegalArgumentException(what + " has format " + found + ", this build reads "
+                        + (oldest == newest ? Integer.toString(newest) : oldest + " to " + newest));
             }
-            return body.read(in);
+            return body.read(found, in);
         } catch (IOException e) {
             throw new UncheckedIOException(what + " is truncated or damaged", e);
         }

@@ -14,7 +14,7 @@ final class TestData {
     }
 
     static QuadrupletSampler filledSampler(ModelConfig cfg, List<Example> events) {
-        QuadrupletSampler s = new QuadrupletSampler(cfg.numTasks(), cfg.reservoirCapacity, cfg.seed);
+        QuadrupletSampler s = new QuadrupletSampler(cfg.numTasks(), cfg.features.size(), cfg.denseFeatures.size(), cfg.reservoirCapacity, cfg.seed);
         s.offerAll(events);
         return s;
     }

@@ -3,7 +3,6 @@ package io.crossdistil.model.sampling;
 import io.crossdistil.model.Example;
 import io.crossdistil.model.LabelOrder;
 import io.crossdistil.model.StateBytes;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -13,29 +12,38 @@ import java.util.List;
  * <p>A marginal draw first picks one of the marginal set's member permutations with probability
  * proportional to how many events of it the stream has seen, then a uniform element of its
  * reservoir (ALGORITHM.md section 1). Its whole state - contents, counts and generator - is
- * written to bytes and read back exactly by {@link #toBytes()} and {@link #fromBytes(byte[])}.
+ * written to bytes and read back exactly by {@link #toBytes()} and {@link #fromBytes(byte[], int, int)}.
  */
 public final class QuadrupletSampler {
-    private static final int FORMAT = 1;
+    /** 2: reservoirs hold features in flat arrays (1: whole events, still read). */
+    private static final int FORMAT = 2;
 
     private final int numTasks;
+    private final int fields;
+    private final int denseFields;
     private final Reservoir[] reservoirs;
     private final SeededRandom random;
 
-    public QuadrupletSampler(int numTasks, int capacity, long seed) {
-        this(numTasks, newReservoirs(numTasks, capacity), new SeededRandom(seed));
+    /**
+     * @param fields embedding rows per event
+     * @param denseFields dense values per event
+     */
+    public QuadrupletSampler(int numTasks, int fields, int denseFields, int capacity, long seed) {
+        this(numTasks, fields, denseFields, newReservoirs(numTasks, fields, denseFields, capacity), new SeededRandom(seed));
     }
 
-    private QuadrupletSampler(int numTasks, Reservoir[] reservoirs, SeededRandom random) {
+    private QuadrupletSampler(int numTasks, int fields, int denseFields, Reservoir[] reservoirs, SeededRandom random) {
         this.numTasks = numTasks;
+        this.fields = fields;
+        this.denseFields = denseFields;
         this.reservoirs = reservoirs;
         this.random = random;
     }
 
-    private static Reservoir[] newReservoirs(int numTasks, int capacity) {
+    private static Reservoir[] newReservoirs(int numTasks, int fields, int denseFields, int capacity) {
         Reservoir[] r = new Reservoir[1 << numTasks];
         for (int p = 0; p < r.length; p++) {
-            r[p] = new Reservoir(capacity);
+            r[p] = new Reservoir(capacity, fields, denseFields);
         }
         return r;
     }
@@ -52,24 +60,35 @@ public final class QuadrupletSampler {
 
     /** Draws {@code tuples} tuples and {@code pairsPerTask} marginal pairs for every task. */
     public Samples draw(int tuples, int pairsPerTask) {
-        Example[][] t = new Example[reservoirs.length][];
+        int[] tupleCounts = new int[reservoirs.length];
+        int n = 0;
         for (int p = 0; p < reservoirs.length; p++) {
-            Reservoir r = reservoirs[p];
-            t[p] = new Example[r.isEmpty() ? 0 : tuples];
-            for (int i = 0; i < t[p].length; i++) {
-                t[p][i] = r.draw(random);
+            tupleCounts[p] = reservoirs[p].isEmpty() ? 0 : tuples;
+            n += tupleCounts[p];
+        }
+        int[] pairCounts = new int[numTasks];
+        for (int k = 0; k < numTasks; k++) {
+            boolean both = seen(LabelOrder.withLabel(k, 1, numTasks)) > 0 && seen(LabelOrder.withLabel(k, 0, numTasks)) > 0;
+            pairCounts[k] = both ? pairsPerTask : 0;
+            n += 2 * pairCounts[k];
+        }
+        Samples s = new Samples(tupleCounts, pairCounts, new int[n * fields], new float[n * denseFields], new int[n]);
+        int at = 0;
+        for (int p = 0; p < reservoirs.length; p++) {
+            for (int i = 0; i < tupleCounts[p]; i++) {
+                drawFrom(p, s, at++);
             }
         }
-        Example[][] pos = new Example[numTasks][];
-        Example[][] neg = new Example[numTasks][];
         for (int k = 0; k < numTasks; k++) {
-            int[] posMembers = LabelOrder.withLabel(k, 1, numTasks);
-            int[] negMembers = LabelOrder.withLabel(k, 0, numTasks);
-            boolean both = seen(posMembers) > 0 && seen(negMembers) > 0;
-            pos[k] = both ? drawMarginal(posMembers, pairsPerTask) : new Example[0];
-            neg[k] = both ? drawMarginal(negMembers, pairsPerTask) : new Example[0];
+            at = drawMarginal(LabelOrder.withLabel(k, 1, numTasks), pairCounts[k], s, at);
+            at = drawMarginal(LabelOrder.withLabel(k, 0, numTasks), pairCounts[k], s, at);
         }
-        return new Samples(t, pos, neg);
+        return s;
+    }
+
+    private void drawFrom(int permutation, Samples s, int at) {
+        reservoirs[permutation].drawInto(random, s.rows(), s.dense(), at);
+        s.permutations()[at] = permutation;
     }
 
     private long seen(int[] members) {
@@ -80,9 +99,9 @@ public final class QuadrupletSampler {
         return s;
     }
 
-    private Example[] drawMarginal(int[] members, int n) {
+    /** Draws {@code n} events of the marginal set {@code members} into slots from {@code at}; returns the next free slot. */
+    private int drawMarginal(int[] members, int n, Samples s, int at) {
         long total = seen(members);
-        Example[] out = new Example[n];
         for (int i = 0; i < n; i++) {
             long pick = random.nextLong(total);
             int chosen = members[members.length - 1];
@@ -93,9 +112,9 @@ public final class QuadrupletSampler {
                 }
                 pick -= reservoirs[p].seen();
             }
-            out[i] = reservoirs[chosen].draw(random);
+            drawFrom(chosen, s, at++);
         }
-        return out;
+        return at;
     }
 
     public Reservoir reservoir(int permutation) {
@@ -109,34 +128,37 @@ public final class QuadrupletSampler {
     public byte[] toBytes() {
         return StateBytes.write(FORMAT, out -> {
             out.writeInt(numTasks);
+            out.writeInt(fields);
+            out.writeInt(denseFields);
             out.writeLong(random.state());
             for (Reservoir r : reservoirs) {
-                out.writeInt(r.capacity());
-                out.writeLong(r.seen());
-                out.writeInt(r.size());
-                for (Example e : r.items()) {
-                    e.writeTo(out);
-                }
+                r.writeTo(out);
             }
         });
     }
 
-    public static QuadrupletSampler fromBytes(byte[] data) {
-        return StateBytes.read(data, FORMAT, "sampler state", in -> {
+    /**
+     * Reads what {@link #toBytes()} wrote, or format 1 (whole events; their ids and times are
+     * dropped). {@code fields} and {@code denseFields} are the configured widths.
+     */
+    public static QuadrupletSampler fromBytes(byte[] data, int fields, int denseFields) {
+        return StateBytes.read(data, 1, FORMAT, "sampler state", (format, in) -> {
             int numTasks = in.readInt();
+            if (format >= 2) {
+                int storedFields = in.readInt();
+                int storedDense = in.readInt();
+                if (storedFields != fields || storedDense != denseFields) {
+                    throw new IllegalArgumentException("the sampler state holds events of " + storedFields + " embedding rows and "
+                            + storedDense + " dense values, the model reads " + fields + " and " + denseFields);
+                }
+            }
             SeededRandom random = SeededRandom.fromState(in.readLong());
             Reservoir[] reservoirs = new Reservoir[1 << numTasks];
             for (int p = 0; p < reservoirs.length; p++) {
-                int capacity = in.readInt();
-                long seen = in.readLong();
-                int size = in.readInt();
-                List<Example> items = new ArrayList<>(size);
-                for (int i = 0; i < size; i++) {
-                    items.add(Example.readFrom(in));
-                }
-                reservoirs[p] = new Reservoir(capacity, seen, items);
+                reservoirs[p] = format == 1 ? Reservoir.readEventsFrom(in, fields, denseFields)
+                        : Reservoir.readFrom(in, fields, denseFields);
             }
-            return new QuadrupletSampler(numTasks, reservoirs, random);
+            return new QuadrupletSampler(numTasks, fields, denseFields, reservoirs, random);
         });
     }
 }

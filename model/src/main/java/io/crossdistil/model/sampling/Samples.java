@@ -1,33 +1,45 @@
 package io.crossdistil.model.sampling;
 
-import io.crossdistil.model.Example;
+import java.util.Arrays;
 
 /**
- * What one training step draws from the reservoirs.
+ * What one training step draws from the reservoirs, stacked as the model reads it: the tuples
+ * grouped by label permutation, then per task its marginal positives followed by as many
+ * negatives. Every drawn event is a slot: its embedding rows in {@code rows} (a fixed number per
+ * slot), its dense values in {@code dense}, its label permutation in {@code permutations}.
  *
- * @param tuples per label permutation, the events of that permutation (the i-th entries of all
- *     permutations form the i-th tuple; a quadruplet for K = 2); empty where the reservoir is
- *     still empty, and then the ranking terms that need it are left out of the step
- * @param positives per task, events drawn from the task's positive marginal set
- * @param negatives per task, as many events from its negative marginal set; both empty where
- *     either side has no event yet
+ * @param tupleCounts per label permutation, its events among the tuples (the i-th events of all
+ *     permutations form the i-th tuple; a quadruplet for K = 2); 0 where the reservoir is still
+ *     empty, and then the ranking terms that need it are left out of the step
+ * @param pairCounts per task, its marginal (positive, negative) pairs; 0 while either side has
+ *     no event yet
  */
-public record Samples(Example[][] tuples, Example[][] positives, Example[][] negatives) {
+public record Samples(int[] tupleCounts, int[] pairCounts, int[] rows, float[] dense, int[] permutations) {
 
     /** No samples: for variants without ranking losses. */
     public static Samples none(int numTasks) {
-        Example[][] empty = new Example[1 << numTasks][0];
-        return new Samples(empty, new Example[numTasks][0], new Example[numTasks][0]);
+        return new Samples(new int[1 << numTasks], new int[numTasks], new int[0], new float[0], new int[0]);
     }
 
     public int rowCount() {
-        int n = 0;
-        for (Example[] t : tuples) {
-            n += t.length;
+        return permutations.length;
+    }
+
+    /** First slot of permutation {@code p}'s tuple events. */
+    public int tupleStart(int p) {
+        return Arrays.stream(tupleCounts, 0, p).sum();
+    }
+
+    /** First slot of task {@code k}'s marginal positives; its negatives follow them. */
+    public int positivesStart(int k) {
+        int start = Arrays.stream(tupleCounts).sum();
+        for (int j = 0; j < k; j++) {
+            start += 2 * pairCounts[j];
         }
-        for (int k = 0; k < positives.length; k++) {
-            n += positives[k].length + negatives[k].length;
-        }
-        return n;
+        return start;
+    }
+
+    public int negativesStart(int k) {
+        return positivesStart(k) + pairCounts[k];
     }
 }

@@ -34,7 +34,8 @@ public final class OnlineTrainer {
     private double lastModelLoss = Double.NaN;
 
     public OnlineTrainer(ModelConfig cfg, int metricsWindow) {
-        this(new CrossDistilModel(cfg), new QuadrupletSampler(cfg.numTasks(), cfg.reservoirCapacity, cfg.seed ^ 0x5DEECE66DL),
+        this(new CrossDistilModel(cfg), new QuadrupletSampler(cfg.numTasks(), cfg.features.size(), cfg.denseFeatures.size(),
+                cfg.reservoirCapacity, cfg.seed ^ 0x5DEECE66DL),
                 new ProgressiveMetrics(cfg.tasks, metricsWindow), new ArrayList<>());
     }
 
@@ -128,7 +129,8 @@ public final class OnlineTrainer {
     public static OnlineTrainer fromBytes(byte[] data) {
         return StateBytes.read(data, FORMAT, "trainer state", in -> {
             CrossDistilModel model = CrossDistilModel.fromBytes(StateBytes.readBlock(in));
-            QuadrupletSampler sampler = QuadrupletSampler.fromBytes(StateBytes.readBlock(in));
+            ModelConfig cfg = model.config();
+            QuadrupletSampler sampler = QuadrupletSampler.fromBytes(StateBytes.readBlock(in), cfg.features.size(), cfg.denseFeatures.size());
             ProgressiveMetrics metrics = ProgressiveMetrics.fromBytes(StateBytes.readBlock(in));
             int n = in.readInt();
             List<Example> pending = new ArrayList<>(n);
