@@ -1,5 +1,6 @@
 package io.crossdistil.model.nn;
 
+import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -86,6 +87,26 @@ public final class HostArrays {
             System.arraycopy(c.toDoubleVector(), 0, out, 0, n);
         }
         return out;
+    }
+
+    /**
+     * Every value of {@code a} in C order as floats (doubles rounded), put into {@code out}: a float
+     * array's buffer in one bulk copy.
+     */
+    public static void putFloats(INDArray a, FloatBuffer out) {
+        INDArray c = whole(a) ? a : a.dup('c');
+        int n = Math.toIntExact(c.length());
+        Nd4j.getAffinityManager().ensureLocation(c, AffinityManager.Location.HOST);
+        if (c.dataType() == DataType.FLOAT) {
+            out.put(c.data().asNioFloat().limit(n));
+        } else {
+            double[] d = values(c);
+            float[] f = scratch(n);
+            for (int i = 0; i < n; i++) {
+                f[i] = (float) d[i];
+            }
+            out.put(f, 0, n);
+        }
     }
 
     /** True when every value of {@code a} is finite; read in place when {@code a} is a whole float or double array. */

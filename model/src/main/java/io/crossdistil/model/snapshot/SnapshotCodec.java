@@ -45,12 +45,8 @@ public final class SnapshotCodec {
         List<Tensor> tensors = new ArrayList<>();
         for (Map.Entry<String, INDArray> e : model.tensors().entrySet()) {
             INDArray t = e.getValue();
-            double[] values = HostArrays.values(t);
-            ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-            for (double v : values) {
-                bytes.putFloat((float) v);
-            }
-            bytes.flip();
+            ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(t.length()) * 4).order(ByteOrder.LITTLE_ENDIAN);
+            HostArrays.putFloats(t, bytes.asFloatBuffer());
             List<Integer> shape = new ArrayList<>();
             for (long s : t.shape()) {
                 shape.add((int) s);

@@ -49,6 +49,21 @@ class HostArraysTest {
 
     @ParameterizedTest
     @EnumSource(value = DataType.class, names = {"FLOAT", "DOUBLE"})
+    void putFloatsWritesCOrderFloatsAfterWhatTheBufferHolds(DataType dtype) {
+        INDArray m = Nd4j.arange(12).castTo(dtype).reshape('c', 3, 4).addi(0.1);
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(4 * 11).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.nio.FloatBuffer out = bytes.asFloatBuffer();
+        out.put(-7f);
+        HostArrays.putFloats(m.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 3)), out);
+        HostArrays.putFloats(m.get(NDArrayIndex.point(2), NDArrayIndex.all()).reshape(1, 4).dup('c'), out);
+        assertEquals(11, out.position());
+        float[] read = new float[11];
+        bytes.asFloatBuffer().get(read);
+        assertArrayEquals(new float[] {-7f, 1.1f, 2.1f, 5.1f, 6.1f, 9.1f, 10.1f, 8.1f, 9.1f, 10.1f, 11.1f}, read);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"FLOAT", "DOUBLE"})
     void allFiniteFindsNaNAndInfinityInWholeArraysAndViews(DataType dtype) {
         INDArray m = Nd4j.ones(dtype, 4, 5);
         assertTrue(HostArrays.allFinite(m));
