@@ -1,6 +1,7 @@
 package io.crossdistil.job;
 
 import io.crossdistil.job.io.DecodeFunction;
+import io.crossdistil.job.io.ExampleTypeInfo;
 import io.crossdistil.job.io.KafkaSinks;
 import io.crossdistil.job.io.RawRecord;
 import io.crossdistil.job.io.RawRecordDeserializer;
@@ -65,7 +66,7 @@ public final class CrossDistilPipeline {
         DataStream<RawRecord> raw = env.fromSource(sourceBuilder.build(), WatermarkStrategy.noWatermarks(), "feedback source")
                 .uid(SOURCE_UID);
         SingleOutputStreamOperator<Example> examples = raw
-                .process(new DecodeFunction(c.modelOptions(), c.maxFeatures(), c.maxRecordBytes()))
+                .process(new DecodeFunction(c.modelOptions(), c.maxFeatures(), c.maxRecordBytes()), ExampleTypeInfo.INSTANCE)
                 .uid(DECODE_UID).name("decode + validate");
         if (c.decodeParallelism() > 0) {
             ((SingleOutputStreamOperator<RawRecord>) raw).setParallelism(c.decodeParallelism());

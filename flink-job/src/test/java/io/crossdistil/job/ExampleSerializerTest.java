@@ -1,0 +1,39 @@
+package io.crossdistil.job;
+
+import io.crossdistil.job.io.ExampleSerializer;
+import io.crossdistil.model.Example;
+import org.apache.flink.api.common.typeutils.SerializerTestBase;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+
+/**
+ * Flink's own serializer checks (round trips through streams, copies, duplicates, snapshot and
+ * restore of the configuration, reading from a stream split across buffers) on events with and
+ * without dense values, an absent id, non-ASCII text, extreme values, and null arrays.
+ */
+class ExampleSerializerTest extends SerializerTestBase<Example> {
+    @Override
+    protected TypeSerializer<Example> createSerializer() {
+        return ExampleSerializer.INSTANCE;
+    }
+
+    @Override
+    protected int getLength() {
+        return -1;
+    }
+
+    @Override
+    protected Class<Example> getTypeClass() {
+        return Example.class;
+    }
+
+    @Override
+    protected Example[] getTestData() {
+        return new Example[] {
+            new Example("e-1", 1_700_000_000_000L, new int[] {0, 17, 131_071}, new float[0], 3),
+            new Example("ünïcødé-✓", Long.MIN_VALUE, new int[] {Integer.MAX_VALUE}, new float[] {Float.NaN, -0.0f, 1e-30f}, 0),
+            new Example(null, 0, new int[0], new float[] {Float.POSITIVE_INFINITY}, 1),
+            new Example("", Long.MAX_VALUE, null, null, 2),
+            new Example("x".repeat(70_000), 5, new int[] {-1, 2}, new float[] {2.5f}, 15),
+        };
+    }
+}
