@@ -2,13 +2,12 @@ package io.crossdistil.model.nn;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * A stack of dense layers, ReLU between them; the last layer is ReLU too unless it is a logit
@@ -16,6 +15,12 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * (see {@link #towers} for several towers computed as one).
  */
 public final class Mlp {
+    private static final ThreadLocal<PreparedOp> XW_PLUS_B = PreparedOp.custom("xw_plus_b", new long[0], new double[0]);
+    private static final ThreadLocal<PreparedOp> RELU = PreparedOp.custom("relu", new long[0], new double[] {0.0});
+    /** Per data type, 1 where the input is positive, else 0: ND4J's scalar step op, whose scalar has the arrays' type. */
+    private static final Map<DataType, ThreadLocal<PreparedOp>> STEP = Map.of(DataType.FLOAT, step(DataType.FLOAT),
+            DataType.DOUBLE, step(DataType.DOUBLE));
+
     private final ParameterStore store;
     private final String prefix;
     private final int[] sizes;
@@ -111,10 +116,9 @@ public final class Mlp {
             // x W + b as ND4J's one xw_plus_b op (a gemm and a broadcast add otherwise)
             INDArray bias = store.param(b(l));
             INDArray z = Nd4j.createUninitialized(h.dataType(), h.rows(), bias.length());
-            Nd4j.exec(DynamicCustomOp.builder("xw_plus_b").addInputs(h, store.param(w(l)), bias.reshape(bias.length()))
-                    .addOutputs(z).build());
+            XW_PLUS_B.get().exec(z, h, store.param(w(l)), bias.reshape(bias.length()));
             boolean relu = !(l == sizes.length - 1 && linearOutput);
-            h = relu ? Transforms.relu(z, false) : z;
+            h = relu ? RELU.get().exec(z, z) : z;
         }
         a.output = h;
         return a;
@@ -131,14 +135,22 @@ public final class Mlp {
         return Rows.first(ones, rows);
     }
 
+    private static ThreadLocal<PreparedOp> step(DataType dtype) {
+        // the arrays the op is made with are placeholders: each call's come from the context
+        return PreparedOp.legacy(() -> {
+            INDArray placeholder = Nd4j.scalar(dtype, 0);
+            return new Step(placeholder, placeholder, 0.0);
+        });
+    }
+
     /**
      * d * (out > 0): a ReLU's output is positive exactly where its input is. As ND4J's step op and
      * a multiply: its relu_bp applies a std::function per element and measured three times slower
      * on the step's shapes (83 against 35 microseconds on 768x32).
      */
     private static INDArray reluBackward(INDArray out, INDArray d) {
-        INDArray mask = Nd4j.exec(new Step(out, Nd4j.createUninitialized(d.dataType(), d.shape()), 0.0));
-        return mask.muli(d);
+        INDArray mask = STEP.get(d.dataType()).get().exec(Nd4j.createUninitialized(d.dataType(), d.shape()), out);
+        return PreparedOp.MULTIPLY.get().exec(Nd4j.createUninitialized(d.dataType(), d.shape()), mask, d);
     }
 
     /**

@@ -273,10 +273,10 @@ public final class ParameterStore {
     /** One optimizer step with the gradients now held; {@code iteration} counts from 0. */
     public void applyUpdate(int iteration) {
         if (structuralMask != null) {
-            grads.muli(structuralMask);
+            PreparedOp.MULTIPLY.get().exec(grads, grads, structuralMask);
         }
         updater.applyUpdater(grads, iteration, 0);
-        params.subi(grads);
+        PreparedOp.SUBTRACT.get().exec(params, params, grads);
     }
 
     public DataType dtype() {
