@@ -34,8 +34,10 @@ import org.nd4j.nativeblas.NativeOpsHolder;
 /**
  * {@code bin/crossdistil bench [--quick] --json FILE}: the trainer's speed at several batch sizes,
  * the arithmetic it does against this machine's matrix-product rate, the whole pipeline's speed,
- * memory, checkpoint and snapshot costs, all measured in one run. Medians over repeated rounds
- * after a warm-up; no assertion, these machines are shared and noisy.
+ * memory, checkpoint and snapshot costs, all measured in one run. Medians over short rounds after
+ * a warm-up, the batch sizes taken in turn and the rounds split around the pipeline run; the peak
+ * is the best of products sampled all through the run. No assertion: these machines are shared
+ * and noisy.
  */
 final class Bench {
     private Bench() {}
@@ -52,43 +54,24 @@ final class Bench {
         ModelConfig base = ModelConfig.fromMap(opts);
         r.put("model_options", base.toMap());
 
-        double peak = peakGflops(quick ? 1024 : 2048, quick ? 15 : 20);
-        r.put("peak_gflops", peak);
-        out.printf(Locale.ROOT, "peak float matrix product (ND4J)   %.1f GFLOP/s%n", peak);
+        int peakSize = quick ? 1024 : 2048;
+        double peak = peakGflops(peakSize, quick ? 15 : 20);
 
         // the JIT compiles the step's code over its first few hundred steps: warm it up once, at the default batch size
-        stepTimes(base, quick ? 200 : 500, 1, 1);
-        Map<String, Object> trainer = new LinkedHashMap<>();
-        int rounds = quick ? 9 : 15; // short rounds, many of them: a burst of load elsewhere moves the median less
-        for (int batch : new int[] {64, 256, 1024}) {
-            ModelConfig cfg = base.with("batch-size", Integer.toString(batch));
-            // a warm-up per batch size (its reservoirs fill, its shapes are new), rounds of 8k or 32k events
-            int warmup = Math.max(40, (quick ? 16_384 : 65_536) / batch);
-            int stepsPerRound = Math.max(8, (quick ? 8_192 : 32_768) / batch);
-            StepTimes times = stepTimes(cfg, warmup, rounds, stepsPerRound);
-            double median = median(times.wallMs());
-            Map<String, Object> t = new LinkedHashMap<>();
-            t.put("ms_per_step_median", median);
-            t.put("ms_per_step_rounds", times.wallMs());
-            // the best round: the least disturbed by other processes on a shared machine
-            t.put("ms_per_step_best", Arrays.stream(times.wallMs()).min().orElse(Double.NaN));
-            // the thread's own CPU time: what the step costs, less the time other processes took the core
-            t.put("cpu_ms_per_step_median", median(times.cpuMs()));
-            t.put("events_per_s", batch * 1000.0 / median);
-            t.put("flops_per_step", flopsPerStep(cfg));
-            t.put("step_gflops", flopsPerStep(cfg) / (median / 1000.0) / 1e9);
-            trainer.put(Integer.toString(batch), t);
-            out.printf(Locale.ROOT, "trainer, batch %4d                  %7.2f ms/step (CPU %.2f)  %,8.0f events/s  %.2f GFLOP/s%n", batch,
-                    median, (double) t.get("cpu_ms_per_step_median"), batch * 1000.0 / median, (double) t.get("step_gflops"));
+        new TrainerRounds(base, quick ? 200 : 500, 1, 1).round();
+        // One trainer per batch size, each warmed up (its reservoirs fill, its shapes are new), then
+        // short rounds taken in turn - 64, 256, 1024, 64, ... - half before the pipeline and half after
+        // it: a burst of load elsewhere on a shared machine then falls on every batch size and on both
+        // sides of the pipeline, not on one of them.
+        int[] batches = {64, 256, 1024};
+        int rounds = quick ? 24 : 40;
+        TrainerRounds[] trainers = new TrainerRounds[batches.length];
+        for (int i = 0; i < batches.length; i++) {
+            int batch = batches[i];
+            trainers[i] = new TrainerRounds(base.with("batch-size", Integer.toString(batch)),
+                    Math.max(40, (quick ? 16_384 : 65_536) / batch), Math.max(8, (quick ? 4_096 : 16_384) / batch), rounds);
         }
-        r.put("trainer", trainer);
-        @SuppressWarnings("unchecked")
-        Map<String, Object> at256 = (Map<String, Object>) trainer.get("256");
-        r.put("trainer_events_per_s", at256.get("events_per_s"));
-        r.put("flops_per_step", at256.get("flops_per_step"));
-        r.put("step_gflops", at256.get("step_gflops"));
-        r.put("step_share_of_peak", (double) at256.get("step_gflops") / peak);
-
+        peak = Math.max(peak, inTurn(trainers, rounds / 2, peakSize));
         // checkpoint (the trainer's whole state) and snapshot costs, on a trained model
         OnlineTrainer t = new OnlineTrainer(base, 10_000);
         SyntheticExamples.take(base, new SyntheticStream(base.tasks, new double[] {0.38, 0.04}, 2), 20_000).forEach(t::learn);
@@ -124,7 +107,7 @@ final class Bench {
         // the whole pipeline: Kafka -> decode -> trainer -> snapshots, at batch 256; the rate is taken
         // between the progress reports of the second half, after Flink's, Kafka's and Avro's code has warmed up
         // (the trainer's already has, above); the first seconds run at half speed
-        long events = quick ? 600_000 : 2_000_000;
+        long events = quick ? 1_500_000 : 4_000_000;
         Map<String, String> jobOptions = new LinkedHashMap<>(modelOptions);
         jobOptions.putIfAbsent("metrics-every-seconds", "1");
         // snapshots as often as the job writes them by default, not as often as the local demo does
@@ -135,6 +118,37 @@ final class Bench {
         LocalRunner.Summary summary = LocalRunner.run(o, new PrintStream(java.io.OutputStream.nullOutputStream()));
         EmbeddedKafka.deleteQuietly(summary.snapshotDir());
         double pipeline = RunMonitor.eventsPerSecondAfter(summary.progress(), events / 2);
+        peak = Math.max(peak, inTurn(trainers, rounds - rounds / 2, peakSize));
+        r.put("peak_gflops", peak);
+        out.printf(Locale.ROOT, "peak float matrix product (ND4J)   %.1f GFLOP/s%n", peak);
+        Map<String, Object> trainer = new LinkedHashMap<>();
+        for (int i = 0; i < batches.length; i++) {
+            int batch = batches[i];
+            ModelConfig cfg = trainers[i].cfg;
+            double median = median(trainers[i].wallMs);
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("ms_per_step_median", median);
+            b.put("ms_per_step_rounds", trainers[i].wallMs);
+            // the best round: the least disturbed by other processes on a shared machine
+            b.put("ms_per_step_best", Arrays.stream(trainers[i].wallMs).min().orElse(Double.NaN));
+            // the thread's own CPU time: what the step costs, less the time other processes took the core
+            b.put("cpu_ms_per_step_median", median(trainers[i].cpuMs));
+            b.put("events_per_s", batch * 1000.0 / median);
+            b.put("flops_per_step", flopsPerStep(cfg));
+            b.put("step_gflops", flopsPerStep(cfg) / (median / 1000.0) / 1e9);
+            trainer.put(Integer.toString(batch), b);
+            out.printf(Locale.ROOT, "trainer, batch %4d                  %7.2f ms/step (CPU %.2f)  %,8.0f events/s  %.2f GFLOP/s%n", batch,
+                    median, (double) b.get("cpu_ms_per_step_median"), batch * 1000.0 / median, (double) b.get("step_gflops"));
+        }
+        r.put("trainer", trainer);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> at256 = (Map<String, Object>) trainer.get("256");
+        r.put("trainer_events_per_s", at256.get("events_per_s"));
+        r.put("flops_per_step", at256.get("flops_per_step"));
+        r.put("step_gflops", at256.get("step_gflops"));
+        r.put("step_share_of_peak", (double) at256.get("step_gflops") / peak);
+        out.printf(Locale.ROOT, "batch 256: %.1f%% of the peak matrix-product rate%n", 100 * (double) at256.get("step_gflops") / peak);
+
         r.put("pipeline_events", events);
         r.put("pipeline_events_per_s", pipeline);
         r.put("pipeline_share_of_trainer", pipeline / (double) r.get("trainer_events_per_s"));
@@ -193,32 +207,62 @@ final class Bench {
         return Arrays.stream(g).max().orElse(Double.NaN);
     }
 
-    /** Milliseconds per training step, wall clock and the training thread's CPU time, one per round. */
-    record StepTimes(double[] wallMs, double[] cpuMs) {}
-
-    /** Times rounds of {@code stepsPerRound} steps after {@code warmup} steps; ND4J runs on the calling thread (OMP_NUM_THREADS=1). */
-    static StepTimes stepTimes(ModelConfig cfg, int warmup, int rounds, int stepsPerRound) {
-        int b = cfg.batchSize;
-        int total = (warmup + rounds * stepsPerRound) * b;
-        List<Example> events = SyntheticExamples.take(cfg, new SyntheticStream(cfg.tasks, new double[] {0.38, 0.04}, 3), total);
-        OnlineTrainer t = new OnlineTrainer(cfg, 10_000);
-        int i = 0;
-        for (; i < warmup * b; i++) {
-            t.learn(events.get(i));
+    /**
+     * {@code rounds} rounds of every trainer, one after the other, each cycle followed by one peak
+     * product of size {@code peakSize}; returns the best peak rate seen. The peak is sampled all
+     * through the run, like the step, so that it is the core's rate at its least disturbed.
+     */
+    static double inTurn(TrainerRounds[] trainers, int rounds, int peakSize) {
+        double peak = 0;
+        for (int k = 0; k < rounds; k++) {
+            for (TrainerRounds t : trainers) {
+                t.round();
+            }
+            peak = Math.max(peak, peakGflops(peakSize, 1));
         }
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        double[] wall = new double[rounds];
-        double[] cpu = new double[rounds];
-        for (int r = 0; r < rounds; r++) {
+        return peak;
+    }
+
+    /**
+     * One trainer at one batch size and the events for its rounds: {@link #round()} trains
+     * {@code stepsPerRound} steps and records milliseconds per step, wall clock and the training
+     * thread's CPU time. ND4J runs on the calling thread (OMP_NUM_THREADS=1).
+     */
+    static final class TrainerRounds {
+        final ModelConfig cfg;
+        final double[] wallMs;
+        final double[] cpuMs;
+        private final List<Example> events;
+        private final OnlineTrainer trainer;
+        private final int stepsPerRound;
+        private int next;
+        private int done;
+
+        TrainerRounds(ModelConfig cfg, int warmupSteps, int stepsPerRound, int rounds) {
+            this.cfg = cfg;
+            this.stepsPerRound = stepsPerRound;
+            int b = cfg.batchSize;
+            events = SyntheticExamples.take(cfg, new SyntheticStream(cfg.tasks, new double[] {0.38, 0.04}, 3),
+                    (warmupSteps + rounds * stepsPerRound) * b);
+            trainer = new OnlineTrainer(cfg, 10_000);
+            for (; next < warmupSteps * b; next++) {
+                trainer.learn(events.get(next));
+            }
+            wallMs = new double[rounds];
+            cpuMs = new double[rounds];
+        }
+
+        void round() {
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             long s = System.nanoTime();
             long c = threads.getCurrentThreadCpuTime();
-            for (int k = 0; k < stepsPerRound * b; k++) {
-                t.learn(events.get(i++));
+            for (int k = 0; k < stepsPerRound * cfg.batchSize; k++) {
+                trainer.learn(events.get(next++));
             }
-            wall[r] = (System.nanoTime() - s) / 1e6 / stepsPerRound;
-            cpu[r] = (threads.getCurrentThreadCpuTime() - c) / 1e6 / stepsPerRound;
+            wallMs[done] = (System.nanoTime() - s) / 1e6 / stepsPerRound;
+            cpuMs[done] = (threads.getCurrentThreadCpuTime() - c) / 1e6 / stepsPerRound;
+            done++;
         }
-        return new StepTimes(wall, cpu);
     }
 
     /**
