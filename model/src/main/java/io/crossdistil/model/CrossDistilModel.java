@@ -193,10 +193,8 @@ public final class CrossDistilModel {
         Map<String, Double> terms = new LinkedHashMap<>();
         double modelLoss = modelLossAndGradients(pass, terms);
         double calLoss = 0;
-        INDArray[] calGrad = null;
         if (variant.calibrates()) {
-            calGrad = new INDArray[2];
-            calLoss = calibrationLossAndGradients(pass, calGrad);
+            calLoss = calibrationLossAndGradients(pass);
             terms.put("calibration", calLoss);
         }
         double[][] predictions = pass.predictions();
@@ -209,9 +207,7 @@ public final class CrossDistilModel {
         int iteration = (int) Math.min(Integer.MAX_VALUE, steps);
         theta.applyUpdate(iteration);
         embeddings.applyUpdate(iteration);
-        if (calGrad != null) {
-            omega.grad("calibration.P").assign(calGrad[0]);
-            omega.grad("calibration.Q").assign(calGrad[1]);
+        if (variant.calibrates()) {
             omega.applyUpdate(iteration);
         }
         steps++;
@@ -566,9 +562,10 @@ public final class CrossDistilModel {
         return beta * loss / n;
     }
 
-    private double calibrationLossAndGradients(Pass p, INDArray[] grads) {
-        INDArray pGrad = Nd4j.zeros(cfg.dtype, 1, numTasks);
-        INDArray qGrad = Nd4j.zeros(cfg.dtype, 1, numTasks);
+    /** L_Cal; its gradients are written to the calibration parameters' gradients. */
+    private double calibrationLossAndGradients(Pass p) {
+        INDArray pGrad = omega.grad("calibration.P");
+        INDArray qGrad = omega.grad("calibration.Q");
         double loss = 0;
         for (int k = 0; k < numTasks; k++) {
             int b = p.batch;
@@ -578,8 +575,6 @@ public final class CrossDistilModel {
             pGrad.putScalar(0, k, lg[1]);
             qGrad.putScalar(0, k, lg[2]);
         }
-        grads[0] = pGrad;
-        grads[1] = qGrad;
         return loss;
     }
 
@@ -756,11 +751,7 @@ public final class CrossDistilModel {
     /** L_Cal and its gradients (written to the calibration gradient views). */
     double calibrationLossForCheck(List<Example> batch) {
         Pass p = forward(batch, Samples.none(numTasks), true);
-        INDArray[] g = new INDArray[2];
-        double loss = calibrationLossAndGradients(p, g);
-        omega.grad("calibration.P").assign(g[0]);
-        omega.grad("calibration.Q").assign(g[1]);
-        return loss;
+        return calibrationLossAndGradients(p);
     }
 
     /** From now on the first computed distillation targets are kept and reused. */

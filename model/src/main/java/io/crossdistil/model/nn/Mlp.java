@@ -27,6 +27,7 @@ public final class Mlp {
     private final boolean linearOutput;
     /** 1s for the bias gradients (see backward); grown to the largest row count seen. */
     private INDArray ones;
+    private INDArray[] biasVectors;
 
     /** The inputs of every layer and the output of the last, kept for the backward pass. */
     public static final class Activations {
@@ -114,14 +115,32 @@ public final class Mlp {
         for (int l = 0; l < sizes.length; l++) {
             a.inputs.add(h);
             // x W + b as ND4J's one xw_plus_b op (a gemm and a broadcast add otherwise)
-            INDArray bias = store.param(b(l));
+            INDArray bias = biasVector(l);
             INDArray z = Nd4j.createUninitialized(h.dataType(), h.rows(), bias.length());
-            XW_PLUS_B.get().exec(z, h, store.param(w(l)), bias.reshape(bias.length()));
+            XW_PLUS_B.get().exec(z, h, store.param(w(l)), bias);
             boolean relu = !(l == sizes.length - 1 && linearOutput);
             h = relu ? RELU.get().exec(z, z) : z;
         }
         a.output = h;
         return a;
+    }
+
+    /**
+     * Layer l's bias as a vector (the shape xw_plus_b takes): a view of the store's array, made
+     * once (the store's arrays are made once too) and outside any workspace, as it outlives steps.
+     */
+    private INDArray biasVector(int l) {
+        if (biasVectors == null) {
+            INDArray[] views = new INDArray[sizes.length];
+            try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                for (int i = 0; i < sizes.length; i++) {
+                    INDArray bias = store.param(b(i));
+                    views[i] = bias.reshape(bias.length());
+                }
+            }
+            biasVectors = views;
+        }
+        return biasVectors[l];
     }
 
     /** A column of {@code rows} ones, kept for the next step. */
