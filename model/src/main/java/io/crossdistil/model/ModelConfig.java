@@ -133,6 +133,11 @@ public final class ModelConfig {
         quadrupletsPerStep = positiveInt("quadruplets-per-step");
         marginalPairsPerStep = positiveInt("marginal-pairs-per-step");
         reservoirCapacity = positiveInt("reservoir-capacity");
+        // a reservoir keeps its events' features in one array (see Reservoir)
+        if ((long) reservoirCapacity * Math.max(features.size(), denseFeatures.size()) > Integer.MAX_VALUE - 8) {
+            throw bad("reservoir-capacity", "is too large for " + Math.max(features.size(), denseFeatures.size())
+                    + " features an event: capacity times features must stay below 2^31");
+        }
         seed = parse("seed", Long::parseLong);
         dtype = parse("dtype", s -> switch (s.trim().toLowerCase(Locale.ROOT)) {
             case "float" -> DataType.FLOAT;

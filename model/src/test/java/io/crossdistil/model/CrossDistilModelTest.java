@@ -183,6 +183,8 @@ class CrossDistilModelTest {
         assertTrue(e.getMessage().contains("'beta1'") && e.getMessage().contains("one per task"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromMap(Map.of("bottom-layers", "64,0")));
         assertTrue(e.getMessage().contains("'bottom-layers'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromMap(Map.of("reservoir-capacity", "1500000000")));
+        assertTrue(e.getMessage().contains("'reservoir-capacity'") && e.getMessage().contains("too large"), e.getMessage());
         assertEquals(ModelConfig.defaults(), ModelConfig.fromMap(ModelConfig.defaults().toMap()));
     }
 }

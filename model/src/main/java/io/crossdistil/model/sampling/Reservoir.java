@@ -37,6 +37,10 @@ public final class Reservoir {
             throw new IllegalArgumentException("reservoir capacity must be positive and widths not negative: "
                     + capacity + ", " + fields + ", " + denseFields);
         }
+        if ((long) capacity * Math.max(fields, denseFields) > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a reservoir of " + capacity + " events of " + Math.max(fields, denseFields)
+                    + " values does not fit in one Java array; lower the reservoir capacity");
+        }
         this.capacity = capacity;
         this.fields = fields;
         this.denseFields = denseFields;
@@ -135,6 +139,9 @@ public final class Reservoir {
         Reservoir r = new Reservoir(in.readInt(), fields, denseFields);
         long seen = in.readLong();
         int size = in.readInt();
+        if (size < 0 || size > r.capacity) {
+            throw new IOException("a reservoir of capacity " + r.capacity + " cannot hold " + size + " events");
+        }
         for (int i = 0; i < size; i++) {
             r.add(Example.readFrom(in));
         }
