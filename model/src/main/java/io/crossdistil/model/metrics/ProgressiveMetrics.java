@@ -23,6 +23,9 @@ public final class ProgressiveMetrics {
     /** The window's events as a ring: permutation and probabilities, to remove them again. */
     private final int[] ringPermutation;
     private final double[][] ringScores;
+    /** Each ring event's bins and log-losses (see ScoreHistograms.score); derived, not written to the state. */
+    private final int[][] ringBins;
+    private final double[][] ringLosses;
     private long recorded;
 
     public ProgressiveMetrics(List<String> tasks, int window) {
@@ -35,18 +38,21 @@ public final class ProgressiveMetrics {
         recent = new ScoreHistograms(tasks.size());
         ringPermutation = new int[window];
         ringScores = new double[window][tasks.size()];
+        ringBins = new int[window][tasks.size()];
+        ringLosses = new double[window][tasks.size()];
     }
 
     /** Records one event's pre-learning probabilities (one per task) and its label permutation. */
     public void record(int permutation, double[] probabilities) {
         int slot = (int) (recorded % window);
         if (recorded >= window) {
-            recent.add(ringPermutation[slot], ringScores[slot], -1);
+            recent.add(ringPermutation[slot], ringScores[slot], ringBins[slot], ringLosses[slot], -1);
         }
         ringPermutation[slot] = permutation;
         System.arraycopy(probabilities, 0, ringScores[slot], 0, probabilities.length);
-        recent.add(permutation, probabilities, 1);
-        total.add(permutation, probabilities, 1);
+        ScoreHistograms.score(permutation, probabilities, tasks.size(), ringBins[slot], ringLosses[slot]);
+        recent.add(permutation, probabilities, ringBins[slot], ringLosses[slot], 1);
+        total.add(permutation, probabilities, ringBins[slot], ringLosses[slot], 1);
         recorded++;
     }
 
@@ -103,6 +109,7 @@ public final class ProgressiveMetrics {
                 for (int k = 0; k < n; k++) {
                     m.ringScores[i][k] = in.readDouble();
                 }
+                ScoreHistograms.score(m.ringPermutation[i], m.ringScores[i], n, m.ringBins[i], m.ringLosses[i]);
             }
             // both histograms are read, not rebuilt, so that their floating-point sums are exact
             readHistograms(in, m.total);

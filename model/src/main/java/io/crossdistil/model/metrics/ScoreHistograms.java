@@ -42,15 +42,26 @@ final class ScoreHistograms {
         return -(y == 1 ? Math.log(p) : Math.log(1 - p));
     }
 
-    /** Adds ({@code sign} = 1) or removes ({@code sign} = -1) one scored event. */
-    void add(int permutation, double[] probabilities, int sign) {
+    /**
+     * Per task k, the bin and the log-loss of one event: {@code bins[k]} and {@code losses[k]}.
+     * Worked out once per event and kept (see ProgressiveMetrics), as the logarithms were most of
+     * recording an event, which is added to two histograms and later removed from one.
+     */
+    static void score(int permutation, double[] probabilities, int numTasks, int[] bins, double[] losses) {
+        for (int k = 0; k < numTasks; k++) {
+            bins[k] = bin(probabilities[k]);
+            losses[k] = logLoss(probabilities[k], LabelOrder.label(permutation, k, numTasks));
+        }
+    }
+
+    /** Adds ({@code sign} = 1) or removes ({@code sign} = -1) one event, with its {@link #score}. */
+    void add(int permutation, double[] probabilities, int[] bins, double[] losses, int sign) {
         events += sign;
         for (int k = 0; k < numTasks; k++) {
-            int y = LabelOrder.label(permutation, k, numTasks);
-            counts[k][permutation][bin(probabilities[k])] += sign;
-            logLossSum[k] += sign * logLoss(probabilities[k], y);
+            counts[k][permutation][bins[k]] += sign;
+            logLossSum[k] += sign * losses[k];
             predictionSum[k] += sign * probabilities[k];
-            positives[k] += sign * y;
+            positives[k] += sign * LabelOrder.label(permutation, k, numTasks);
         }
     }
 
