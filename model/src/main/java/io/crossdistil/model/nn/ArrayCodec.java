@@ -18,24 +18,44 @@ public final class ArrayCodec {
 
     private ArrayCodec() {}
 
+    /** Moves values {@code from} to {@code from + n - 1} between an array and the start of {@code chunk}. */
+    private interface ChunkCopy {
+        void copy(ByteBuffer chunk, int from, int n);
+    }
+
+    /** {@code count} values of {@code width} bytes, each chunk filled by {@code fill}. */
+    private static void writeChunks(DataOutput out, int count, int width, ChunkCopy fill) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocate(CHUNK * width);
+        for (int from = 0; from < count; from += CHUNK) {
+            int n = Math.min(CHUNK, count - from);
+            fill.copy(chunk, from, n);
+            out.write(chunk.array(), 0, n * width);
+        }
+    }
+
+    /** {@code count} values of {@code width} bytes, each chunk emptied by {@code drain}. */
+    private static void readChunks(DataInput in, int count, int width, ChunkCopy drain) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocate(CHUNK * width);
+        for (int from = 0; from < count; from += CHUNK) {
+            int n = Math.min(CHUNK, count - from);
+            in.readFully(chunk.array(), 0, n * width);
+            drain.copy(chunk, from, n);
+        }
+    }
+
     /** A length, then {@code values} as {@code dtype} values (float: rounded). */
     public static void write(DataOutput out, double[] values, DataType dtype) throws IOException {
         out.writeLong(values.length);
-        boolean doubles = dtype == DataType.DOUBLE;
-        ByteBuffer chunk = ByteBuffer.allocate(CHUNK * (doubles ? 8 : 4));
-        float[] floats = doubles ? null : new float[CHUNK];
-        for (int from = 0; from < values.length; from += CHUNK) {
-            int n = Math.min(CHUNK, values.length - from);
-            if (doubles) {
-                chunk.asDoubleBuffer().put(values, from, n);
-                out.write(chunk.array(), 0, n * 8);
-            } else {
+        if (dtype == DataType.DOUBLE) {
+            writeChunks(out, values.length, 8, (chunk, from, n) -> chunk.asDoubleBuffer().put(values, from, n));
+        } else {
+            float[] floats = new float[CHUNK];
+            writeChunks(out, values.length, 4, (chunk, from, n) -> {
                 for (int i = 0; i < n; i++) {
                     floats[i] = (float) values[from + i];
                 }
                 chunk.asFloatBuffer().put(floats, 0, n);
-                out.write(chunk.array(), 0, n * 4);
-            }
+            });
         }
     }
 
@@ -45,61 +65,36 @@ public final class ArrayCodec {
         if (n != into.length) {
             throw new IOException("array of " + n + " values where " + into.length + " were expected; the state was written by another model shape");
         }
-        boolean doubles = dtype == DataType.DOUBLE;
-        ByteBuffer chunk = ByteBuffer.allocate(CHUNK * (doubles ? 8 : 4));
-        float[] floats = doubles ? null : new float[CHUNK];
-        for (int from = 0; from < into.length; from += CHUNK) {
-            int count = Math.min(CHUNK, into.length - from);
-            if (doubles) {
-                in.readFully(chunk.array(), 0, count * 8);
-                chunk.asDoubleBuffer().get(into, from, count);
-            } else {
-                in.readFully(chunk.array(), 0, count * 4);
+        if (dtype == DataType.DOUBLE) {
+            readChunks(in, into.length, 8, (chunk, from, count) -> chunk.asDoubleBuffer().get(into, from, count));
+        } else {
+            float[] floats = new float[CHUNK];
+            readChunks(in, into.length, 4, (chunk, from, count) -> {
                 chunk.asFloatBuffer().get(floats, 0, count);
                 for (int i = 0; i < count; i++) {
                     into[from + i] = floats[i];
                 }
-            }
+            });
         }
     }
 
     /** The first {@code count} values, without a length. */
     public static void writeRaw(DataOutput out, int[] values, int count) throws IOException {
-        ByteBuffer chunk = ByteBuffer.allocate(CHUNK * 4);
-        for (int from = 0; from < count; from += CHUNK) {
-            int n = Math.min(CHUNK, count - from);
-            chunk.asIntBuffer().put(values, from, n);
-            out.write(chunk.array(), 0, n * 4);
-        }
+        writeChunks(out, count, 4, (chunk, from, n) -> chunk.asIntBuffer().put(values, from, n));
     }
 
     /** Reads {@code count} values written by {@link #writeRaw(DataOutput, int[], int)} into the start of {@code into}. */
     public static void readRaw(DataInput in, int[] into, int count) throws IOException {
-        ByteBuffer chunk = ByteBuffer.allocate(CHUNK * 4);
-        for (int from = 0; from < count; from += CHUNK) {
-            int n = Math.min(CHUNK, count - from);
-            in.readFully(chunk.array(), 0, n * 4);
-            chunk.asIntBuffer().get(into, from, n);
-        }
+        readChunks(in, count, 4, (chunk, from, n) -> chunk.asIntBuffer().get(into, from, n));
     }
 
     /** The first {@code count} values, without a length. */
     public static void writeRaw(DataOutput out, float[] values, int count) throws IOException {
-        ByteBuffer chunk = ByteBuffer.allocate(CHUNK * 4);
-        for (int from = 0; from < count; from += CHUNK) {
-            int n = Math.min(CHUNK, count - from);
-            chunk.asFloatBuffer().put(values, from, n);
-            out.write(chunk.array(), 0, n * 4);
-        }
+        writeChunks(out, count, 4, (chunk, from, n) -> chunk.asFloatBuffer().put(values, from, n));
     }
 
     /** Reads {@code count} values written by {@link #writeRaw(DataOutput, float[], int)} into the start of {@code into}. */
     public static void readRaw(DataInput in, float[] into, int count) throws IOException {
-        ByteBuffer chunk = ByteBuffer.allocate(CHUNK * 4);
-        for (int from = 0; from < count; from += CHUNK) {
-            int n = Math.min(CHUNK, count - from);
-            in.readFully(chunk.array(), 0, n * 4);
-            chunk.asFloatBuffer().get(into, from, n);
-        }
+        readChunks(in, count, 4, (chunk, from, n) -> chunk.asFloatBuffer().get(into, from, n));
     }
 }

@@ -111,6 +111,14 @@ public final class Reservoir {
         return capacity;
     }
 
+    /** A stored event count, refused when this reservoir could not have held it (damaged state). */
+    private int checkedSize(int size) throws IOException {
+        if (size < 0 || size > capacity) {
+            throw new IOException("a reservoir of capacity " + capacity + " cannot hold " + size + " events");
+        }
+        return size;
+    }
+
     void writeTo(DataOutput out) throws IOException {
         out.writeInt(capacity);
         out.writeLong(seen);
@@ -122,10 +130,7 @@ public final class Reservoir {
     static Reservoir readFrom(DataInput in, int fields, int denseFields) throws IOException {
         Reservoir r = new Reservoir(in.readInt(), fields, denseFields);
         r.seen = in.readLong();
-        r.size = in.readInt();
-        if (r.size < 0 || r.size > r.capacity) {
-            throw new IOException("a reservoir of capacity " + r.capacity + " cannot hold " + r.size + " events");
-        }
+        r.size = r.checkedSize(in.readInt());
         r.slots = Math.max(r.slots, r.size);
         r.rows = new int[r.slots * fields];
         r.dense = new float[r.slots * denseFields];
@@ -138,10 +143,7 @@ public final class Reservoir {
     static Reservoir readEventsFrom(DataInput in, int fields, int denseFields) throws IOException {
         Reservoir r = new Reservoir(in.readInt(), fields, denseFields);
         long seen = in.readLong();
-        int size = in.readInt();
-        if (size < 0 || size > r.capacity) {
-            throw new IOException("a reservoir of capacity " + r.capacity + " cannot hold " + size + " events");
-        }
+        int size = r.checkedSize(in.readInt());
         for (int i = 0; i < size; i++) {
             r.add(Example.readFrom(in));
         }
