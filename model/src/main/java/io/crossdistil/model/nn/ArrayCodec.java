@@ -61,10 +61,7 @@ public final class ArrayCodec {
 
     /** Reads what {@link #write} wrote into {@code into}, which must be as long. */
     public static void read(DataInput in, DataType dtype, double[] into) throws IOException {
-        long n = in.readLong();
-        if (n != into.length) {
-            throw new IOException("array of " + n + " values where " + into.length + " were expected; the state was written by another model shape");
-        }
+        readLength(in, into.length);
         if (dtype == DataType.DOUBLE) {
             readChunks(in, into.length, 8, (chunk, from, count) -> chunk.asDoubleBuffer().get(into, from, count));
         } else {
@@ -75,6 +72,25 @@ public final class ArrayCodec {
                     into[from + i] = floats[i];
                 }
             });
+        }
+    }
+
+    /** A length, then {@code values}: what {@link #write(DataOutput, double[], DataType)} writes for them as FLOAT. */
+    public static void write(DataOutput out, float[] values) throws IOException {
+        out.writeLong(values.length);
+        writeRaw(out, values, values.length);
+    }
+
+    /** Reads a float array written by either {@code write} into {@code into}, which must be as long. */
+    public static void read(DataInput in, float[] into) throws IOException {
+        readLength(in, into.length);
+        readRaw(in, into, into.length);
+    }
+
+    private static void readLength(DataInput in, int expected) throws IOException {
+        long n = in.readLong();
+        if (n != expected) {
+            throw new IOException("array of " + n + " values where " + expected + " were expected; the state was written by another model shape");
         }
     }
 

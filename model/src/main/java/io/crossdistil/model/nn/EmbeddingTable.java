@@ -4,73 +4,56 @@ import io.crossdistil.model.sampling.SeededRandom;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * One embedding table shared by all fields, updated sparsely: a step touches only the rows its
  * events used ("lazy" optimizer semantics: the moments of an unseen row do not decay).
  *
- * <p>The table and its optimizer moments live in host arrays; a step copies the rows it reads
- * into ND4J and the rows it changes back, a few thousand rows of {@code dim} values each way.
- * ND4J's scatter ops cost about 0.9 microseconds per row (1.8 ms for 2,000 rows, whatever the
- * table's size) and a step scatters three times, which made them a quarter of a step; host
- * copies are a few tens of microseconds and work the same on every ND4J backend. Values are
- * held as doubles but rounded to the model's data type on every write, so a float model
- * computes exactly in float.
+ * <p>The table and its optimizer moments live on the host ({@link HostRows}, in the model's data
+ * type); a step copies the rows it reads into ND4J and the rows it changes back, a few thousand
+ * rows of {@code dim} values each way. ND4J's scatter ops cost about 0.9 microseconds per row
+ * (1.8 ms for 2,000 rows, whatever the table's size) and a step scatters three times, which made
+ * them a quarter of a step; host copies are a few tens of microseconds and work the same on every
+ * ND4J backend.
  *
  * <p>Per step: the gradient rows of duplicate indices are summed on the host, then the touched
- * rows' optimizer moments are gathered, ND4J's own updater turns gradients into updates, the
+ * rows' optimizer moments are gathered, ND4J's updater op turns gradients into updates, the
  * updates are subtracted from the rows on the host, and the moments are written back.
  */
 public final class EmbeddingTable {
     private final int rows;
     private final int dim;
     private final DataType dtype;
-    private final IUpdater updaterConfig;
-    private final double[] table;
+    private final UpdaterOp updater;
+    private final HostRows table;
     /** Optimizer state, one table per state slot (Adam: m and v; AdaGrad: one; SGD: none). */
-    private final List<double[]> state = new ArrayList<>();
+    private final HostRows[] state;
 
     /** The last computed gradient, for gradient checks: unique rows and their summed gradients. */
     private int[] lastRows;
     private double[] lastGrad;
-    /** applyUpdate's working array, kept between steps: gradient rows, then the moments' rows. */
-    private double[] packed = new double[0];
-    /** lookup's working array, kept between steps. */
-    private double[] looked = new double[0];
 
     public EmbeddingTable(int rows, int dim, DataType dtype, IUpdater updaterConfig, SeededRandom random, double initStd) {
         this.rows = rows;
         this.dim = dim;
         this.dtype = dtype;
-        this.updaterConfig = updaterConfig;
-        this.table = new double[rows * dim];
-        for (int i = 0; i < table.length; i++) {
-            table[i] = rounded(initStd * random.nextGaussian());
+        this.updater = new UpdaterOp(updaterConfig);
+        this.table = HostRows.of(dtype, rows, dim);
+        for (int i = 0; i < rows * dim; i++) {
+            table.set(i, initStd * random.nextGaussian());
         }
-        int slots = (int) updaterConfig.stateSize(1);
-        for (int s = 0; s < slots; s++) {
-            state.add(new double[rows * dim]);
+        state = new HostRows[updater.stateSlots()];
+        for (int s = 0; s < state.length; s++) {
+            state[s] = HostRows.of(dtype, rows, dim);
         }
-    }
-
-    private double rounded(double v) {
-        return dtype == DataType.FLOAT ? (float) v : v;
     }
 
     /** The embedding rows of {@code indices}, as an [indices.length, dim] matrix. */
     public INDArray lookup(int[] indices) {
-        int n = indices.length * dim;
-        if (looked.length < n) {
-            looked = new double[n + n / 4];
-        }
-        gather(table, indices, looked, 0);
-        return HostArrays.matrix(looked, indices.length, dim, dtype);
+        return table.gather(indices, indices.length);
     }
 
     /**
@@ -107,44 +90,18 @@ public final class EmbeddingTable {
         if (lastRows == null || lastRows.length == 0) {
             return;
         }
-        // one array, one copy each way: the gradient rows, then the updater's state slots one after
-        // another (as ND4J's updaters lay them out); the updater turns the gradient into the update in place
-        int n = lastRows.length * dim;
-        int length = (1 + state.size()) * n;
-        if (packed.length < length) {
-            packed = new double[length + length / 4];
+        // the gradient and each state slot's touched rows as arrays of their own; ND4J's updater op
+        // turns the gradient into the update and advances the state, in place
+        int n = lastRows.length;
+        INDArray update = HostArrays.matrix(lastGrad, n, dim, dtype);
+        INDArray[] moments = new INDArray[state.length];
+        for (int s = 0; s < state.length; s++) {
+            moments[s] = state[s].gather(lastRows, n);
         }
-        System.arraycopy(lastGrad, 0, packed, 0, n);
-        for (int s = 0; s < state.size(); s++) {
-            gather(state.get(s), lastRows, packed, (1 + s) * n);
-        }
-        INDArray all = HostArrays.matrix(packed, 1, length, dtype);
-        INDArray update = all.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(0, n));
-        INDArray moments = state.isEmpty() ? null : all.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(n, length));
-        updaterConfig.instantiate(moments, false).applyUpdater(update, iteration, 0);
-        double[] result = HostArrays.values(all, packed);
-        for (int i = 0; i < lastRows.length; i++) {
-            int row = lastRows[i] * dim;
-            for (int j = 0; j < dim; j++) {
-                table[row + j] = rounded(table[row + j] - result[i * dim + j]);
-            }
-        }
-        for (int s = 0; s < state.size(); s++) {
-            scatter(state.get(s), result, (1 + s) * n);
-        }
-    }
-
-    /** Copies the rows {@code indices} of {@code source} into {@code out} from {@code at} on. */
-    private void gather(double[] source, int[] indices, double[] out, int at) {
-        for (int i = 0; i < indices.length; i++) {
-            System.arraycopy(source, indices[i] * dim, out, at + i * dim, dim);
-        }
-    }
-
-    /** Writes the rows of the last update from {@code values}, starting at {@code from}. */
-    private void scatter(double[] target, double[] values, int from) {
-        for (int i = 0; i < lastRows.length; i++) {
-            System.arraycopy(values, from + i * dim, target, lastRows[i] * dim, dim);
+        updater.apply(update, moments, iteration);
+        table.subtract(lastRows, n, update);
+        for (int s = 0; s < state.length; s++) {
+            state[s].scatter(lastRows, n, moments[s]);
         }
     }
 
@@ -159,25 +116,22 @@ public final class EmbeddingTable {
 
     /** A copy of the table as a [rows, dim] matrix. */
     public INDArray table() {
-        return HostArrays.matrix(table, rows, dim, dtype);
+        return table.all();
     }
 
     /** Overwrites the table (not the optimizer moments) with {@code values}, a [rows, dim] matrix. */
     public void assign(INDArray values) {
-        double[] v = HostArrays.values(values);
-        for (int i = 0; i < table.length; i++) {
-            table[i] = rounded(v[i]);
-        }
+        table.assign(values);
     }
 
     /** One value of the table, row-major; for gradient checks. */
     public double get(int index) {
-        return table[index];
+        return table.get(index);
     }
 
     /** Sets one value of the table, row-major; for gradient checks. */
     public void set(int index, double value) {
-        table[index] = rounded(value);
+        table.set(index, value);
     }
 
     public int dim() {
@@ -189,25 +143,20 @@ public final class EmbeddingTable {
     }
 
     public boolean allFinite() {
-        for (double v : table) {
-            if (!Double.isFinite(v)) {
-                return false;
-            }
-        }
-        return true;
+        return table.allFinite();
     }
 
     public void write(DataOutput out) throws IOException {
-        ArrayCodec.write(out, table, dtype);
-        for (double[] s : state) {
-            ArrayCodec.write(out, s, dtype);
+        table.write(out);
+        for (HostRows s : state) {
+            s.write(out);
         }
     }
 
     public void read(DataInput in) throws IOException {
-        ArrayCodec.read(in, dtype, table);
-        for (double[] s : state) {
-            ArrayCodec.read(in, dtype, s);
+        table.read(in);
+        for (HostRows s : state) {
+            s.read(in);
         }
     }
 

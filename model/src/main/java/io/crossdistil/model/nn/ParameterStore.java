@@ -14,7 +14,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
@@ -54,8 +53,13 @@ public final class ParameterStore {
     private long size;
     private INDArray params;
     private INDArray grads;
-    private INDArray updaterState;
-    private GradientUpdater updater;
+    private UpdaterOp updater;
+    /**
+     * The updater's state per slot (Adam: m, v), each laid out like the parameters and a whole
+     * C-order array: on views of one state array ND4J's updater ops take an element-by-element
+     * path (the views are F-ordered), twice as slow.
+     */
+    private INDArray[] updaterSlots;
 
     public ParameterStore(DataType dtype, IUpdater updaterConfig) {
         this.dtype = dtype;
@@ -165,8 +169,14 @@ public final class ParameterStore {
         }
         params.assign(HostArrays.matrix(toFlat(init), 1, flatSize, dtype));
         long stateSize = updaterConfig.stateSize(flatSize);
-        updaterState = stateSize == 0 ? null : Nd4j.zeros(dtype, 1, stateSize);
-        updater = updaterConfig.instantiate(updaterState, true);
+        INDArray initialState = stateSize == 0 ? null : Nd4j.zeros(dtype, 1, stateSize);
+        // ND4J's updater initialises its state (AdaGrad's starts at epsilon); the op then runs it
+        updaterConfig.instantiate(initialState, true);
+        updater = new UpdaterOp(updaterConfig);
+        updaterSlots = new INDArray[updater.stateSlots()];
+        for (int slot = 0; slot < updaterSlots.length; slot++) {
+            updaterSlots[slot] = initialState.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(slot * flatSize, (slot + 1) * flatSize)).dup('c');
+        }
     }
 
     /** Every parameter's view of {@code flat} (its own slot, or its block of a fused matrix), in registration order. */
@@ -275,7 +285,7 @@ public final class ParameterStore {
         if (structuralMask != null) {
             PreparedOp.MULTIPLY.get().exec(grads, grads, structuralMask);
         }
-        updater.applyUpdater(grads, iteration, 0);
+        updater.apply(grads, updaterSlots, iteration);
         PreparedOp.SUBTRACT.get().exec(params, params, grads);
     }
 
@@ -296,9 +306,15 @@ public final class ParameterStore {
     /** Parameters and optimizer state, each in registration order: the same bytes whatever is fused. */
     public void write(DataOutput out) throws IOException {
         ArrayCodec.write(out, toOrdered(HostArrays.values(params)), dtype);
-        out.writeBoolean(updaterState != null);
-        if (updaterState != null) {
-            ArrayCodec.write(out, toOrdered(HostArrays.values(updaterState)), dtype);
+        out.writeBoolean(updaterSlots.length > 0);
+        if (updaterSlots.length > 0) {
+            // the slots one after another, as ND4J's updaters lay out their state
+            int flatSize = (int) params.length();
+            double[] state = new double[updaterSlots.length * flatSize];
+            for (int slot = 0; slot < updaterSlots.length; slot++) {
+                System.arraycopy(HostArrays.values(updaterSlots[slot]), 0, state, slot * flatSize, flatSize);
+            }
+            ArrayCodec.write(out, toOrdered(state), dtype);
         }
     }
 
@@ -307,9 +323,14 @@ public final class ParameterStore {
         ArrayCodec.read(in, dtype, ordered);
         params.assign(HostArrays.matrix(toFlat(ordered), 1, params.length(), dtype));
         if (in.readBoolean()) {
-            double[] state = new double[(int) (updaterState.length() / params.length() * size)];
+            double[] state = new double[updaterSlots.length * (int) size];
             ArrayCodec.read(in, dtype, state);
-            updaterState.assign(HostArrays.matrix(toFlat(state), 1, updaterState.length(), dtype));
+            double[] flat = toFlat(state);
+            int flatSize = (int) params.length();
+            for (int slot = 0; slot < updaterSlots.length; slot++) {
+                double[] values = Arrays.copyOfRange(flat, slot * flatSize, (slot + 1) * flatSize);
+                updaterSlots[slot].assign(HostArrays.matrix(values, 1, flatSize, dtype));
+            }
         }
     }
 }

@@ -48,6 +48,15 @@ final class PreparedOp {
     }
 
     /**
+     * ND4J's custom op {@code name} whose arguments change from call to call
+     * ({@link #exec(INDArray[], INDArray[], long[], double[])}), kept by one owner; like every
+     * prepared op it must not be used by two threads at once.
+     */
+    static PreparedOp owned(String name) {
+        return new PreparedOp(DynamicCustomOp.builder(name).build(), null);
+    }
+
+    /**
      * A legacy (scalar, transform, pairwise) op: {@code op} supplies its kind and scalar; the
      * arrays it was made with are not used. Made outside any workspace, as its scalar outlives steps.
      */
@@ -57,6 +66,23 @@ final class PreparedOp {
                 return new PreparedOp(null, op.get());
             }
         });
+    }
+
+    /** Runs the custom op with these arguments on {@code inputs}, writing {@code outputs}. */
+    void exec(INDArray[] outputs, INDArray[] inputs, long[] integerArgs, double[] floatArgs) {
+        if (integerArgs.length > 0) {
+            context.setIArguments(integerArgs);
+        }
+        if (floatArgs.length > 0) {
+            context.setTArguments(floatArgs);
+        }
+        for (int i = 0; i < inputs.length; i++) {
+            context.setInputArray(i, inputs[i]);
+        }
+        for (int i = 0; i < outputs.length; i++) {
+            context.setOutputArray(i, outputs[i]);
+        }
+        Nd4j.getExecutioner().exec(custom, context);
     }
 
     /** Runs the op on {@code inputs}, writing {@code output}; returns {@code output}. */
