@@ -64,7 +64,8 @@ abstract sealed class HostRows {
         subtractRows(indices, count, values);
     }
 
-    abstract void copyRows(int[] indices, int count, INDArray array, boolean toArray);
+    /** Rows {@code indices[0..count)} into rows 0..count of {@code array} ({@code intoArray}), or back. */
+    abstract void copyRows(int[] indices, int count, INDArray array, boolean intoArray);
 
     abstract void subtractRows(int[] indices, int count, INDArray values);
 
@@ -93,6 +94,8 @@ abstract sealed class HostRows {
 
     private static final class Floats extends HostRows {
         private final float[] values;
+        /** The rows moved by one call, kept between calls: one bulk copy to or from the ND4J buffer (a buffer call per row costs more than the row). */
+        private float[] moved = new float[0];
 
         Floats(int rows, int dim) {
             super(rows, dim);
@@ -114,25 +117,39 @@ abstract sealed class HostRows {
             return DataType.FLOAT;
         }
 
+        private float[] moved(int n) {
+            if (moved.length < n) {
+                moved = new float[n + n / 4];
+            }
+            return moved;
+        }
+
         @Override
-        void copyRows(int[] indices, int count, INDArray array, boolean toArray) {
+        void copyRows(int[] indices, int count, INDArray array, boolean intoArray) {
+            int n = count * dim;
+            float[] m = moved(n);
             FloatBuffer b = array.data().asNioFloat();
-            for (int i = 0; i < count; i++) {
-                if (toArray) {
-                    b.put(i * dim, values, indices[i] * dim, dim);
-                } else {
-                    b.get(i * dim, values, indices[i] * dim, dim);
+            if (intoArray) {
+                for (int i = 0; i < count; i++) {
+                    System.arraycopy(values, indices[i] * dim, m, i * dim, dim);
+                }
+                b.put(m, 0, n);
+            } else {
+                b.get(m, 0, n);
+                for (int i = 0; i < count; i++) {
+                    System.arraycopy(m, i * dim, values, indices[i] * dim, dim);
                 }
             }
         }
 
         @Override
         void subtractRows(int[] indices, int count, INDArray update) {
-            FloatBuffer b = update.data().asNioFloat();
+            float[] m = moved(count * dim);
+            update.data().asNioFloat().get(m, 0, count * dim);
             for (int i = 0; i < count; i++) {
                 int row = indices[i] * dim;
                 for (int j = 0; j < dim; j++) {
-                    values[row + j] -= b.get(i * dim + j);
+                    values[row + j] -= m[i * dim + j];
                 }
             }
         }
@@ -160,6 +177,7 @@ abstract sealed class HostRows {
 
     private static final class Doubles extends HostRows {
         private final double[] values;
+        private double[] moved = new double[0];
 
         Doubles(int rows, int dim) {
             super(rows, dim);
@@ -181,25 +199,39 @@ abstract sealed class HostRows {
             return DataType.DOUBLE;
         }
 
+        private double[] moved(int n) {
+            if (moved.length < n) {
+                moved = new double[n + n / 4];
+            }
+            return moved;
+        }
+
         @Override
-        void copyRows(int[] indices, int count, INDArray array, boolean toArray) {
+        void copyRows(int[] indices, int count, INDArray array, boolean intoArray) {
+            int n = count * dim;
+            double[] m = moved(n);
             DoubleBuffer b = array.data().asNioDouble();
-            for (int i = 0; i < count; i++) {
-                if (toArray) {
-                    b.put(i * dim, values, indices[i] * dim, dim);
-                } else {
-                    b.get(i * dim, values, indices[i] * dim, dim);
+            if (intoArray) {
+                for (int i = 0; i < count; i++) {
+                    System.arraycopy(values, indices[i] * dim, m, i * dim, dim);
+                }
+                b.put(m, 0, n);
+            } else {
+                b.get(m, 0, n);
+                for (int i = 0; i < count; i++) {
+                    System.arraycopy(m, i * dim, values, indices[i] * dim, dim);
                 }
             }
         }
 
         @Override
         void subtractRows(int[] indices, int count, INDArray update) {
-            DoubleBuffer b = update.data().asNioDouble();
+            double[] m = moved(count * dim);
+            update.data().asNioDouble().get(m, 0, count * dim);
             for (int i = 0; i < count; i++) {
                 int row = indices[i] * dim;
                 for (int j = 0; j < dim; j++) {
-                    values[row + j] -= b.get(i * dim + j);
+                    values[row + j] -= m[i * dim + j];
                 }
             }
         }
