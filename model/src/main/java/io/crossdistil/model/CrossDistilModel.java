@@ -316,12 +316,16 @@ public final class CrossDistilModel {
         return variant.hasTeachers() && cfg.teacherRouting != TeacherRouting.SEPARATE;
     }
 
-    private Pass forward(List<Example> batch, Samples samples, boolean withTeachers) {
+    /**
+     * A training pass computes the teachers too and writes into the networks' kept arrays (one
+     * thread); a prediction pass only the students, in new arrays.
+     */
+    private Pass forward(List<Example> batch, Samples samples, boolean training) {
         Pass p = new Pass();
         p.layout = new Layout(batch.size(), samples);
         p.batch = batch.size();
         p.total = p.layout.total;
-        boolean teachersOn = withTeachers && variant.hasTeachers();
+        boolean teachersOn = training && variant.hasTeachers();
 
         p.indices = new int[p.total * numFields];
         double[] dense = numDense == 0 ? null : new double[p.total * numDense];
@@ -351,31 +355,31 @@ public final class CrossDistilModel {
         INDArray sharedInput = Rows.first(p.x0, p.sharedRows);
         INDArray shared = null;
         if (bottom != null) {
-            p.bottomActs = bottom.forward(sharedInput);
+            p.bottomActs = bottom.forward(sharedInput, training);
             shared = p.bottomActs.output();
         } else {
             p.expertActs = new ArrayList<>();
             for (Mlp e : experts) {
-                p.expertActs.add(e.forward(sharedInput));
+                p.expertActs.add(e.forward(sharedInput, training));
             }
             p.gates = new INDArray[2 * numTasks];
         }
         for (int g = 0; g < studentGroups.size(); g++) {
             int k = studentGroups.get(g).tasks()[0];
             INDArray in = shared != null ? Rows.first(shared, p.batch) : mixture(p, k, studentName(k), p.batch);
-            p.studentActs[g] = studentGroups.get(g).net().forward(in);
+            p.studentActs[g] = studentGroups.get(g).net().forward(in, training);
         }
         if (teachersOn) {
             INDArray separateOut = null;
             if (teacherBottom != null) {
-                p.teacherBottomActs = teacherBottom.forward(p.x0);
+                p.teacherBottomActs = teacherBottom.forward(p.x0, training);
                 separateOut = p.teacherBottomActs.output();
             }
             for (int g = 0; g < teacherGroups.size(); g++) {
                 int k = teacherGroups.get(g).tasks()[0];
                 INDArray in = separateOut != null ? separateOut
                         : shared != null ? shared : mixture(p, numTasks + k, teacherName(k), p.total);
-                p.teacherActs[g] = teacherGroups.get(g).net().forward(in);
+                p.teacherActs[g] = teacherGroups.get(g).net().forward(in, training);
             }
         }
         return p;

@@ -28,6 +28,12 @@ public final class Mlp {
     /** 1s for the bias gradients (see backward); grown to the largest row count seen. */
     private INDArray ones;
     private INDArray[] biasVectors;
+    /**
+     * A training pass's arrays, per layer l: its output (slot l), and for the backward pass the
+     * gradient at its output (L + l), the gradient at its input (2L + l), and row views of its
+     * output (3L + l) and input (4L + l); the view of the ones column is slot 5L.
+     */
+    private final KeptArrays kept;
 
     /** The inputs of every layer and the output of the last, kept for the backward pass. */
     public static final class Activations {
@@ -49,6 +55,7 @@ public final class Mlp {
         this.prefix = prefix;
         this.sizes = sizes.clone();
         this.linearOutput = linearOutput;
+        this.kept = new KeptArrays(5 * sizes.length + 1);
     }
 
     private static void register(ParameterStore store, String prefix, int inputSize, int[] sizes, boolean linearOutput) {
@@ -109,14 +116,20 @@ public final class Mlp {
         return sizes[sizes.length - 1];
     }
 
-    public Activations forward(INDArray x) {
+    /**
+     * The layers' outputs for input {@code x}. A {@code training} pass writes into this network's
+     * kept arrays (valid until its next training pass; one thread); otherwise new arrays, so that
+     * predictions may run on several threads at once.
+     */
+    public Activations forward(INDArray x, boolean training) {
         Activations a = new Activations();
         INDArray h = x;
         for (int l = 0; l < sizes.length; l++) {
             a.inputs.add(h);
             // x W + b as ND4J's one xw_plus_b op (a gemm and a broadcast add otherwise)
             INDArray bias = biasVector(l);
-            INDArray z = Nd4j.createUninitialized(h.dataType(), h.rows(), bias.length());
+            INDArray z = training ? kept.matrix(l, h.dataType(), h.rows(), bias.length())
+                    : Nd4j.createUninitialized(h.dataType(), h.rows(), bias.length());
             XW_PLUS_B.get().exec(z, h, store.param(w(l)), bias);
             boolean relu = !(l == sizes.length - 1 && linearOutput);
             h = relu ? RELU.get().exec(z, z) : z;
@@ -151,7 +164,7 @@ public final class Mlp {
                 ones = Nd4j.ones(dtype, rows, 1);
             }
         }
-        return Rows.first(ones, rows);
+        return kept.firstRows(5 * sizes.length, ones, rows);
     }
 
     private static ThreadLocal<PreparedOp> step(DataType dtype) {
@@ -163,18 +176,20 @@ public final class Mlp {
     }
 
     /**
-     * d * (out > 0): a ReLU's output is positive exactly where its input is. As ND4J's step op and
-     * a multiply: its relu_bp applies a std::function per element and measured three times slower
-     * on the step's shapes (83 against 35 microseconds on 768x32).
+     * d * (out > 0) for layer l, in its kept array: a ReLU's output is positive exactly where its
+     * input is. As ND4J's step op and a multiply: its relu_bp applies a std::function per element
+     * and measured three times slower on the step's shapes (83 against 35 microseconds on 768x32).
      */
-    private static INDArray reluBackward(INDArray out, INDArray d) {
-        INDArray mask = STEP.get(d.dataType()).get().exec(Nd4j.createUninitialized(d.dataType(), d.shape()), out);
-        return PreparedOp.MULTIPLY.get().exec(Nd4j.createUninitialized(d.dataType(), d.shape()), mask, d);
+    private INDArray reluBackward(int l, INDArray out, INDArray d) {
+        INDArray masked = kept.matrix(sizes.length + l, d.dataType(), d.rows(), d.columns());
+        STEP.get(d.dataType()).get().exec(masked, out);
+        return PreparedOp.MULTIPLY.get().exec(masked, masked, d);
     }
 
     /**
-     * Writes the parameter gradients for the first {@code rows} rows of the forward batch and
-     * returns the gradient of its input (those rows), or null when {@code inputGradient} is false.
+     * Writes the parameter gradients for the first {@code rows} rows of a training forward pass
+     * and returns the gradient of its input (those rows; a kept array, valid until the next
+     * backward pass), or null when {@code inputGradient} is false.
      *
      * @param dOut gradient of the loss with respect to the output, {@code rows} rows
      */
@@ -184,14 +199,14 @@ public final class Mlp {
             boolean relu = !(l == sizes.length - 1 && linearOutput);
             INDArray out = l == sizes.length - 1 ? a.output : a.inputs.get(l + 1);
             if (relu) {
-                d = reluBackward(Rows.first(out, rows), d);
+                d = reluBackward(l, kept.firstRows(3 * sizes.length + l, out, rows), d);
             }
-            INDArray in = Rows.first(a.inputs.get(l), rows);
+            INDArray in = kept.firstRows(4 * sizes.length + l, a.inputs.get(l), rows);
             MatMul.into(in, true, d, false, store.grad(w(l)));
             // column sums as the product 1^T d: BLAS does it in 76 us on 768x128, ND4J's column reduction in 173
             MatMul.into(ones(rows, d.dataType()), true, d, false, store.grad(b(l)));
             if (l > 0 || inputGradient) {
-                d = MatMul.of(d, false, store.param(w(l)), true);
+                d = MatMul.into(d, false, store.param(w(l)), true, kept.matrix(2 * sizes.length + l, d.dataType(), rows, in.columns()));
             } else {
                 d = null;
             }
