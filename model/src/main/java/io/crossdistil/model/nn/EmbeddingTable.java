@@ -35,6 +35,10 @@ public final class EmbeddingTable {
     /** The last computed gradient, for gradient checks: unique rows and their summed gradients. */
     private int[] lastRows;
     private double[] lastGrad;
+    /** accumulate's working state, kept between steps: the gradient's values, each entry's distinct row, the distinct rows. */
+    private double[] gradValues = new double[0];
+    private int[] slotOf = new int[0];
+    private final RowIndex index = new RowIndex();
 
     public EmbeddingTable(int rows, int dim, DataType dtype, IUpdater updaterConfig, SeededRandom random, double initStd) {
         this.rows = rows;
@@ -62,16 +66,21 @@ public final class EmbeddingTable {
      * {@link #applyUpdate}. Returns false when a value is not finite.
      */
     public boolean accumulate(int[] indices, INDArray grad) {
-        double[] g = HostArrays.values(grad);
-        RowIndex index = new RowIndex(indices.length);
-        int[] slot = new int[indices.length];
-        for (int i = 0; i < indices.length; i++) {
+        int n = indices.length;
+        if (gradValues.length < n * dim) {
+            gradValues = new double[n * dim];
+            slotOf = new int[n];
+        }
+        double[] g = HostArrays.values(grad, gradValues);
+        index.reset(n);
+        int[] slot = slotOf;
+        for (int i = 0; i < n; i++) {
             slot[i] = index.slotOf(indices[i]);
         }
         int unique = index.size();
         double[] sum = new double[unique * dim];
         boolean finite = true;
-        for (int i = 0; i < indices.length; i++) {
+        for (int i = 0; i < n; i++) {
             int base = slot[i] * dim;
             int src = i * dim;
             for (int j = 0; j < dim; j++) {
@@ -160,30 +169,47 @@ public final class EmbeddingTable {
         }
     }
 
-    /** Open-addressing map from row index to its slot among the distinct rows of one step. */
+    /**
+     * Open-addressing map from row index to its slot among the distinct rows of one step, kept
+     * between steps: a stamp per bucket marks this step's entries, so a reset clears nothing.
+     */
     private static final class RowIndex {
-        private final int[] keys;
-        private final int[] slots;
-        private final int[] order;
+        private int[] keys = new int[0];
+        private int[] slots = new int[0];
+        private int[] stamps = new int[0];
+        private int[] order = new int[0];
+        private int stamp;
         private int size;
 
-        RowIndex(int expected) {
+        /** Empties the map for up to {@code expected} keys. */
+        void reset(int expected) {
             int cap = Integer.highestOneBit(Math.max(4, expected * 2 - 1)) << 1;
-            keys = new int[cap];
-            slots = new int[cap];
-            java.util.Arrays.fill(slots, -1);
-            order = new int[expected];
+            if (keys.length < cap) {
+                keys = new int[cap];
+                slots = new int[cap];
+                stamps = new int[cap];
+                stamp = 0;
+            }
+            if (order.length < expected) {
+                order = new int[expected];
+            }
+            if (++stamp == Integer.MAX_VALUE) {
+                java.util.Arrays.fill(stamps, 0);
+                stamp = 1;
+            }
+            size = 0;
         }
 
         int slotOf(int key) {
             int mask = keys.length - 1;
             int h = (key * 0x9E3779B1) & mask;
-            while (slots[h] >= 0) {
+            while (stamps[h] == stamp) {
                 if (keys[h] == key) {
                     return slots[h];
                 }
                 h = (h + 1) & mask;
             }
+            stamps[h] = stamp;
             keys[h] = key;
             slots[h] = size;
             order[size] = key;

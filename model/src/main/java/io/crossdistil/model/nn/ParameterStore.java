@@ -269,7 +269,8 @@ public final class ParameterStore {
     }
 
     public void zeroGrad() {
-        grads.assign(0);
+        // the backend's memset of the whole gradient vector: assign(0) builds an op, 12-15 us against 1.3
+        Nd4j.getMemoryManager().memset(grads);
     }
 
     /**
