@@ -438,14 +438,14 @@ public final class CrossDistilModel {
         return out;
     }
 
-    /** A group's logit gradients as one matrix: column i is task {@code tasks[i]}'s. */
-    private INDArray logitGradients(HeadGroup group, double[][] perTask, int rows) {
+    /** A group's logit gradients for rows {@code from} to {@code from + rows - 1} as one matrix: column i is task {@code tasks[i]}'s. */
+    private INDArray logitGradients(HeadGroup group, double[][] perTask, int from, int rows) {
         int[] tasks = group.tasks();
         double[] m = new double[rows * tasks.length];
         for (int c = 0; c < tasks.length; c++) {
             double[] d = perTask[tasks[c]];
             for (int i = 0; i < rows; i++) {
-                m[i * tasks.length + c] = d[i];
+                m[i * tasks.length + c] = d[from + i];
             }
         }
         return HostArrays.matrix(m, rows, tasks.length, cfg.dtype);
@@ -595,13 +595,15 @@ public final class CrossDistilModel {
         INDArray[] dStudentIn = new INDArray[studentGroups.size()];
         for (int g = 0; g < dStudentIn.length; g++) {
             HeadGroup group = studentGroups.get(g);
-            dStudentIn[g] = group.net().backward(p.studentActs[g], logitGradients(group, p.dStudent, p.batch), p.batch, true);
+            dStudentIn[g] = group.net().backward(p.studentActs[g], logitGradients(group, p.dStudent, 0, p.batch), 0, p.batch, true);
         }
         INDArray[] dTeacherIn = new INDArray[teachersOn ? teacherGroups.size() : 0];
         for (int g = 0; g < dTeacherIn.length; g++) {
             HeadGroup group = teacherGroups.get(g);
             boolean needInput = cfg.teacherRouting != TeacherRouting.STOP;
-            dTeacherIn[g] = group.net().backward(p.teacherActs[g], logitGradients(group, p.dTeacher, p.total), p.total, needInput);
+            // without an input gradient, only the rows with a loss gradient (under the ranking losses, the samples)
+            int from = needInput ? 0 : firstNonZeroRow(group, p.dTeacher, p.total);
+            dTeacherIn[g] = group.net().backward(p.teacherActs[g], logitGradients(group, p.dTeacher, from, p.total - from), from, p.total - from, needInput);
         }
 
         int embRows = cfg.teacherRouting == TeacherRouting.STOP || !teachersOn ? p.batch : p.total;
@@ -613,7 +615,7 @@ public final class CrossDistilModel {
                 dShared = dTeacherIn[0];
                 Rows.first(dShared, p.batch).addi(dStudentIn[0]);
             }
-            INDArray dBottomIn = bottom.backward(p.bottomActs, dShared, sharedBackRows, true);
+            INDArray dBottomIn = bottom.backward(p.bottomActs, dShared, 0, sharedBackRows, true);
             if (sharedBackRows == embRows) {
                 dx0 = dBottomIn;
             } else {
@@ -636,7 +638,7 @@ public final class CrossDistilModel {
                 gateBackward(p, numTasks + k, teacherName(k), dTeacherIn[g], p.total, dExpert, dx0);
             }
             for (int e = 0; e < dExpert.length; e++) {
-                Rows.first(dx0, sharedBackRows).addi(experts.get(e).backward(p.expertActs.get(e), dExpert[e], sharedBackRows, true));
+                Rows.first(dx0, sharedBackRows).addi(experts.get(e).backward(p.expertActs.get(e), dExpert[e], 0, sharedBackRows, true));
             }
         }
         if (teacherBottom != null) {
@@ -644,13 +646,28 @@ public final class CrossDistilModel {
             for (INDArray d : dTeacherIn) {
                 dSep.addi(d);
             }
-            dx0.addi(teacherBottom.backward(p.teacherBottomActs, dSep, p.total, true));
+            dx0.addi(teacherBottom.backward(p.teacherBottomActs, dSep, 0, p.total, true));
         }
 
         // the embedding columns of dx0 in C order are the gradient rows, one per (event, field)
         INDArray dEmb = numDense == 0 ? dx0 : dx0.get(NDArrayIndex.all(), NDArrayIndex.interval(0, (long) numFields * cfg.embeddingDim));
         int[] used = java.util.Arrays.copyOf(p.indices, embRows * numFields);
         p.embeddingGradientFinite = embeddings.accumulate(used, dEmb);
+    }
+
+    /** The first of the first {@code rows} rows where a task of {@code group} has a nonzero gradient ({@code rows - 1} if none has). */
+    private static int firstNonZeroRow(HeadGroup group, double[][] perTask, int rows) {
+        int first = rows - 1;
+        for (int k : group.tasks()) {
+            double[] d = perTask[k];
+            for (int i = 0; i < first; i++) {
+                if (d[i] != 0) {
+                    first = i;
+                    break;
+                }
+            }
+        }
+        return first;
     }
 
     /** MMoE backward through one tower's gate and mixture; accumulates expert and input gradients. */

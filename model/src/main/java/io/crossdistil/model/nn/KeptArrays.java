@@ -15,12 +15,14 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class KeptArrays {
     private final INDArray[] arrays;
-    /** For a view slot, the array it is a view of. */
+    /** For a view slot, the array it is a view of and its first row. */
     private final INDArray[] bases;
+    private final long[] starts;
 
     KeptArrays(int slots) {
         arrays = new INDArray[slots];
         bases = new INDArray[slots];
+        starts = new long[slots];
     }
 
     /** A C-order {@code rows x cols} matrix of {@code dtype} in {@code slot}, holding whatever was written to it last. */
@@ -36,18 +38,19 @@ final class KeptArrays {
         return a;
     }
 
-    /** The first {@code rows} rows of {@code of} (itself when that is all of them), the view kept in {@code slot}. */
-    INDArray firstRows(int slot, INDArray of, long rows) {
-        if (rows == of.rows()) {
+    /** Rows {@code from} to {@code from + count - 1} of {@code of} (itself when that is all of them), the view kept in {@code slot}. */
+    INDArray rows(int slot, INDArray of, int from, int count) {
+        if (from == 0 && count == of.rows()) {
             return of;
         }
         INDArray v = arrays[slot];
-        if (v == null || bases[slot] != of || v.rows() != rows) {
+        if (v == null || bases[slot] != of || starts[slot] != from || v.rows() != count) {
             try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                v = Rows.first(of, (int) rows);
+                v = Rows.block(of, from, count);
             }
             arrays[slot] = v;
             bases[slot] = of;
+            starts[slot] = from;
         }
         return v;
     }

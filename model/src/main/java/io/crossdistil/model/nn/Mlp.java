@@ -164,7 +164,7 @@ public final class Mlp {
                 ones = Nd4j.ones(dtype, rows, 1);
             }
         }
-        return kept.firstRows(5 * sizes.length, ones, rows);
+        return kept.rows(5 * sizes.length, ones, 0, rows);
     }
 
     private static ThreadLocal<PreparedOp> step(DataType dtype) {
@@ -187,21 +187,22 @@ public final class Mlp {
     }
 
     /**
-     * Writes the parameter gradients for the first {@code rows} rows of a training forward pass
-     * and returns the gradient of its input (those rows; a kept array, valid until the next
-     * backward pass), or null when {@code inputGradient} is false.
+     * Writes the parameter gradients for rows {@code from} to {@code from + rows - 1} of a training
+     * forward pass (the loss gradient of every other row being zero) and returns the gradient of
+     * its input for those rows (a kept array, valid until the next backward pass), or null when
+     * {@code inputGradient} is false.
      *
      * @param dOut gradient of the loss with respect to the output, {@code rows} rows
      */
-    public INDArray backward(Activations a, INDArray dOut, int rows, boolean inputGradient) {
+    public INDArray backward(Activations a, INDArray dOut, int from, int rows, boolean inputGradient) {
         INDArray d = dOut;
         for (int l = sizes.length - 1; l >= 0; l--) {
             boolean relu = !(l == sizes.length - 1 && linearOutput);
             INDArray out = l == sizes.length - 1 ? a.output : a.inputs.get(l + 1);
             if (relu) {
-                d = reluBackward(l, kept.firstRows(3 * sizes.length + l, out, rows), d);
+                d = reluBackward(l, kept.rows(3 * sizes.length + l, out, from, rows), d);
             }
-            INDArray in = kept.firstRows(4 * sizes.length + l, a.inputs.get(l), rows);
+            INDArray in = kept.rows(4 * sizes.length + l, a.inputs.get(l), from, rows);
             MatMul.into(in, true, d, false, store.grad(w(l)));
             // column sums as the product 1^T d: BLAS does it in 76 us on 768x128, ND4J's column reduction in 173
             MatMul.into(ones(rows, d.dataType()), true, d, false, store.grad(b(l)));
