@@ -7,6 +7,8 @@ import io.crossdistil.model.Backbone;
 import io.crossdistil.model.Example;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.TeacherRouting;
+import io.crossdistil.model.Variant;
+import io.crossdistil.model.nn.MatMul;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticExamples;
 import io.crossdistil.model.synthetic.SyntheticStream;
@@ -191,17 +193,20 @@ final class Bench {
 
     /**
      * Best GFLOP/s of an n x n x n float matrix product over {@code iterations}: a peak is what the
-     * core can do when nothing else disturbs it (the step's median is compared against it).
+     * core can do when nothing else disturbs it (the step's median is compared against it). The
+     * product goes the way the step's do ({@link MatMul}: ND4J's matmul op into a C-order matrix);
+     * {@code INDArray.mmuli}, used before, computes into an F-order matrix and copies it back,
+     * and measured 67 GFLOP/s where this path does 88.
      */
     static double peakGflops(int n, int iterations) {
         INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
         INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
         INDArray c = Nd4j.create(DataType.FLOAT, n, n);
-        a.mmuli(b, c);
+        MatMul.into(a, false, b, false, c);
         double[] g = new double[iterations];
         for (int i = 0; i < iterations; i++) {
             long s = System.nanoTime();
-            a.mmuli(b, c);
+            MatMul.into(a, false, b, false, c);
             g[i] = 2.0 * n * n * n / ((System.nanoTime() - s) / 1e9) / 1e9;
         }
         return Arrays.stream(g).max().orElse(Double.NaN);
@@ -272,7 +277,9 @@ final class Bench {
      * from it, its input gradient over those rows. Rows: the batch for the students; batch,
      * tuples and marginal samples for the teachers and, when they read it, the shared backbone,
      * which those rows train only under {@code teacher-routing shared} (under {@code stop} the
-     * teachers' first layers pass no gradient down). Bias and elementwise work are not counted.
+     * teachers' first layers pass no gradient down, and the teachers backpropagate only the rows
+     * their losses reach: the samples, unless the teachers also learn on the batch). Bias and
+     * elementwise work are not counted.
      */
     static double flopsPerStep(ModelConfig cfg) {
         int b = cfg.batchSize;
@@ -306,7 +313,13 @@ final class Bench {
                 flops += denseFlops(all, all, in, cfg.bottomLayers, true);
                 teacherIn = cfg.bottomLayers[cfg.bottomLayers.length - 1];
             }
-            flops += cfg.numTasks() * denseFlops(all, all, teacherIn, tower, routing != TeacherRouting.STOP);
+            // the rows from the first one a teacher loss reaches: the batch's when the teachers learn on it,
+            // else the tuples' (auxiliary ranking), else the marginal pairs'
+            int marginalRows = 2 * cfg.numTasks() * cfg.marginalPairsPerStep;
+            boolean batchTeaches = cfg.variant == Variant.VANILLA_KD || cfg.variant == Variant.MUTUAL;
+            int teacherBackRows = routing != TeacherRouting.STOP || batchTeaches ? all
+                    : cfg.variant.auxiliaryRanking() ? samples : marginalRows;
+            flops += cfg.numTasks() * denseFlops(all, teacherBackRows, teacherIn, tower, routing != TeacherRouting.STOP);
         }
         return flops;
     }
