@@ -45,14 +45,13 @@ public final class EmbeddingTable {
         this.dim = dim;
         this.dtype = dtype;
         this.updater = new UpdaterOp(updaterConfig);
-        this.table = HostRows.of(dtype, rows, dim);
+        // a row's values and its moments side by side: the update reads and writes all of them
+        HostRows[] tables = HostRows.interleaved(dtype, rows, dim, 1 + updater.stateSlots());
+        this.table = tables[0];
         for (int i = 0; i < rows * dim; i++) {
             table.set(i, initStd * random.nextGaussian());
         }
-        state = new HostRows[updater.stateSlots()];
-        for (int s = 0; s < state.length; s++) {
-            state[s] = HostRows.of(dtype, rows, dim);
-        }
+        state = java.util.Arrays.copyOfRange(tables, 1, tables.length);
     }
 
     /** The embedding rows of {@code indices}, as an [indices.length, dim] matrix. */

@@ -15,24 +15,54 @@ import org.nd4j.linalg.factory.Nd4j;
  * floats: half the memory a random row read walks, and rows go to and from ND4J arrays by bulk
  * copies, without a conversion pass), moved to and from ND4J arrays row by row. Written and read
  * as {@link ArrayCodec} writes a double array of that data type: the same bytes whatever holds them.
+ *
+ * <p>Tables read and written at the same rows can share their memory row by row
+ * ({@link #interleaved}): row r of every one of them lies in one run of memory, so a step that
+ * touches a row of each (an embedding row, then its optimizer moments) misses the cache once
+ * rather than once per table.
  */
 abstract sealed class HostRows {
     final int rows;
     final int dim;
+    /** Where row r starts: {@code r * stride + offset}. */
+    final int stride;
+    final int offset;
 
-    private HostRows(int rows, int dim) {
+    private HostRows(int rows, int dim, int stride, int offset) {
         this.rows = rows;
         this.dim = dim;
+        this.stride = stride;
+        this.offset = offset;
     }
 
     static HostRows of(DataType dtype, int rows, int dim) {
+        return interleaved(dtype, rows, dim, 1)[0];
+    }
+
+    /** {@code tables} tables of {@code rows x dim} values, row r of each next to row r of the others. */
+    static HostRows[] interleaved(DataType dtype, int rows, int dim, int tables) {
+        int stride = dim * tables;
+        int length = Math.multiplyExact(rows, stride);
+        HostRows[] out = new HostRows[tables];
         if (dtype == DataType.FLOAT) {
-            return new Floats(rows, dim);
+            float[] values = new float[length];
+            for (int t = 0; t < tables; t++) {
+                out[t] = new Floats(values, rows, dim, stride, t * dim);
+            }
+        } else if (dtype == DataType.DOUBLE) {
+            double[] values = new double[length];
+            for (int t = 0; t < tables; t++) {
+                out[t] = new Doubles(values, rows, dim, stride, t * dim);
+            }
+        } else {
+            throw new IllegalArgumentException("host rows hold float or double values, not " + dtype);
         }
-        if (dtype == DataType.DOUBLE) {
-            return new Doubles(rows, dim);
-        }
-        throw new IllegalArgumentException("host rows hold float or double values, not " + dtype);
+        return out;
+    }
+
+    /** Where value {@code i} (row-major in this table) lies in the shared memory. */
+    final int at(int i) {
+        return i / dim * stride + offset + i % dim;
     }
 
     /** Value {@code i}, row-major. */
@@ -97,19 +127,19 @@ abstract sealed class HostRows {
         /** The rows moved by one call, kept between calls: one bulk copy to or from the ND4J buffer (a buffer call per row costs more than the row). */
         private float[] moved = new float[0];
 
-        Floats(int rows, int dim) {
-            super(rows, dim);
-            values = new float[Math.multiplyExact(rows, dim)];
+        Floats(float[] values, int rows, int dim, int stride, int offset) {
+            super(rows, dim, stride, offset);
+            this.values = values;
         }
 
         @Override
         double get(int i) {
-            return values[i];
+            return values[at(i)];
         }
 
         @Override
         void set(int i, double value) {
-            values[i] = (float) value;
+            values[at(i)] = (float) value;
         }
 
         @Override
@@ -131,13 +161,13 @@ abstract sealed class HostRows {
             FloatBuffer b = array.data().asNioFloat();
             if (intoArray) {
                 for (int i = 0; i < count; i++) {
-                    System.arraycopy(values, indices[i] * dim, m, i * dim, dim);
+                    System.arraycopy(values, indices[i] * stride + offset, m, i * dim, dim);
                 }
                 b.put(m, 0, n);
             } else {
                 b.get(m, 0, n);
                 for (int i = 0; i < count; i++) {
-                    System.arraycopy(m, i * dim, values, indices[i] * dim, dim);
+                    System.arraycopy(m, i * dim, values, indices[i] * stride + offset, dim);
                 }
             }
         }
@@ -147,7 +177,7 @@ abstract sealed class HostRows {
             float[] m = moved(count * dim);
             update.data().asNioFloat().get(m, 0, count * dim);
             for (int i = 0; i < count; i++) {
-                int row = indices[i] * dim;
+                int row = indices[i] * stride + offset;
                 for (int j = 0; j < dim; j++) {
                     values[row + j] -= m[i * dim + j];
                 }
@@ -156,9 +186,11 @@ abstract sealed class HostRows {
 
         @Override
         boolean allFinite() {
-            for (float v : values) {
-                if (!Float.isFinite(v)) {
-                    return false;
+            for (int r = 0; r < rows; r++) {
+                for (int j = r * stride + offset; j < r * stride + offset + dim; j++) {
+                    if (!Float.isFinite(values[j])) {
+                        return false;
+                    }
                 }
             }
             return true;
@@ -166,12 +198,20 @@ abstract sealed class HostRows {
 
         @Override
         void write(DataOutput out) throws IOException {
-            ArrayCodec.write(out, values);
+            float[] own = new float[rows * dim];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(values, r * stride + offset, own, r * dim, dim);
+            }
+            ArrayCodec.write(out, own);
         }
 
         @Override
         void read(DataInput in) throws IOException {
-            ArrayCodec.read(in, values);
+            float[] own = new float[rows * dim];
+            ArrayCodec.read(in, own);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(own, r * dim, values, r * stride + offset, dim);
+            }
         }
     }
 
@@ -179,19 +219,19 @@ abstract sealed class HostRows {
         private final double[] values;
         private double[] moved = new double[0];
 
-        Doubles(int rows, int dim) {
-            super(rows, dim);
-            values = new double[Math.multiplyExact(rows, dim)];
+        Doubles(double[] values, int rows, int dim, int stride, int offset) {
+            super(rows, dim, stride, offset);
+            this.values = values;
         }
 
         @Override
         double get(int i) {
-            return values[i];
+            return values[at(i)];
         }
 
         @Override
         void set(int i, double value) {
-            values[i] = value;
+            values[at(i)] = value;
         }
 
         @Override
@@ -213,13 +253,13 @@ abstract sealed class HostRows {
             DoubleBuffer b = array.data().asNioDouble();
             if (intoArray) {
                 for (int i = 0; i < count; i++) {
-                    System.arraycopy(values, indices[i] * dim, m, i * dim, dim);
+                    System.arraycopy(values, indices[i] * stride + offset, m, i * dim, dim);
                 }
                 b.put(m, 0, n);
             } else {
                 b.get(m, 0, n);
                 for (int i = 0; i < count; i++) {
-                    System.arraycopy(m, i * dim, values, indices[i] * dim, dim);
+                    System.arraycopy(m, i * dim, values, indices[i] * stride + offset, dim);
                 }
             }
         }
@@ -229,7 +269,7 @@ abstract sealed class HostRows {
             double[] m = moved(count * dim);
             update.data().asNioDouble().get(m, 0, count * dim);
             for (int i = 0; i < count; i++) {
-                int row = indices[i] * dim;
+                int row = indices[i] * stride + offset;
                 for (int j = 0; j < dim; j++) {
                     values[row + j] -= m[i * dim + j];
                 }
@@ -238,9 +278,11 @@ abstract sealed class HostRows {
 
         @Override
         boolean allFinite() {
-            for (double v : values) {
-                if (!Double.isFinite(v)) {
-                    return false;
+            for (int r = 0; r < rows; r++) {
+                for (int j = r * stride + offset; j < r * stride + offset + dim; j++) {
+                    if (!Double.isFinite(values[j])) {
+                        return false;
+                    }
                 }
             }
             return true;
@@ -248,12 +290,20 @@ abstract sealed class HostRows {
 
         @Override
         void write(DataOutput out) throws IOException {
-            ArrayCodec.write(out, values, DataType.DOUBLE);
+            double[] own = new double[rows * dim];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(values, r * stride + offset, own, r * dim, dim);
+            }
+            ArrayCodec.write(out, own, DataType.DOUBLE);
         }
 
         @Override
         void read(DataInput in) throws IOException {
-            ArrayCodec.read(in, DataType.DOUBLE, values);
+            double[] own = new double[rows * dim];
+            ArrayCodec.read(in, DataType.DOUBLE, own);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(own, r * dim, values, r * stride + offset, dim);
+            }
         }
     }
 }
