@@ -263,6 +263,8 @@ public final class CrossDistilModel {
         double[][] labels;
         private final double[][] studentHost = new double[numTasks][];
         private final double[][] teacherHost = new double[numTasks][];
+        /** [task][batch row]: sigmoid of the student logits, once the student losses have worked them out. */
+        final double[][] studentProbabilities = new double[numTasks][];
         /** [task][row]: the loss gradient with respect to each head's logits. */
         double[][] dStudent = new double[numTasks][];
         double[][] dTeacher = new double[numTasks][];
@@ -303,9 +305,10 @@ public final class CrossDistilModel {
         double[][] predictions() {
             double[][] out = new double[batch][numTasks];
             for (int k = 0; k < numTasks; k++) {
-                double[] r = studentLogitsOnHost(k);
+                double[] known = studentProbabilities[k];
+                double[] r = known == null ? studentLogitsOnHost(k) : null;
                 for (int i = 0; i < batch; i++) {
-                    out[i][k] = Losses.sigmoid(r[i]);
+                    out[i][k] = known != null ? known[i] : Losses.sigmoid(r[i]);
                 }
             }
             return out;
@@ -461,11 +464,15 @@ public final class CrossDistilModel {
             double alpha = variant.distils() ? cfg.alpha[k] : 0.0;
             double ws = cfg.studentWeights[k];
             double[] d = new double[b];
+            double[] probability = new double[b];
+            p.studentProbabilities[k] = probability;
             // L_k = BCE(y, sigmoid(r)); d/dr = sigmoid(r) - y
             double bce = 0;
             for (int i = 0; i < b; i++) {
-                bce += Losses.crossEntropyWithLogits(y[i], r[i]);
-                d[i] = (Losses.sigmoid(r[i]) - y[i]) * (1 - alpha) * ws / b;
+                double e = Losses.expNegAbs(r[i]);
+                bce += Losses.crossEntropyWithLogits(y[i], r[i], e);
+                probability[i] = Losses.sigmoid(r[i], e);
+                d[i] = (probability[i] - y[i]) * (1 - alpha) * ws / b;
             }
             bce /= b;
             terms.put("student." + task + ".bce", bce);
@@ -478,8 +485,9 @@ public final class CrossDistilModel {
                 double kd = 0;
                 for (int i = 0; i < b; i++) {
                     double z = r[i] / tau;
-                    kd += Losses.crossEntropyWithLogits(soft[i], z);
-                    d[i] += (Losses.sigmoid(z) - soft[i]) * alpha * ws / (tau * b);
+                    double e = Losses.expNegAbs(z);
+                    kd += Losses.crossEntropyWithLogits(soft[i], z, e);
+                    d[i] += (Losses.sigmoid(z, e) - soft[i]) * alpha * ws / (tau * b);
                 }
                 kd /= b;
                 terms.put("student." + task + ".kd", kd);
@@ -498,8 +506,9 @@ public final class CrossDistilModel {
                 double[] y = p.labels[k];
                 double bce = 0;
                 for (int i = 0; i < b; i++) {
-                    bce += Losses.crossEntropyWithLogits(y[i], r[i]);
-                    d[i] = (Losses.sigmoid(r[i]) - y[i]) * wt / b;
+                    double e = Losses.expNegAbs(r[i]);
+                    bce += Losses.crossEntropyWithLogits(y[i], r[i], e);
+                    d[i] = (Losses.sigmoid(r[i], e) - y[i]) * wt / b;
                 }
                 bce /= b;
                 terms.put("teacher." + task + ".bce", bce);
@@ -535,8 +544,9 @@ public final class CrossDistilModel {
                     double kd = 0;
                     for (int i = 0; i < b; i++) {
                         double z = (scale * r[i] + shift) / tau;
-                        kd += Losses.crossEntropyWithLogits(soft[i], z);
-                        d[i] += (Losses.sigmoid(z) - soft[i]) * cfg.alpha[k] * scale * wt / (tau * b);
+                        double e = Losses.expNegAbs(z);
+                        kd += Losses.crossEntropyWithLogits(soft[i], z, e);
+                        d[i] += (Losses.sigmoid(z, e) - soft[i]) * cfg.alpha[k] * scale * wt / (tau * b);
                     }
                     kd /= b;
                     terms.put("teacher." + task + ".mutual", kd);
@@ -558,8 +568,9 @@ public final class CrossDistilModel {
         double loss = 0;
         for (int j = 0; j < n; j++) {
             double diff = r[hi + j] - r[lo + j];
-            loss += Losses.softplus(-diff);
-            double g = -Losses.sigmoid(-diff) * beta * weight / n; // d/d(diff) of the term
+            double e = Losses.expNegAbs(diff);
+            loss += Losses.softplus(-diff, e);
+            double g = -Losses.sigmoid(-diff, e) * beta * weight / n; // d/d(diff) of the term
             d[hi + j] += g;
             d[lo + j] -= g;
         }

@@ -17,7 +17,20 @@ public final class Losses {
 
     /** softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|), finite for every finite x. */
     public static double softplus(double x) {
-        return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+        return softplus(x, expNegAbs(x));
+    }
+
+    /**
+     * e^-|x|, the exponential softplus, sigmoid and the cross-entropy of x share: a loss and its
+     * gradient at the same logit need it once (the forms taking it give the same bits).
+     */
+    public static double expNegAbs(double x) {
+        return Math.exp(-Math.abs(x));
+    }
+
+    /** softplus(x), given {@code e = expNegAbs(x)}. */
+    public static double softplus(double x, double e) {
+        return Math.max(x, 0) + Math.log1p(e);
     }
 
     /** ln sigmoid(x) = -softplus(-x). */
@@ -26,12 +39,22 @@ public final class Losses {
     }
 
     public static double sigmoid(double x) {
-        return x >= 0 ? 1.0 / (1.0 + Math.exp(-x)) : Math.exp(x) / (1.0 + Math.exp(x));
+        return sigmoid(x, expNegAbs(x));
+    }
+
+    /** sigmoid(x), given {@code e = expNegAbs(x)}. */
+    public static double sigmoid(double x, double e) {
+        return x >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
     }
 
     /** CE(p, sigmoid(z)) = softplus(z) - p z. */
     public static double crossEntropyWithLogits(double p, double z) {
-        return softplus(z) - p * z;
+        return crossEntropyWithLogits(p, z, expNegAbs(z));
+    }
+
+    /** CE(p, sigmoid(z)), given {@code e = expNegAbs(z)}. */
+    public static double crossEntropyWithLogits(double p, double z, double e) {
+        return softplus(z, e) - p * z;
     }
 
     /**
@@ -57,8 +80,9 @@ public final class Losses {
         double dShift = 0;
         for (int i = 0; i < n; i++) {
             double z = scale * r[i] + shift;
-            loss += crossEntropyWithLogits(y[i], z);
-            double err = sigmoid(z) - y[i];
+            double e = expNegAbs(z);
+            loss += crossEntropyWithLogits(y[i], z, e);
+            double err = sigmoid(z, e) - y[i];
             dScale += err * r[i];
             dShift += err;
         }
