@@ -2,6 +2,7 @@ package io.crossdistil.model;
 
 import io.crossdistil.model.nn.EmbeddingTable;
 import io.crossdistil.model.nn.HostArrays;
+import io.crossdistil.model.nn.KeptArrays;
 import io.crossdistil.model.nn.Losses;
 import io.crossdistil.model.nn.MatMul;
 import io.crossdistil.model.nn.Mlp;
@@ -68,6 +69,12 @@ public final class CrossDistilModel {
     private final ParameterStore theta;
     private final ParameterStore omega;
     private final EmbeddingTable embeddings;
+    /**
+     * A training step's own arrays, kept from step to step (see KeptArrays): the looked-up
+     * embeddings (slot 0), the students' rows of the shared output (1), and each head group's
+     * logit gradients (2 + group, students' groups first).
+     */
+    private final KeptArrays kept;
     private final Mlp bottom;
     private final List<Mlp> experts = new ArrayList<>();
     private final Mlp teacherBottom;
@@ -136,6 +143,7 @@ public final class CrossDistilModel {
 
         embeddings = new EmbeddingTable(cfg.hashRows, cfg.embeddingDim, cfg.dtype,
                 cfg.optimizer.updater(cfg.learningRate), random, 0.05);
+        kept = new KeptArrays(2 + studentGroups.size() + teacherGroups.size());
     }
 
     /** The towers of {@code tasks} reading one input, as one network; output column i is task {@code tasks[i]}'s logit. */
@@ -343,7 +351,9 @@ public final class CrossDistilModel {
         for (int j = 0; j < samples.rowCount() * numDense; j++) {
             dense[p.batch * numDense + j] = samples.dense()[j];
         }
-        INDArray emb = embeddings.lookup(p.indices).reshape(p.total, (long) numFields * cfg.embeddingDim);
+        long embColumns = (long) numFields * cfg.embeddingDim;
+        INDArray emb = embeddings.lookup(p.indices, training ? kept.matrix(0, cfg.dtype, p.total, embColumns)
+                : Nd4j.createUninitialized(cfg.dtype, new long[] {p.total, embColumns}, 'c'));
         p.x0 = dense == null ? emb : Nd4j.hstack(emb, HostArrays.matrix(dense, p.total, numDense, cfg.dtype));
 
         p.labels = new double[numTasks][p.batch];
@@ -369,7 +379,8 @@ public final class CrossDistilModel {
         }
         for (int g = 0; g < studentGroups.size(); g++) {
             int k = studentGroups.get(g).tasks()[0];
-            INDArray in = shared != null ? Rows.first(shared, p.batch) : mixture(p, k, studentName(k), p.batch);
+            INDArray in = shared == null ? mixture(p, k, studentName(k), p.batch)
+                    : training ? kept.rows(1, shared, 0, p.batch) : Rows.first(shared, p.batch);
             p.studentActs[g] = studentGroups.get(g).net().forward(in, training);
         }
         if (teachersOn) {
@@ -441,8 +452,8 @@ public final class CrossDistilModel {
         return out;
     }
 
-    /** A group's logit gradients for rows {@code from} to {@code from + rows - 1} as one matrix: column i is task {@code tasks[i]}'s. */
-    private INDArray logitGradients(HeadGroup group, double[][] perTask, int from, int rows) {
+    /** A group's logit gradients for rows {@code from} to {@code from + rows - 1} as one matrix (kept in {@code slot}): column i is task {@code tasks[i]}'s. */
+    private INDArray logitGradients(int slot, HeadGroup group, double[][] perTask, int from, int rows) {
         int[] tasks = group.tasks();
         double[] m = new double[rows * tasks.length];
         for (int c = 0; c < tasks.length; c++) {
@@ -451,7 +462,7 @@ public final class CrossDistilModel {
                 m[i * tasks.length + c] = d[from + i];
             }
         }
-        return HostArrays.matrix(m, rows, tasks.length, cfg.dtype);
+        return HostArrays.put(m, kept.matrix(slot, cfg.dtype, rows, tasks.length));
     }
 
     private double modelLossAndGradients(Pass p, Map<String, Double> terms) {
@@ -606,7 +617,7 @@ public final class CrossDistilModel {
         INDArray[] dStudentIn = new INDArray[studentGroups.size()];
         for (int g = 0; g < dStudentIn.length; g++) {
             HeadGroup group = studentGroups.get(g);
-            dStudentIn[g] = group.net().backward(p.studentActs[g], logitGradients(group, p.dStudent, 0, p.batch), 0, p.batch, true);
+            dStudentIn[g] = group.net().backward(p.studentActs[g], logitGradients(2 + g, group, p.dStudent, 0, p.batch), 0, p.batch, true);
         }
         INDArray[] dTeacherIn = new INDArray[teachersOn ? teacherGroups.size() : 0];
         for (int g = 0; g < dTeacherIn.length; g++) {
@@ -614,7 +625,7 @@ public final class CrossDistilModel {
             boolean needInput = cfg.teacherRouting != TeacherRouting.STOP;
             // without an input gradient, only the rows with a loss gradient (under the ranking losses, the samples)
             int from = needInput ? 0 : firstNonZeroRow(group, p.dTeacher, p.total);
-            dTeacherIn[g] = group.net().backward(p.teacherActs[g], logitGradients(group, p.dTeacher, from, p.total - from), from, p.total - from, needInput);
+            dTeacherIn[g] = group.net().backward(p.teacherActs[g], logitGradients(2 + studentGroups.size() + g, group, p.dTeacher, from, p.total - from), from, p.total - from, needInput);
         }
 
         int embRows = cfg.teacherRouting == TeacherRouting.STOP || !teachersOn ? p.batch : p.total;

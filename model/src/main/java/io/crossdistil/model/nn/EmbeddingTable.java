@@ -54,9 +54,9 @@ public final class EmbeddingTable {
         state = java.util.Arrays.copyOfRange(tables, 1, tables.length);
     }
 
-    /** The embedding rows of {@code indices}, as an [indices.length, dim] matrix. */
-    public INDArray lookup(int[] indices) {
-        return table.gather(indices, indices.length);
+    /** The embedding rows of {@code indices}, one after another, written to {@code out} (a whole C-order array of indices.length x dim values, any shape); returns it. */
+    public INDArray lookup(int[] indices, INDArray out) {
+        return table.gather(indices, indices.length, out);
     }
 
     /**

@@ -42,9 +42,17 @@ public final class HostArrays {
         if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) {
             return Nd4j.create(java.util.Arrays.copyOf(values, n), new long[] {rows, cols}, dtype);
         }
-        INDArray out = Nd4j.createUninitialized(dtype, new long[] {rows, cols}, 'c');
+        return put(values, Nd4j.createUninitialized(dtype, new long[] {rows, cols}, 'c'));
+    }
+
+    /** Overwrites {@code out}, a whole C-order float or double array, with the first {@code out.length()} of {@code values}; returns it. */
+    public static INDArray put(double[] values, INDArray out) {
+        int n = Math.toIntExact(out.length());
+        if (values.length < n || !whole(out)) {
+            throw new IllegalArgumentException(values.length + " values for a " + (whole(out) ? "" : "view of a ") + "array of " + n);
+        }
         Nd4j.getAffinityManager().ensureLocation(out, AffinityManager.Location.HOST);
-        if (dtype == DataType.DOUBLE) {
+        if (out.dataType() == DataType.DOUBLE) {
             out.data().asNioDouble().put(values, 0, n);
         } else {
             float[] f = scratch(n);

@@ -75,7 +75,14 @@ abstract sealed class HostRows {
 
     /** Rows {@code indices[0..count)} as a new C-order {@code count x dim} array of the data type (workspace memory inside one). */
     final INDArray gather(int[] indices, int count) {
-        INDArray out = Nd4j.createUninitialized(dtype(), new long[] {count, dim}, 'c');
+        return gather(indices, count, Nd4j.createUninitialized(dtype(), new long[] {count, dim}, 'c'));
+    }
+
+    /** Rows {@code indices[0..count)} one after another, written to {@code out}: a whole C-order array of the data type and that length, any shape. */
+    final INDArray gather(int[] indices, int count, INDArray out) {
+        if (out.length() != (long) count * dim || out.dataType() != dtype()) {
+            throw new IllegalArgumentException(count + " rows of " + dim + " " + dtype() + " values do not fill a " + out.dataType() + " array of " + out.length());
+        }
         Nd4j.getAffinityManager().ensureLocation(out, AffinityManager.Location.HOST);
         copyRows(indices, count, out, true);
         Nd4j.getAffinityManager().tagLocation(out, AffinityManager.Location.HOST);

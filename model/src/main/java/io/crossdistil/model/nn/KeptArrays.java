@@ -13,20 +13,20 @@ import org.nd4j.linalg.factory.Nd4j;
  * asked for again (in the next step), and it lives outside any workspace. One thread at a time:
  * the training thread; passes that may run on several threads (predictions) make new arrays.
  */
-final class KeptArrays {
+public final class KeptArrays {
     private final INDArray[] arrays;
     /** For a view slot, the array it is a view of and its first row. */
     private final INDArray[] bases;
     private final long[] starts;
 
-    KeptArrays(int slots) {
+    public KeptArrays(int slots) {
         arrays = new INDArray[slots];
         bases = new INDArray[slots];
         starts = new long[slots];
     }
 
     /** A C-order {@code rows x cols} matrix of {@code dtype} in {@code slot}, holding whatever was written to it last. */
-    INDArray matrix(int slot, DataType dtype, long rows, long cols) {
+    public INDArray matrix(int slot, DataType dtype, long rows, long cols) {
         INDArray a = arrays[slot];
         if (a == null || a.dataType() != dtype || a.rows() != rows || a.columns() != cols) {
             try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
@@ -39,7 +39,7 @@ final class KeptArrays {
     }
 
     /** Rows {@code from} to {@code from + count - 1} of {@code of} (itself when that is all of them), the view kept in {@code slot}. */
-    INDArray rows(int slot, INDArray of, int from, int count) {
+    public INDArray rows(int slot, INDArray of, int from, int count) {
         if (from == 0 && count == of.rows()) {
             return of;
         }
