@@ -1,9 +1,17 @@
 package io.crossdistil.job;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+
 import io.crossdistil.job.io.ExampleSerializer;
 import io.crossdistil.model.Example;
+import java.io.IOException;
 import org.apache.flink.api.common.typeutils.SerializerTestBase;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.junit.jupiter.api.Test;
 
 /**
  * Flink's own serializer checks (round trips through streams, copies, duplicates, snapshot and
@@ -35,5 +43,19 @@ class ExampleSerializerTest extends SerializerTestBase<Example> {
             new Example("", Long.MAX_VALUE, null, null, 2),
             new Example("x".repeat(70_000), 5, new int[] {-1, 2}, new float[] {2.5f}, 15),
         };
+    }
+
+    /** The job runs with object reuse and the trainer keeps a batch of events: a read must never refill the instance offered. */
+    @Test
+    void readingWithAReusableInstanceMakesANewEventAndLeavesTheOfferedOneAlone() throws IOException {
+        Example written = getTestData()[0];
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        ExampleSerializer.INSTANCE.serialize(written, out);
+        Example reuse = new Example("kept", 7L, new int[] {1}, new float[] {0.5f}, 2);
+        Example read = ExampleSerializer.INSTANCE.deserialize(reuse, new DataInputDeserializer(out.getCopyOfBuffer()));
+        assertNotSame(reuse, read);
+        assertArrayEquals(written.rows, read.rows);
+        assertEquals("kept", reuse.eventId);
+        assertArrayEquals(new int[] {1}, reuse.rows);
     }
 }

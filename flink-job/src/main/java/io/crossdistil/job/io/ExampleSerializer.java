@@ -95,6 +95,7 @@ public final class ExampleSerializer extends TypeSerializerSingleton<Example> {
         return e;
     }
 
+    /** Always a new event, never {@code reuse} refilled: the trainer keeps a batch of events, and the job runs with object reuse. */
     @Override
     public Example deserialize(Example reuse, DataInputView in) throws IOException {
         return deserialize(in);
