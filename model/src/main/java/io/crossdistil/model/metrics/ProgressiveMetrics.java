@@ -20,12 +20,16 @@ public final class ProgressiveMetrics {
     private final int window;
     private final ScoreHistograms total;
     private final ScoreHistograms recent;
-    /** The window's events as a ring: permutation and probabilities, to remove them again. */
+    /**
+     * The window's events as a ring, to remove them again: permutation, and from {@code slot * tasks}
+     * on its probabilities. Flat arrays: a ring of small arrays made every event's reads chase a
+     * reference to an object of its own.
+     */
     private final int[] ringPermutation;
-    private final double[][] ringScores;
-    /** Each ring event's bins and log-losses (see ScoreHistograms.score); derived, not written to the state. */
-    private final int[][] ringBins;
-    private final double[][] ringLosses;
+    private final double[] ringScores;
+    /** Each ring event's bins and log-losses (see ScoreHistograms.score), laid out as ringScores; derived, not written to the state. */
+    private final int[] ringBins;
+    private final double[] ringLosses;
     private long recorded;
 
     public ProgressiveMetrics(List<String> tasks, int window) {
@@ -37,22 +41,23 @@ public final class ProgressiveMetrics {
         total = new ScoreHistograms(tasks.size());
         recent = new ScoreHistograms(tasks.size());
         ringPermutation = new int[window];
-        ringScores = new double[window][tasks.size()];
-        ringBins = new int[window][tasks.size()];
-        ringLosses = new double[window][tasks.size()];
+        ringScores = new double[Math.multiplyExact(window, tasks.size())];
+        ringBins = new int[ringScores.length];
+        ringLosses = new double[ringScores.length];
     }
 
     /** Records one event's pre-learning probabilities (one per task) and its label permutation. */
     public void record(int permutation, double[] probabilities) {
         int slot = (int) (recorded % window);
         if (recorded >= window) {
-            recent.add(ringPermutation[slot], ringScores[slot], ringBins[slot], ringLosses[slot], -1);
+            recent.add(ringPermutation[slot], ringScores, ringBins, ringLosses, slot * tasks.size(), -1);
         }
+        int at = slot * tasks.size();
         ringPermutation[slot] = permutation;
-        System.arraycopy(probabilities, 0, ringScores[slot], 0, probabilities.length);
-        ScoreHistograms.score(permutation, probabilities, tasks.size(), ringBins[slot], ringLosses[slot]);
-        recent.add(permutation, probabilities, ringBins[slot], ringLosses[slot], 1);
-        total.add(permutation, probabilities, ringBins[slot], ringLosses[slot], 1);
+        System.arraycopy(probabilities, 0, ringScores, at, tasks.size());
+        ScoreHistograms.score(permutation, ringScores, tasks.size(), ringBins, ringLosses, at);
+        recent.add(permutation, ringScores, ringBins, ringLosses, at, 1);
+        total.add(permutation, ringScores, ringBins, ringLosses, at, 1);
         recorded++;
     }
 
@@ -85,8 +90,8 @@ public final class ProgressiveMetrics {
             int kept = (int) Math.min(recorded, window);
             for (int i = 0; i < kept; i++) {
                 out.writeInt(ringPermutation[i]);
-                for (double s : ringScores[i]) {
-                    out.writeDouble(s);
+                for (int k = 0; k < tasks.size(); k++) {
+                    out.writeDouble(ringScores[i * tasks.size() + k]);
                 }
             }
             writeHistograms(out, total);
@@ -107,9 +112,9 @@ public final class ProgressiveMetrics {
             for (int i = 0; i < kept; i++) {
                 m.ringPermutation[i] = in.readInt();
                 for (int k = 0; k < n; k++) {
-                    m.ringScores[i][k] = in.readDouble();
+                    m.ringScores[i * n + k] = in.readDouble();
                 }
-                ScoreHistograms.score(m.ringPermutation[i], m.ringScores[i], n, m.ringBins[i], m.ringLosses[i]);
+                ScoreHistograms.score(m.ringPermutation[i], m.ringScores, n, m.ringBins, m.ringLosses, i * n);
             }
             // both histograms are read, not rebuilt, so that their floating-point sums are exact
             readHistograms(in, m.total);

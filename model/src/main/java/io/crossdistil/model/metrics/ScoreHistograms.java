@@ -43,24 +43,25 @@ final class ScoreHistograms {
     }
 
     /**
-     * Per task k, the bin and the log-loss of one event: {@code bins[k]} and {@code losses[k]}.
-     * Worked out once per event and kept (see ProgressiveMetrics), as the logarithms were most of
-     * recording an event, which is added to two histograms and later removed from one.
+     * Per task k, the bin and the log-loss of one event whose probabilities start at
+     * {@code probabilities[at]}: {@code bins[at + k]} and {@code losses[at + k]}. Worked out once
+     * per event and kept (see ProgressiveMetrics), as the logarithms were most of recording an
+     * event, which is added to two histograms and later removed from one.
      */
-    static void score(int permutation, double[] probabilities, int numTasks, int[] bins, double[] losses) {
+    static void score(int permutation, double[] probabilities, int numTasks, int[] bins, double[] losses, int at) {
         for (int k = 0; k < numTasks; k++) {
-            bins[k] = bin(probabilities[k]);
-            losses[k] = logLoss(probabilities[k], LabelOrder.label(permutation, k, numTasks));
+            bins[at + k] = bin(probabilities[at + k]);
+            losses[at + k] = logLoss(probabilities[at + k], LabelOrder.label(permutation, k, numTasks));
         }
     }
 
-    /** Adds ({@code sign} = 1) or removes ({@code sign} = -1) one event, with its {@link #score}. */
-    void add(int permutation, double[] probabilities, int[] bins, double[] losses, int sign) {
+    /** Adds ({@code sign} = 1) or removes ({@code sign} = -1) one event, with its {@link #score} (all three from {@code at}). */
+    void add(int permutation, double[] probabilities, int[] bins, double[] losses, int at, int sign) {
         events += sign;
         for (int k = 0; k < numTasks; k++) {
-            counts[k][permutation][bins[k]] += sign;
-            logLossSum[k] += sign * losses[k];
-            predictionSum[k] += sign * probabilities[k];
+            counts[k][permutation][bins[at + k]] += sign;
+            logLossSum[k] += sign * losses[at + k];
+            predictionSum[k] += sign * probabilities[at + k];
             positives[k] += sign * LabelOrder.label(permutation, k, numTasks);
         }
     }
