@@ -4,6 +4,7 @@ import io.crossdistil.model.sampling.SeededRandom;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -51,7 +52,7 @@ public final class EmbeddingTable {
         for (int i = 0; i < rows * dim; i++) {
             table.set(i, initStd * random.nextGaussian());
         }
-        state = java.util.Arrays.copyOfRange(tables, 1, tables.length);
+        state = Arrays.copyOfRange(tables, 1, tables.length);
     }
 
     /** The embedding rows of {@code indices}, one after another, written to {@code out} (a whole C-order array of indices.length x dim values, any shape); returns it. */
@@ -193,7 +194,7 @@ public final class EmbeddingTable {
                 order = new int[expected];
             }
             if (++stamp == Integer.MAX_VALUE) {
-                java.util.Arrays.fill(stamps, 0);
+                Arrays.fill(stamps, 0);
                 stamp = 1;
             }
             size = 0;
@@ -220,7 +221,7 @@ public final class EmbeddingTable {
         }
 
         int[] keys() {
-            return java.util.Arrays.copyOf(order, size);
+            return Arrays.copyOf(order, size);
         }
     }
 }
