@@ -4,6 +4,7 @@ import io.crossdistil.model.sampling.SeededRandom;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -48,8 +49,8 @@ public final class ParameterStore {
     private final Map<String, INDArray> blockGrads = new HashMap<>();
     /** Registration-order position -> flat position; identity unless something is fused. */
     private int[] flatIndex;
-    /** 1 where a value belongs to a parameter, 0 at the zeros around fused diagonal blocks; null when there are none. */
-    private INDArray structuralMask;
+    /** Per fused diagonal block, its gradient and a mask of its shape: 1 where a value belongs to a parameter, 0 at the zeros around the diagonal. */
+    private final List<INDArray[]> structuralMasks = new ArrayList<>();
     private long size;
     private INDArray params;
     private INDArray grads;
@@ -156,7 +157,15 @@ public final class ParameterStore {
             for (int i : flatIndex) {
                 mask[i] = 1;
             }
-            structuralMask = HostArrays.matrix(mask, 1, flatSize, dtype);
+            // masked block by block: one pass over each diagonal block rather than over every parameter
+            for (Map.Entry<String, Block> b : blocks.entrySet()) {
+                if (b.getValue().diagonal) {
+                    int offset = Math.toIntExact(offsets.get(b.getKey()));
+                    long[] shape = blockShape(b.getKey());
+                    double[] blockMask = Arrays.copyOfRange(mask, offset, offset + (int) length(shape));
+                    structuralMasks.add(new INDArray[] {blockGrads.get(b.getKey()), HostArrays.matrix(blockMask, shape[0], shape[1], dtype)});
+                }
+            }
         }
 
         double[] init = new double[(int) size];
@@ -283,8 +292,8 @@ public final class ParameterStore {
 
     /** One optimizer step with the gradients now held; {@code iteration} counts from 0. */
     public void applyUpdate(int iteration) {
-        if (structuralMask != null) {
-            PreparedOp.MULTIPLY.get().exec(grads, grads, structuralMask);
+        for (INDArray[] gradAndMask : structuralMasks) {
+            PreparedOp.MULTIPLY.get().exec(gradAndMask[0], gradAndMask[0], gradAndMask[1]);
         }
         updater.apply(grads, updaterSlots, iteration);
         PreparedOp.SUBTRACT.get().exec(params, params, grads);

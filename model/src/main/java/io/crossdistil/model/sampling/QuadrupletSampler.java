@@ -23,6 +23,8 @@ public final class QuadrupletSampler {
     private final int denseFields;
     private final Reservoir[] reservoirs;
     private final SeededRandom random;
+    /** [task][label]: the permutations in which the task has that label (a marginal set), worked out once. */
+    private final int[][][] withLabel;
 
     /**
      * @param fields embedding rows per event
@@ -38,6 +40,12 @@ public final class QuadrupletSampler {
         this.denseFields = denseFields;
         this.reservoirs = reservoirs;
         this.random = random;
+        withLabel = new int[numTasks][2][];
+        for (int k = 0; k < numTasks; k++) {
+            for (int y = 0; y < 2; y++) {
+                withLabel[k][y] = LabelOrder.withLabel(k, y, numTasks);
+            }
+        }
     }
 
     private static Reservoir[] newReservoirs(int numTasks, int fields, int denseFields, int capacity) {
@@ -68,7 +76,7 @@ public final class QuadrupletSampler {
         }
         int[] pairCounts = new int[numTasks];
         for (int k = 0; k < numTasks; k++) {
-            boolean both = seen(LabelOrder.withLabel(k, 1, numTasks)) > 0 && seen(LabelOrder.withLabel(k, 0, numTasks)) > 0;
+            boolean both = seen(withLabel[k][1]) > 0 && seen(withLabel[k][0]) > 0;
             pairCounts[k] = both ? pairsPerTask : 0;
             n += 2 * pairCounts[k];
         }
@@ -80,8 +88,8 @@ public final class QuadrupletSampler {
             }
         }
         for (int k = 0; k < numTasks; k++) {
-            at = drawMarginal(LabelOrder.withLabel(k, 1, numTasks), pairCounts[k], s, at);
-            at = drawMarginal(LabelOrder.withLabel(k, 0, numTasks), pairCounts[k], s, at);
+            at = drawMarginal(withLabel[k][1], pairCounts[k], s, at);
+            at = drawMarginal(withLabel[k][0], pairCounts[k], s, at);
         }
         return s;
     }
