@@ -57,8 +57,8 @@ public final class ParameterStore {
     private UpdaterOp updater;
     /**
      * The updater's state per slot (Adam: m, v), each laid out like the parameters and a whole
-     * C-order array: on views of one state array ND4J's updater ops take an element-by-element
-     * path (the views are F-ordered), twice as slow.
+     * C-order array: on views of one state array (F-ordered, where the gradient is C-ordered)
+     * ND4J's updater ops took a slower path, twice the time.
      */
     private INDArray[] updaterSlots;
 
