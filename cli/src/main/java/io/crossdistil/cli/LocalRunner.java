@@ -90,6 +90,8 @@ public final class LocalRunner {
             job.put("snapshot-dir", snapshots.toAbsolutePath().toString());
             job.put("decode-parallelism", Integer.toString(o.partitions()));
             job.put("snapshot-every-events", "20000");
+            // a progress report every second: the demo's 100,000 events train in a few seconds
+            job.put("metrics-every-seconds", "1");
             job.put("job-name", "crossdistil-local");
             job.put("checkpoint-dir", checkpoints.toUri().toString());
             job.putAll(o.jobOptions());
