@@ -48,8 +48,11 @@ public final class HostArrays {
     /** Overwrites {@code out}, a whole C-order float or double array, with the first {@code out.length()} of {@code values}; returns it. */
     public static INDArray put(double[] values, INDArray out) {
         int n = Math.toIntExact(out.length());
-        if (values.length < n || !whole(out)) {
-            throw new IllegalArgumentException(values.length + " values for a " + (whole(out) ? "" : "view of a ") + "array of " + n);
+        if (!whole(out)) {
+            throw new IllegalArgumentException("only a whole C-order array can be filled, not a view of " + n + " values");
+        }
+        if (values.length < n) {
+            throw new IllegalArgumentException(values.length + " values for an array of " + n);
         }
         Nd4j.getAffinityManager().ensureLocation(out, AffinityManager.Location.HOST);
         if (out.dataType() == DataType.DOUBLE) {
