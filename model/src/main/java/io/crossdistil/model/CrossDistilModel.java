@@ -724,6 +724,32 @@ public final class CrossDistilModel {
         return all;
     }
 
+    /** The shape of every tensor of {@link #tensors()}, in the same order, without copying a value. */
+    public Map<String, long[]> tensorShapes() {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put(EMBEDDING, new long[] {embeddings.rows(), embeddings.dim()});
+        theta.params().forEach((name, p) -> shapes.put(name, p.shape()));
+        omega.params().forEach((name, p) -> shapes.put(name, p.shape()));
+        return shapes;
+    }
+
+    /**
+     * Tensor {@code name}'s values in C order as floats into {@code out}: what {@link #tensors()}
+     * holds, without the 4 MB copy of the embedding table it makes (a snapshot's build on the
+     * trainer's thread).
+     */
+    public void putFloats(String name, java.nio.FloatBuffer out) {
+        if (name.equals(EMBEDDING)) {
+            embeddings.putFloats(out);
+            return;
+        }
+        INDArray p = theta.params().containsKey(name) ? theta.params().get(name) : omega.params().get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no tensor " + name);
+        }
+        HostArrays.putFloats(p, out);
+    }
+
     /** Overwrites parameters from named tensors (for example a snapshot's); shapes must match. */
     public void loadTensors(Map<String, INDArray> values) {
         Map<String, INDArray> mine = tensors();

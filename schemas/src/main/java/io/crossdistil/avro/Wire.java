@@ -1,8 +1,9 @@
 package io.crossdistil.avro;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
@@ -51,15 +52,34 @@ public final class Wire {
     }
 
     public static byte[] encode(SpecificRecord record) {
+        return encode(record, 256);
+    }
+
+    /**
+     * {@link #encode(SpecificRecord)} for a record of about {@code expectedBytes}: written once into
+     * a buffer of that size (a 4 MB model snapshot otherwise goes through Avro's growing buffer
+     * and two more copies, on the trainer's thread).
+     */
+    public static byte[] encode(SpecificRecord record, int expectedBytes) {
         BinaryMessageEncoder<SpecificRecord> encoder = ENCODERS.computeIfAbsent(record.getSchema(),
                 s -> new BinaryMessageEncoder<>(SpecificData.getForSchema(s), s));
+        Bytes out = new Bytes(expectedBytes);
         try {
-            ByteBuffer b = encoder.encode(record);
-            byte[] out = new byte[b.remaining()];
-            b.get(out);
-            return out;
+            encoder.encode(record, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+        return out.bytes();
+    }
+
+    /** A byte stream whose buffer is the result when the size was right. */
+    private static final class Bytes extends ByteArrayOutputStream {
+        Bytes(int size) {
+            super(Math.max(32, size));
+        }
+
+        byte[] bytes() {
+            return count == buf.length ? buf : Arrays.copyOf(buf, count);
         }
     }
 

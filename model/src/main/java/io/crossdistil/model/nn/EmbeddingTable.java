@@ -128,6 +128,11 @@ public final class EmbeddingTable {
         return table.all();
     }
 
+    /** The table's values, row after row, as floats into {@code out} (a snapshot's bytes, without a copy of the table in between). */
+    public void putFloats(java.nio.FloatBuffer out) {
+        table.putFloats(out);
+    }
+
     /** Overwrites the table (not the optimizer moments) with {@code values}, a [rows, dim] matrix. */
     public void assign(INDArray values) {
         table.assign(values);

@@ -108,6 +108,9 @@ abstract sealed class HostRows {
 
     abstract boolean allFinite();
 
+    /** Every row's values in order, as floats (doubles rounded), put into {@code out}: no intermediate array. */
+    abstract void putFloats(FloatBuffer out);
+
     abstract void write(DataOutput out) throws IOException;
 
     abstract void read(DataInput in) throws IOException;
@@ -204,6 +207,13 @@ abstract sealed class HostRows {
         }
 
         @Override
+        void putFloats(FloatBuffer out) {
+            for (int r = 0; r < rows; r++) {
+                out.put(values, r * stride + offset, dim);
+            }
+        }
+
+        @Override
         void write(DataOutput out) throws IOException {
             float[] own = new float[rows * dim];
             for (int r = 0; r < rows; r++) {
@@ -293,6 +303,15 @@ abstract sealed class HostRows {
                 }
             }
             return true;
+        }
+
+        @Override
+        void putFloats(FloatBuffer out) {
+            for (int r = 0; r < rows; r++) {
+                for (int j = r * stride + offset; j < r * stride + offset + dim; j++) {
+                    out.put((float) values[j]);
+                }
+            }
         }
 
         @Override

@@ -7,7 +7,6 @@ import io.crossdistil.avro.Wire;
 import io.crossdistil.model.CrossDistilModel;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.metrics.TaskScore;
-import io.crossdistil.model.nn.HostArrays;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -43,14 +42,15 @@ public final class SnapshotCodec {
     public static ModelSnapshot build(long version, long createdAt, long eventsTrained, long lastEventTime,
             CrossDistilModel model, List<TaskScore> scores) {
         List<Tensor> tensors = new ArrayList<>();
-        for (Map.Entry<String, INDArray> e : model.tensors().entrySet()) {
-            INDArray t = e.getValue();
-            ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(t.length()) * 4).order(ByteOrder.LITTLE_ENDIAN);
-            HostArrays.putFloats(t, bytes.asFloatBuffer());
+        for (Map.Entry<String, long[]> e : model.tensorShapes().entrySet()) {
+            long length = 1;
             List<Integer> shape = new ArrayList<>();
-            for (long s : t.shape()) {
+            for (long s : e.getValue()) {
                 shape.add((int) s);
+                length *= s;
             }
+            ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(length * 4)).order(ByteOrder.LITTLE_ENDIAN);
+            model.putFloats(e.getKey(), bytes.asFloatBuffer());
             tensors.add(Tensor.newBuilder().setName(e.getKey()).setShape(shape).setValues(bytes).build());
         }
         ModelSnapshot s = ModelSnapshot.newBuilder()
@@ -89,7 +89,12 @@ public final class SnapshotCodec {
     }
 
     public static byte[] encode(ModelSnapshot s) {
-        return Wire.encode(s);
+        // the tensors' bytes and a margin for names, shapes, configuration and metrics
+        long expected = 16_384;
+        for (Tensor t : s.getTensors()) {
+            expected += t.getValues().remaining() + 64;
+        }
+        return Wire.encode(s, (int) Math.min(expected, Integer.MAX_VALUE - 8));
     }
 
     /** Decodes and verifies; a truncated, altered or foreign record raises {@link CorruptSnapshotException}. */
