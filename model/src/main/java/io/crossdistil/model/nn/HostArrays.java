@@ -68,6 +68,29 @@ public final class HostArrays {
         return out;
     }
 
+    /** Sets the values at {@code positions} of {@code a} (a whole C-order float or double array, positions in C order) to 0. */
+    public static void zeroAt(INDArray a, int[] positions) {
+        if (positions.length == 0) {
+            return;
+        }
+        if (!whole(a) || (a.dataType() != DataType.FLOAT && a.dataType() != DataType.DOUBLE)) {
+            throw new IllegalArgumentException("only values of a whole C-order float or double array can be set, not of " + a.shapeInfoToString());
+        }
+        Nd4j.getAffinityManager().ensureLocation(a, AffinityManager.Location.HOST);
+        if (a.dataType() == DataType.FLOAT) {
+            FloatBuffer b = a.data().asNioFloat();
+            for (int p : positions) {
+                b.put(p, 0f);
+            }
+        } else {
+            java.nio.DoubleBuffer b = a.data().asNioDouble();
+            for (int p : positions) {
+                b.put(p, 0.0);
+            }
+        }
+        Nd4j.getAffinityManager().tagLocation(a, AffinityManager.Location.HOST);
+    }
+
     /** True when {@code a}'s buffer holds exactly its values, in C order: it can be read as it is. */
     private static boolean whole(INDArray a) {
         return !a.isView() && a.ordering() == 'c' && a.data().length() == a.length();
