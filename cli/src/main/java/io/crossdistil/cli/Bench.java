@@ -37,9 +37,9 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  * {@code bin/crossdistil bench [--quick] --json FILE}: the trainer's speed at several batch sizes,
  * the arithmetic it does against this machine's matrix-product rate, the whole pipeline's speed,
  * memory, checkpoint and snapshot costs, all measured in one run. Medians over short rounds after
- * a warm-up, the batch sizes taken in turn and the rounds split around the pipeline run; the peak
- * is the best of products sampled all through the run. No assertion: these machines are shared
- * and noisy.
+ * a warm-up, the batch sizes taken in turn and the rounds split around three pipeline runs (whose
+ * median is the pipeline's rate); the peak is the best of products sampled all through the run.
+ * No assertion: these machines are shared and noisy.
  */
 final class Bench {
     private Bench() {}
@@ -62,9 +62,9 @@ final class Bench {
         // the JIT compiles the step's code over its first few hundred steps: warm it up once, at the default batch size
         new TrainerRounds(base, quick ? 200 : 500, 1, 1).round();
         // One trainer per batch size, each warmed up (its reservoirs fill, its shapes are new), then
-        // short rounds taken in turn - 64, 256, 1024, 64, ... - half before the pipeline and half after
-        // it: a burst of load elsewhere on a shared machine then falls on every batch size and on both
-        // sides of the pipeline, not on one of them.
+        // short rounds taken in turn - 64, 256, 1024, 64, ... - in four parts around three pipeline
+        // runs: a burst of load elsewhere on a shared machine then falls on every batch size and on
+        // both sides of the ratio, not on one of them.
         int[] batches = {64, 256, 1024};
         int rounds = quick ? 24 : 40;
         TrainerRounds[] trainers = new TrainerRounds[batches.length];
@@ -73,7 +73,8 @@ final class Bench {
             trainers[i] = new TrainerRounds(base.with("batch-size", Integer.toString(batch)),
                     Math.max(40, (quick ? 16_384 : 65_536) / batch), Math.max(8, (quick ? 4_096 : 16_384) / batch), rounds);
         }
-        peak = Math.max(peak, inTurn(trainers, rounds / 2, peakSize));
+        int pipelineRuns = 3;
+        peak = Math.max(peak, inTurn(trainers, part(rounds, 0, pipelineRuns + 1), peakSize));
         // checkpoint (the trainer's whole state) and snapshot costs, on a trained model
         OnlineTrainer t = new OnlineTrainer(base, 10_000);
         SyntheticExamples.take(base, new SyntheticStream(base.tasks, new double[] {0.38, 0.04}, 2), 20_000).forEach(t::learn);
@@ -106,21 +107,18 @@ final class Bench {
         out.printf(Locale.ROOT, "checkpoint                          %,d bytes in %.0f ms (restore %.0f ms)%n", state.length, median(cpMs), restoreMs);
         out.printf(Locale.ROOT, "snapshot                            %,d bytes, built, encoded and written in %.0f ms%n", snapBytes, median(snapMs));
 
-        // the whole pipeline: Kafka -> decode -> trainer -> snapshots, at batch 256; the rate is taken
-        // between the progress reports of the second half, after Flink's, Kafka's and Avro's code has warmed up
-        // (the trainer's already has, above); the first seconds run at half speed
+        // the whole pipeline: Kafka -> decode -> trainer -> snapshots, at batch 256, three times, each
+        // run's rate taken between the progress reports of its second half (after Flink's, Kafka's and
+        // Avro's code has warmed up; the trainer's already has, above; the first seconds run at half
+        // speed); the median of the three, as the trainer's is the median of its rounds
         long events = quick ? 1_500_000 : 4_000_000;
-        Map<String, String> jobOptions = new LinkedHashMap<>(modelOptions);
-        jobOptions.putIfAbsent("metrics-every-seconds", "1");
-        // snapshots as often as the job writes them by default, not as often as the local demo does
-        jobOptions.putIfAbsent("snapshot-every-events", JobConfig.OPTIONS.stream()
-                .filter(op -> op.key().equals("snapshot-every-events")).findFirst().orElseThrow().defaultValue());
-        LocalRunner.Options o = new LocalRunner.Options(events, null, List.of(), List.of(), null,
-                Files.createTempDirectory("crossdistil-bench-snapshots"), null, 1, 1, new double[] {0.38, 0.04}, 0, jobOptions);
-        LocalRunner.Summary summary = LocalRunner.run(o, new PrintStream(java.io.OutputStream.nullOutputStream()));
-        EmbeddedKafka.deleteQuietly(summary.snapshotDir());
-        double pipeline = RunMonitor.eventsPerSecondAfter(summary.progress(), events / 2);
-        peak = Math.max(peak, inTurn(trainers, rounds - rounds / 2, peakSize));
+        double[] pipelineRates = new double[pipelineRuns];
+        for (int p = 0; p < pipelineRuns; p++) {
+            pipelineRates[p] = pipelineRate(events, modelOptions);
+            out.printf(Locale.ROOT, "pipeline run %d of %d                  %,.0f events/s%n", p + 1, pipelineRuns, pipelineRates[p]);
+            peak = Math.max(peak, inTurn(trainers, part(rounds, p + 1, pipelineRuns + 1), peakSize));
+        }
+        double pipeline = median(pipelineRates);
         r.put("peak_gflops", peak);
         out.printf(Locale.ROOT, "peak float matrix product (ND4J)   %.1f GFLOP/s%n", peak);
         Map<String, Object> trainer = new LinkedHashMap<>();
@@ -153,6 +151,7 @@ final class Bench {
 
         r.put("pipeline_events", events);
         r.put("pipeline_events_per_s", pipeline);
+        r.put("pipeline_runs_events_per_s", pipelineRates);
         r.put("pipeline_share_of_trainer", pipeline / (double) r.get("trainer_events_per_s"));
         out.printf(Locale.ROOT, "pipeline (Kafka -> trainer -> snapshots), batch 256  %,.0f events/s (%.0f%% of the bare trainer)%n",
                 pipeline, 100 * pipeline / (double) r.get("trainer_events_per_s"));
@@ -174,6 +173,25 @@ final class Bench {
         out.printf(Locale.ROOT, "memory                              heap peak %,d MB, off-heap %,d MB (RSS %,d MB less the JVM's committed memory)%n",
                 heapPeak >> 20, Math.max(0, rss - jvm) >> 20, rss >> 20);
         return r;
+    }
+
+    /** The whole pipeline over {@code events} generated events at the job's default snapshot interval: events per second in the second half. */
+    private static double pipelineRate(long events, Map<String, String> modelOptions) throws Exception {
+        Map<String, String> jobOptions = new LinkedHashMap<>(modelOptions);
+        jobOptions.putIfAbsent("metrics-every-seconds", "1");
+        // snapshots as often as the job writes them by default, not as often as the local demo does
+        jobOptions.putIfAbsent("snapshot-every-events", JobConfig.OPTIONS.stream()
+                .filter(op -> op.key().equals("snapshot-every-events")).findFirst().orElseThrow().defaultValue());
+        LocalRunner.Options o = new LocalRunner.Options(events, null, List.of(), List.of(), null,
+                Files.createTempDirectory("crossdistil-bench-snapshots"), null, 1, 1, new double[] {0.38, 0.04}, 0, jobOptions);
+        LocalRunner.Summary summary = LocalRunner.run(o, new PrintStream(java.io.OutputStream.nullOutputStream()));
+        EmbeddedKafka.deleteQuietly(summary.snapshotDir());
+        return RunMonitor.eventsPerSecondAfter(summary.progress(), events / 2);
+    }
+
+    /** The size of part {@code p} of {@code n} near-equal parts of {@code rounds}. */
+    static int part(int rounds, int p, int n) {
+        return rounds * (p + 1) / n - rounds * p / n;
     }
 
     /**

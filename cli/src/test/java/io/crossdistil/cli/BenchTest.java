@@ -41,6 +41,21 @@ class BenchTest {
     }
 
     @Test
+    void roundsSplitIntoPartsThatAddUp() {
+        int sum = 0;
+        for (int p = 0; p < 4; p++) {
+            int size = Bench.part(24, p, 4);
+            assertEquals(6, size);
+            sum += size;
+        }
+        assertEquals(24, sum);
+        // uneven: every round in exactly one part
+        assertEquals(3, Bench.part(10, 0, 3));
+        assertEquals(3, Bench.part(10, 1, 3));
+        assertEquals(4, Bench.part(10, 2, 3));
+    }
+
+    @Test
     void medianOfOddAndEvenCounts() {
         assertEquals(2.0, Bench.median(new double[] {3, 1, 2}), 0.0);
         assertEquals(2.5, Bench.median(new double[] {4, 1, 3, 2}), 0.0);
