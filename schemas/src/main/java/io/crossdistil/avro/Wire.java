@@ -88,6 +88,15 @@ public final class Wire {
         return FeedbackEvent.getDecoder().decode(bytes);
     }
 
+    /**
+     * {@link #feedbackEvent(byte[])} into {@code reuse} (may be null): Avro refills the record and
+     * clears and refills its maps instead of making new ones. The caller must not keep {@code reuse}'s
+     * earlier contents.
+     */
+    public static FeedbackEvent feedbackEvent(byte[] bytes, FeedbackEvent reuse) throws IOException {
+        return FeedbackEvent.getDecoder().decode(bytes, reuse);
+    }
+
     public static DeadLetter deadLetter(byte[] bytes) throws IOException {
         return DeadLetter.getDecoder().decode(bytes);
     }

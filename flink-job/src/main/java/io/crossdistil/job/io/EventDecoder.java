@@ -23,6 +23,8 @@ public final class EventDecoder {
     private final FeatureEncoder encoder;
     private final int maxFeatures;
     private final int maxRecordBytes;
+    /** The last decoded event, refilled by the next decode: nothing here keeps an event past {@link #decode}. */
+    private FeedbackEvent reuse;
 
     public EventDecoder(ModelConfig cfg, int maxFeatures, int maxRecordBytes) {
         this.tasks = cfg.tasks;
@@ -37,7 +39,8 @@ public final class EventDecoder {
         }
         FeedbackEvent e;
         try {
-            e = Wire.feedbackEvent(bytes);
+            e = Wire.feedbackEvent(bytes, reuse);
+            reuse = e;
         } catch (BadHeaderException ex) {
             throw new InvalidEventException("not Avro single-object encoding: " + ex.getMessage());
         } catch (SecurityException ex) {

@@ -3,7 +3,6 @@ package io.crossdistil.model.features;
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.model.Example;
 import io.crossdistil.model.ModelConfig;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -23,10 +22,15 @@ public final class FeatureEncoder {
 
     /** The event's features with the given label permutation (0 for an unlabelled event). */
     public Example encode(FeedbackEvent e, int permutation) {
-        Map<String, String> values = new HashMap<>(e.getCategorical());
-        values.put("user_id", e.getUserId());
-        values.put("item_id", e.getItemId());
-        return new Example(e.getEventId(), e.getEventTime(), hasher.rows(values), dense(e.getDense()), permutation);
+        // the event's own ids stand for user_id and item_id over categorical values of those names;
+        // looked up field by field rather than copied into a map of their own (every event, in the source thread)
+        Map<String, String> categorical = e.getCategorical();
+        int[] rows = hasher.rows(field -> switch (field) {
+            case "user_id" -> e.getUserId();
+            case "item_id" -> e.getItemId();
+            default -> categorical.get(field);
+        });
+        return new Example(e.getEventId(), e.getEventTime(), rows, dense(e.getDense()), permutation);
     }
 
     /** A plain feature map (user_id and item_id are ordinary keys here), unlabelled. */

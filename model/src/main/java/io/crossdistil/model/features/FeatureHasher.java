@@ -3,6 +3,7 @@ package io.crossdistil.model.features;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Hashes categorical (field, value) pairs into rows of one shared embedding table. The field name
@@ -27,9 +28,14 @@ public final class FeatureHasher {
 
     /** Rows for the event's values of the configured fields, in field order. */
     public int[] rows(Map<String, String> values) {
+        return rows(values::get);
+    }
+
+    /** Rows for the values {@code valueOf} gives the configured fields (null: the field is missing), in field order. */
+    public int[] rows(UnaryOperator<String> valueOf) {
         int[] out = new int[fields.size()];
         for (int f = 0; f < out.length; f++) {
-            String v = values.get(fields.get(f));
+            String v = valueOf.apply(fields.get(f));
             out[f] = row(fields.get(f), v == null ? MISSING : v);
         }
         return out;
