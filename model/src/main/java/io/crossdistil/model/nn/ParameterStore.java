@@ -155,11 +155,11 @@ public final class ParameterStore {
             }
         }
         if (flatSize > size) {
-            double[] mask = new double[(int) flatSize];
+            boolean[] held = new boolean[(int) flatSize];
             for (int i : flatIndex) {
-                mask[i] = 1;
+                held[i] = true;
             }
-            structuralZeros = java.util.stream.IntStream.range(0, mask.length).filter(p -> mask[p] == 0).toArray();
+            structuralZeros = java.util.stream.IntStream.range(0, held.length).filter(p -> !held[p]).toArray();
         }
 
         double[] init = new double[(int) size];
