@@ -143,7 +143,9 @@ public final class CrossDistilModel {
 
         embeddings = new EmbeddingTable(cfg.hashRows, cfg.embeddingDim, cfg.dtype,
                 cfg.optimizer.updater(cfg.learningRate), random, 0.05);
-        kept = new KeptArrays(2 + studentGroups.size() + teacherGroups.size());
+        // 0: embedding rows, 1 and 2: the students' rows of the shared output (without and with its
+        // ones column), then each group's logit gradients
+        kept = new KeptArrays(3 + studentGroups.size() + teacherGroups.size());
     }
 
     /** The towers of {@code tasks} reading one input, as one network; output column i is task {@code tasks[i]}'s logit. */
@@ -367,9 +369,12 @@ public final class CrossDistilModel {
         p.sharedRows = teachersOn && teachersReadSharedBackbone() ? p.total : p.batch;
         INDArray sharedInput = Rows.first(p.x0, p.sharedRows);
         INDArray shared = null;
+        INDArray sharedWithOnes = null;
         if (bottom != null) {
-            p.bottomActs = bottom.forward(sharedInput, training);
+            // the towers read the shared output by products only: kept with a ones column for their bias
+            p.bottomActs = bottom.forward(sharedInput, null, training, true);
             shared = p.bottomActs.output();
+            sharedWithOnes = p.bottomActs.outputWithOnes();
         } else {
             p.expertActs = new ArrayList<>();
             for (Mlp e : experts) {
@@ -381,7 +386,8 @@ public final class CrossDistilModel {
             int k = studentGroups.get(g).tasks()[0];
             INDArray in = shared == null ? mixture(p, k, studentName(k), p.batch)
                     : training ? kept.rows(1, shared, 0, p.batch) : Rows.first(shared, p.batch);
-            p.studentActs[g] = studentGroups.get(g).net().forward(in, training);
+            INDArray inWithOnes = sharedWithOnes == null ? null : kept.rows(2, sharedWithOnes, 0, p.batch);
+            p.studentActs[g] = studentGroups.get(g).net().forward(in, inWithOnes, training, false);
         }
         if (teachersOn) {
             INDArray separateOut = null;
@@ -393,7 +399,7 @@ public final class CrossDistilModel {
                 int k = teacherGroups.get(g).tasks()[0];
                 INDArray in = separateOut != null ? separateOut
                         : shared != null ? shared : mixture(p, numTasks + k, teacherName(k), p.total);
-                p.teacherActs[g] = teacherGroups.get(g).net().forward(in, training);
+                p.teacherActs[g] = teacherGroups.get(g).net().forward(in, separateOut == null ? sharedWithOnes : null, training, false);
             }
         }
         return p;
@@ -617,7 +623,7 @@ public final class CrossDistilModel {
         INDArray[] dStudentIn = new INDArray[studentGroups.size()];
         for (int g = 0; g < dStudentIn.length; g++) {
             HeadGroup group = studentGroups.get(g);
-            dStudentIn[g] = group.net().backward(p.studentActs[g], logitGradients(2 + g, group, p.dStudent, 0, p.batch), 0, p.batch, true);
+            dStudentIn[g] = group.net().backward(p.studentActs[g], logitGradients(3 + g, group, p.dStudent, 0, p.batch), 0, p.batch, true);
         }
         INDArray[] dTeacherIn = new INDArray[teachersOn ? teacherGroups.size() : 0];
         for (int g = 0; g < dTeacherIn.length; g++) {
@@ -625,7 +631,7 @@ public final class CrossDistilModel {
             boolean needInput = cfg.teacherRouting != TeacherRouting.STOP;
             // without an input gradient, only the rows with a loss gradient (under the ranking losses, the samples)
             int from = needInput ? 0 : firstNonZeroRow(group, p.dTeacher, p.total);
-            dTeacherIn[g] = group.net().backward(p.teacherActs[g], logitGradients(2 + studentGroups.size() + g, group, p.dTeacher, from, p.total - from), from, p.total - from, needInput);
+            dTeacherIn[g] = group.net().backward(p.teacherActs[g], logitGradients(3 + studentGroups.size() + g, group, p.dTeacher, from, p.total - from), from, p.total - from, needInput);
         }
 
         int embRows = cfg.teacherRouting == TeacherRouting.STOP || !teachersOn ? p.batch : p.total;

@@ -4,6 +4,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The arrays a training step makes every time, kept from one step to the next while their shapes
@@ -36,6 +37,39 @@ public final class KeptArrays {
             bases[slot] = null;
         }
         return a;
+    }
+
+    /**
+     * A C-order {@code rows x (cols + 1)} matrix of {@code dtype} in {@code slot} whose last column
+     * is 1, set when the matrix is made: callers write the first {@code cols} columns only (an
+     * operation that keeps 1 as 1, such as a ReLU, may run on all of it).
+     */
+    public INDArray withOnesColumn(int slot, DataType dtype, long rows, long cols) {
+        INDArray before = arrays[slot];
+        INDArray a = matrix(slot, dtype, rows, cols + 1);
+        if (a != before) {
+            try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                a.getColumn(cols).assign(1);
+            }
+        }
+        return a;
+    }
+
+    /** The first {@code count} columns of {@code of} (itself when that is all of them), the view kept in {@code slot}. */
+    public INDArray columns(int slot, INDArray of, long count) {
+        if (count == of.columns()) {
+            return of;
+        }
+        INDArray v = arrays[slot];
+        if (v == null || bases[slot] != of || v.columns() != count) {
+            try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                v = of.get(NDArrayIndex.all(), NDArrayIndex.interval(0, count));
+            }
+            arrays[slot] = v;
+            bases[slot] = of;
+            starts[slot] = 0;
+        }
+        return v;
     }
 
     /** Rows {@code from} to {@code from + count - 1} of {@code of} (itself when that is all of them), the view kept in {@code slot}. */

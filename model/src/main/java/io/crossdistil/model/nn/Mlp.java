@@ -25,23 +25,51 @@ public final class Mlp {
     private final String prefix;
     private final int[] sizes;
     private final boolean linearOutput;
-    /** 1s for the bias gradients (see backward); grown to the largest row count seen. */
+    /** 1s for the bias gradients of a layer whose input has no ones column (see backward); grown to the largest row count seen. */
     private INDArray ones;
     private INDArray[] biasVectors;
-    /**
-     * A training pass's arrays, per layer l: its output (slot l), and for the backward pass the
-     * gradient at its output (L + l), the gradient at its input (2L + l), and row views of its
-     * output (3L + l) and input (4L + l); the view of the ones column is slot 5L.
-     */
+    /** Per layer, its weights with the bias as last row, of the parameters and of the gradients ({@link ParameterStore#paramWithBias}). */
+    private INDArray[] paramsWithBias;
+    private INDArray[] gradsWithBias;
+    /** A training pass's arrays, in slots numbered {@code kind * layers + layer} for the kinds below, and the ones column after them. */
     private final KeptArrays kept;
+    /** A layer's output as stored (with a ones column after it, for a next layer's product, or without). */
+    private static final int STORED = 0;
+    /** The gradient at a ReLU layer's output times the ReLU's derivative, laid out as STORED. */
+    private static final int MASKED = 1;
+    /** The gradient at a layer's input, laid out as its input (with or without the ones column). */
+    private static final int INPUT_GRADIENT = 2;
+    /** Row views of STORED and of the layer's input, for a backward pass over some rows. */
+    private static final int STORED_ROWS = 3;
+    private static final int INPUT_ROWS = 4;
+    /** Column views without the ones column: of STORED (the output) and of MASKED. */
+    private static final int OUTPUT = 5;
+    private static final int MASKED_COLUMNS = 6;
+    private static final int KINDS = 7;
 
-    /** The inputs of every layer and the output of the last, kept for the backward pass. */
+    /**
+     * The arrays of a forward pass that its backward pass needs. In a training pass a layer whose
+     * output feeds a next layer stores it with a ones column after it ([h 1]): the next layer's
+     * x W + b is then one product with its weights and bias stacked, and so are both of its
+     * parameter gradients (the bias gradient 1^T d was a product of its own, of ND4J's most
+     * expensive per call).
+     */
     public static final class Activations {
         final List<INDArray> inputs = new ArrayList<>();
+        /** Per layer, its input with a ones column after it, or null. */
+        final List<INDArray> inputsWithOnes = new ArrayList<>();
+        /** Per layer, its output as stored: with a ones column after it, or the output itself. */
+        final List<INDArray> stored = new ArrayList<>();
         INDArray output;
+        INDArray outputWithOnes;
 
         public INDArray output() {
             return output;
+        }
+
+        /** The output with a ones column after it (the array {@link #output} is a view of), or null. */
+        public INDArray outputWithOnes() {
+            return outputWithOnes;
         }
     }
 
@@ -55,7 +83,7 @@ public final class Mlp {
         this.prefix = prefix;
         this.sizes = sizes.clone();
         this.linearOutput = linearOutput;
-        this.kept = new KeptArrays(5 * sizes.length + 1);
+        this.kept = new KeptArrays(KINDS * sizes.length + 1);
     }
 
     private static void register(ParameterStore store, String prefix, int inputSize, int[] sizes, boolean linearOutput) {
@@ -116,26 +144,88 @@ public final class Mlp {
         return sizes[sizes.length - 1];
     }
 
+    /** {@link #forward(INDArray, INDArray, boolean, boolean)} of an input without a ones column, the output kept without one. */
+    public Activations forward(INDArray x, boolean training) {
+        return forward(x, null, training, false);
+    }
+
     /**
      * The layers' outputs for input {@code x}. A {@code training} pass writes into this network's
      * kept arrays (valid until its next training pass; one thread); otherwise new arrays, so that
      * predictions may run on several threads at once.
+     *
+     * @param xWithOnes {@code x} with a ones column after it ({@code x} being a view of its first
+     *     columns), or null; with it, the first layer's product and gradients are single products,
+     *     and {@link #backward}'s input gradient comes with the extra column too
+     * @param outputWithOnes a training pass stores a ReLU output with a ones column after it
+     *     ({@link Activations#outputWithOnes}) for a next network's input; the output's gradient
+     *     must then come with the extra column too (its values there are ignored). Element-wise
+     *     ND4J ops on a view without that column take a path 20 times slower, so a consumer that
+     *     computes on the output element by element wants it without.
      */
-    public Activations forward(INDArray x, boolean training) {
+    public Activations forward(INDArray x, INDArray xWithOnes, boolean training, boolean outputWithOnes) {
         Activations a = new Activations();
         INDArray h = x;
-        for (int l = 0; l < sizes.length; l++) {
+        INDArray hWithOnes = training ? xWithOnes : null;
+        int layers = sizes.length;
+        for (int l = 0; l < layers; l++) {
             a.inputs.add(h);
-            // x W + b as ND4J's one xw_plus_b op (a gemm and a broadcast add otherwise)
-            INDArray bias = biasVector(l);
-            INDArray z = training ? kept.matrix(l, h.dataType(), h.rows(), bias.length())
-                    : Nd4j.createUninitialized(h.dataType(), h.rows(), bias.length());
-            XW_PLUS_B.get().exec(z, h, store.param(w(l)), bias);
-            boolean relu = !(l == sizes.length - 1 && linearOutput);
-            h = relu ? RELU.get().exec(z, z) : z;
+            a.inputsWithOnes.add(hWithOnes);
+            boolean relu = !(l == layers - 1 && linearOutput);
+            boolean withOnes = training && relu && (l < layers - 1 || outputWithOnes);
+            INDArray stored;
+            if (!training) {
+                stored = Nd4j.createUninitialized(h.dataType(), h.rows(), sizes[l]);
+            } else if (withOnes) {
+                stored = kept.withOnesColumn(slot(STORED, l), h.dataType(), h.rows(), sizes[l]);
+            } else {
+                stored = kept.matrix(slot(STORED, l), h.dataType(), h.rows(), sizes[l]);
+            }
+            INDArray z = withOnes ? kept.columns(slot(OUTPUT, l), stored, sizes[l]) : stored;
+            if (hWithOnes != null) {
+                MatMul.into(hWithOnes, false, withBias(l, false), false, z);
+            } else {
+                // x W + b as ND4J's one xw_plus_b op (a gemm and a broadcast add otherwise)
+                XW_PLUS_B.get().exec(z, h, store.param(w(l)), biasVector(l));
+            }
+            if (relu) {
+                // on the whole stored array, contiguous: the ones column stays 1
+                RELU.get().exec(stored, stored);
+            }
+            a.stored.add(stored);
+            h = z;
+            hWithOnes = withOnes ? stored : null;
         }
         a.output = h;
+        a.outputWithOnes = hWithOnes;
         return a;
+    }
+
+    private int slot(int kind, int layer) {
+        return kind * sizes.length + layer;
+    }
+
+    /**
+     * Layer l's weights with its bias as last row, of the parameters or of the gradients: views
+     * made once, outside any workspace, as they outlive steps.
+     */
+    private INDArray withBias(int l, boolean gradient) {
+        if (paramsWithBias == null) {
+            INDArray[] params = new INDArray[sizes.length];
+            INDArray[] grads = new INDArray[sizes.length];
+            try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                for (int i = 0; i < sizes.length; i++) {
+                    params[i] = store.paramWithBias(w(i), b(i));
+                    grads[i] = store.gradWithBias(w(i), b(i));
+                    if (params[i] == null) {
+                        throw new IllegalStateException(b(i) + " does not follow " + w(i) + " in the parameter store");
+                    }
+                }
+            }
+            paramsWithBias = params;
+            gradsWithBias = grads;
+        }
+        return gradient ? gradsWithBias[l] : paramsWithBias[l];
     }
 
     /**
@@ -164,7 +254,7 @@ public final class Mlp {
                 ones = Nd4j.ones(dtype, rows, 1);
             }
         }
-        return kept.rows(5 * sizes.length, ones, 0, rows);
+        return kept.rows(KINDS * sizes.length, ones, 0, rows);
     }
 
     private static ThreadLocal<PreparedOp> step(DataType dtype) {
@@ -176,12 +266,18 @@ public final class Mlp {
     }
 
     /**
-     * d * (out > 0) for layer l, in its kept array: a ReLU's output is positive exactly where its
-     * input is. As ND4J's step op and a multiply: its relu_bp applies a std::function per element
-     * and measured three times slower on the step's shapes (83 against 35 microseconds on 768x32).
+     * d * (out > 0) for layer l, in its kept array, laid out as the stored output: a ReLU's output
+     * is positive exactly where its input is. As ND4J's step op and a multiply: its relu_bp applies
+     * a std::function per element and measured three times slower on the step's shapes (83 against
+     * 35 microseconds on 768x32), and its compare-and-replace op, the one-op form, slower still
+     * (90 against 30 on 768x32).
      */
     private INDArray reluBackward(int l, INDArray out, INDArray d) {
-        INDArray masked = kept.matrix(sizes.length + l, d.dataType(), d.rows(), d.columns());
+        if (d.columns() != out.columns()) {
+            throw new IllegalArgumentException("the gradient at layer " + l + "'s output has " + d.columns()
+                    + " columns; its output is stored with " + out.columns());
+        }
+        INDArray masked = kept.matrix(slot(MASKED, l), d.dataType(), d.rows(), d.columns());
         STEP.get(d.dataType()).get().exec(masked, out);
         return PreparedOp.MULTIPLY.get().exec(masked, masked, d);
     }
@@ -189,27 +285,36 @@ public final class Mlp {
     /**
      * Writes the parameter gradients for rows {@code from} to {@code from + rows - 1} of a training
      * forward pass (the loss gradient of every other row being zero) and returns the gradient of
-     * its input for those rows (a kept array, valid until the next backward pass), or null when
+     * its input for those rows (a kept array, valid until the next backward pass; with a ones
+     * column after it when the forward pass had one, whose values mean nothing), or null when
      * {@code inputGradient} is false.
      *
-     * @param dOut gradient of the loss with respect to the output, {@code rows} rows
+     * @param dOut gradient of the loss with respect to the output, {@code rows} rows, with a ones
+     *     column's worth of ignored values after it when the output was kept with one
      */
     public INDArray backward(Activations a, INDArray dOut, int from, int rows, boolean inputGradient) {
         INDArray d = dOut;
         for (int l = sizes.length - 1; l >= 0; l--) {
             boolean relu = !(l == sizes.length - 1 && linearOutput);
-            INDArray out = l == sizes.length - 1 ? a.output : a.inputs.get(l + 1);
+            INDArray stored = a.stored.get(l);
+            INDArray dz = d;
             if (relu) {
-                d = reluBackward(l, kept.rows(3 * sizes.length + l, out, from, rows), d);
+                INDArray masked = reluBackward(l, kept.rows(slot(STORED_ROWS, l), stored, from, rows), d);
+                dz = kept.columns(slot(MASKED_COLUMNS, l), masked, sizes[l]);
             }
-            INDArray in = kept.rows(4 * sizes.length + l, a.inputs.get(l), from, rows);
-            MatMul.into(in, true, d, false, store.grad(w(l)));
-            // column sums as the product 1^T d: BLAS does it in 76 us on 768x128, ND4J's column reduction in 173
-            MatMul.into(ones(rows, d.dataType()), true, d, false, store.grad(b(l)));
-            if (l > 0 || inputGradient) {
-                d = MatMul.into(d, false, store.param(w(l)), true, kept.matrix(2 * sizes.length + l, d.dataType(), rows, in.columns()));
+            INDArray inWithOnes = a.inputsWithOnes.get(l);
+            boolean more = l > 0 || inputGradient;
+            if (inWithOnes != null) {
+                MatMul.into(kept.rows(slot(INPUT_ROWS, l), inWithOnes, from, rows), true, dz, false, withBias(l, true));
+                d = more ? MatMul.into(dz, false, withBias(l, false), true,
+                        kept.matrix(slot(INPUT_GRADIENT, l), dz.dataType(), rows, inWithOnes.columns())) : null;
             } else {
-                d = null;
+                INDArray in = kept.rows(slot(INPUT_ROWS, l), a.inputs.get(l), from, rows);
+                MatMul.into(in, true, dz, false, store.grad(w(l)));
+                // column sums as the product 1^T d: BLAS does it in 76 us on 768x128, ND4J's column reduction in 173
+                MatMul.into(ones(rows, dz.dataType()), true, dz, false, store.grad(b(l)));
+                d = more ? MatMul.into(dz, false, store.param(w(l)), true,
+                        kept.matrix(slot(INPUT_GRADIENT, l), dz.dataType(), rows, in.columns())) : null;
             }
         }
         return d;

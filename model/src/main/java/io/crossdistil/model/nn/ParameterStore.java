@@ -48,6 +48,8 @@ public final class ParameterStore {
     private final Map<String, INDArray> blockGrads = new HashMap<>();
     /** Registration-order position -> flat position; identity unless something is fused. */
     private int[] flatIndex;
+    /** Where each unfused parameter and each fused block starts in the flat vector. */
+    private final Map<String, Long> flatOffsets = new HashMap<>();
     /**
      * Positions in the flat gradient of the zeros around fused diagonal blocks: their gradient is
      * set to 0 before every update, so that they stay 0 and the towers stay apart.
@@ -133,6 +135,7 @@ public final class ParameterStore {
                 flatSize += length(blockShape(block));
             }
         }
+        flatOffsets.putAll(offsets);
         params = Nd4j.zeros(dtype, 1, flatSize);
         grads = Nd4j.zeros(dtype, 1, flatSize);
         for (String block : blocks.keySet()) {
@@ -259,6 +262,32 @@ public final class ParameterStore {
             throw new IllegalArgumentException("no parameter " + name);
         }
         return v;
+    }
+
+    /**
+     * Weights {@code w} (k x n) and their bias {@code b} (1 x n) as one (k + 1) x n view of the
+     * parameters, the bias its last row: x W + b is then [x 1] times it, and the product of [x 1]
+     * with a gradient gives both parameters' gradients at once ({@link #gradWithBias}). Null unless
+     * the bias follows the weights in the flat layout, as it does for weights registered (or fused)
+     * right before their bias.
+     */
+    public INDArray paramWithBias(String w, String b) {
+        return withBias(params, w, b);
+    }
+
+    /** The gradient view laid out as {@link #paramWithBias}. */
+    public INDArray gradWithBias(String w, String b) {
+        return withBias(grads, w, b);
+    }
+
+    private INDArray withBias(INDArray flat, String w, String b) {
+        long[] weights = param(w).shape();
+        Long wAt = flatOffsets.get(w);
+        Long bAt = flatOffsets.get(b);
+        if (wAt == null || bAt == null || bAt != wAt + weights[0] * weights[1] || param(b).length() != weights[1]) {
+            return null;
+        }
+        return view(flat, wAt, new long[] {weights[0] + 1, weights[1]});
     }
 
     /** A parameter's gradient view, or a fused block's gradient matrix. */
