@@ -3,6 +3,7 @@ package io.crossdistil.model.nn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +16,8 @@ import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 
 class ParameterStoreTest {
@@ -72,6 +75,27 @@ class ParameterStoreTest {
             assertEquals(matrix(plain, "d.W")[r][0], cd[3 + r][1]);
         }
         assertArrayEquals(bytes(plain), bytes(fused));
+    }
+
+    @Test
+    void weightsWithTheirBiasAreOneMatrixOfParametersAndOfGradients() {
+        for (boolean fused : new boolean[] {false, true}) {
+            ParameterStore s = store(fused);
+            String w = fused ? "ab.W" : "a.W";
+            String b = fused ? "ab.b" : "a.b";
+            INDArray stacked = s.paramWithBias(w, b);
+            assertArrayEquals(new long[] {s.param(w).rows() + 1, s.param(w).columns()}, stacked.shape());
+            assertEquals(s.param(w), stacked.get(NDArrayIndex.interval(0, s.param(w).rows()), NDArrayIndex.all()));
+            assertEquals(s.param(b), stacked.get(NDArrayIndex.interval(s.param(w).rows(), s.param(w).rows() + 1), NDArrayIndex.all()));
+            // a view, not a copy: writing the stacked gradient writes both parameters' gradients
+            s.gradWithBias(w, b).assign(2.5);
+            assertEquals(2.5, s.grad(w).minNumber().doubleValue());
+            assertEquals(2.5, s.grad(b).minNumber().doubleValue());
+        }
+        // a bias that does not follow its weights in the flat vector (or has other columns) has no stacked view
+        ParameterStore s = store(false);
+        assertNull(s.paramWithBias("a.W", "b.b"));
+        assertNull(s.paramWithBias("c.W", "a.b"));
     }
 
     @Test
