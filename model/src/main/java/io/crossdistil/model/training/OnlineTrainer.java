@@ -62,11 +62,13 @@ public final class OnlineTrainer {
         Samples samples = cfg.variant.ranksTeachers()
                 ? sampler.draw(cfg.quadrupletsPerStep, cfg.marginalPairsPerStep) : Samples.none(cfg.numTasks());
         StepResult r = model.step(pending, samples);
-        for (int i = 0; i < pending.size(); i++) {
+        int[] permutations = new int[pending.size()];
+        for (int i = 0; i < permutations.length; i++) {
             Example e = pending.get(i);
-            metrics.record(e.permutation, r.predictions()[i]);
+            permutations[i] = e.permutation;
             lastEventTime = Math.max(lastEventTime, e.eventTime);
         }
+        metrics.record(permutations, r.predictions());
         sampler.offerAll(pending);
         eventsTrained += pending.size();
         lastModelLoss = r.modelLoss();

@@ -27,6 +27,28 @@ class ProgressiveMetricsTest {
     }
 
     @Test
+    void aBatchRecordsWhatItsEventsRecordOneByOne() {
+        SeededRandom r = new SeededRandom(5);
+        int window = 50;
+        ProgressiveMetrics single = new ProgressiveMetrics(List.of("a", "b"), window);
+        ProgressiveMetrics batched = new ProgressiveMetrics(List.of("a", "b"), window);
+        // batches below, at and above the window, the window filling and wrapping around mid-batch
+        for (int size : new int[] {7, 30, 50, 13, 64, 1, 49, 120, 5}) {
+            int[] perms = new int[size];
+            double[][] scores = new double[size][2];
+            for (int i = 0; i < size; i++) {
+                perms[i] = r.nextInt(4);
+                scores[i][0] = r.nextDouble();
+                scores[i][1] = r.nextDouble();
+                single.record(perms[i], scores[i]);
+            }
+            batched.record(perms, scores);
+            assertArrayEquals(single.toBytes(), batched.toBytes(), "after a batch of " + size);
+            assertEquals(single.scores(), batched.scores());
+        }
+    }
+
+    @Test
     void aucAgreesWithThePairwiseDefinition() {
         SeededRandom r = new SeededRandom(3);
         int n = 3000;
