@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Flink's own serializer checks (round trips through streams, copies, duplicates, snapshot and
  * restore of the configuration, reading from a stream split across buffers) on events with and
- * without dense values, an absent id, non-ASCII text, extreme values, and null arrays.
+ * without dense values, an absent id, non-ASCII text (chars of one, two and three 7-bit groups,
+ * a surrogate pair), extreme values, and null arrays.
  */
 class ExampleSerializerTest extends SerializerTestBase<Example> {
     @Override
@@ -38,7 +39,7 @@ class ExampleSerializerTest extends SerializerTestBase<Example> {
     protected Example[] getTestData() {
         return new Example[] {
             new Example("e-1", 1_700_000_000_000L, new int[] {0, 17, 131_071}, new float[0], 3),
-            new Example("ünïcødé-✓", Long.MIN_VALUE, new int[] {Integer.MAX_VALUE}, new float[] {Float.NaN, -0.0f, 1e-30f}, 0),
+            new Example("ünïcødé-✓-中-\uD83D\uDE00", Long.MIN_VALUE, new int[] {Integer.MAX_VALUE}, new float[] {Float.NaN, -0.0f, 1e-30f}, 0),
             new Example(null, 0, new int[0], new float[] {Float.POSITIVE_INFINITY}, 1),
             new Example("", Long.MAX_VALUE, null, null, 2),
             new Example("x".repeat(70_000), 5, new int[] {-1, 2}, new float[] {2.5f}, 15),
