@@ -143,9 +143,7 @@ public final class CrossDistilModel {
 
         embeddings = new EmbeddingTable(cfg.hashRows, cfg.embeddingDim, cfg.dtype,
                 cfg.optimizer.updater(cfg.learningRate), random, 0.05);
-        // 0: embedding rows, 1 and 2: the students' rows of the shared output (without and with its
-        // ones column), then each group's logit gradients
-        kept = new KeptArrays(3 + studentGroups.size() + teacherGroups.size());
+        kept = new KeptArrays(LOGIT_GRADIENTS + studentGroups.size() + teacherGroups.size());
     }
 
     /** The towers of {@code tasks} reading one input, as one network; output column i is task {@code tasks[i]}'s logit. */
@@ -255,12 +253,22 @@ public final class CrossDistilModel {
     }
 
     /** Everything the forward pass computed that the backward pass needs. */
+    /** Slots of the training pass's kept arrays: the embedding rows (with a ones column, and the view without it), the shared bottom's input rows with it, the students' rows of the shared output (without and with it), then each head group's logit gradients. */
+    private static final int EMBEDDINGS = 0;
+    private static final int EMBEDDINGS_WITHOUT_ONES = 1;
+    private static final int SHARED_INPUT_WITH_ONES = 2;
+    private static final int STUDENT_INPUT = 3;
+    private static final int STUDENT_INPUT_WITH_ONES = 4;
+    private static final int LOGIT_GRADIENTS = 5;
+
     private final class Pass {
         Layout layout;
         int batch;
         int total;
         int[] indices;
         INDArray x0;
+        /** x0 with a ones column after it (x0 a view of its first columns), or null. */
+        INDArray x0WithOnes;
         int sharedRows;
         Mlp.Activations bottomActs;
         List<Mlp.Activations> expertActs;
@@ -354,8 +362,16 @@ public final class CrossDistilModel {
             dense[p.batch * numDense + j] = samples.dense()[j];
         }
         long embColumns = (long) numFields * cfg.embeddingDim;
-        INDArray emb = embeddings.lookup(p.indices, training ? kept.matrix(0, cfg.dtype, p.total, embColumns)
-                : Nd4j.createUninitialized(cfg.dtype, new long[] {p.total, embColumns}, 'c'));
+        INDArray emb;
+        if (training && bottom != null && teacherBottom == null && dense == null) {
+            // the shared bottom is the embeddings' only reader: looked up with a ones column after
+            // each event's rows, its first layer's x W + b is one product, as its later layers' are
+            p.x0WithOnes = embeddings.lookup(p.indices, numFields, kept.matrix(EMBEDDINGS, cfg.dtype, p.total, embColumns + 1));
+            emb = kept.columns(EMBEDDINGS_WITHOUT_ONES, p.x0WithOnes, embColumns);
+        } else {
+            emb = embeddings.lookup(p.indices, training ? kept.matrix(EMBEDDINGS, cfg.dtype, p.total, embColumns)
+                    : Nd4j.createUninitialized(cfg.dtype, new long[] {p.total, embColumns}, 'c'));
+        }
         p.x0 = dense == null ? emb : Nd4j.hstack(emb, HostArrays.matrix(dense, p.total, numDense, cfg.dtype));
 
         p.labels = new double[numTasks][p.batch];
@@ -372,7 +388,8 @@ public final class CrossDistilModel {
         INDArray sharedWithOnes = null;
         if (bottom != null) {
             // the towers read the shared output by products only: kept with a ones column for their bias
-            p.bottomActs = bottom.forward(sharedInput, null, training, true);
+            INDArray sharedInputWithOnes = p.x0WithOnes == null ? null : kept.rows(SHARED_INPUT_WITH_ONES, p.x0WithOnes, 0, p.sharedRows);
+            p.bottomActs = bottom.forward(sharedInput, sharedInputWithOnes, training, true);
             shared = p.bottomActs.output();
             sharedWithOnes = p.bottomActs.outputWithOnes();
         } else {
@@ -385,8 +402,8 @@ public final class CrossDistilModel {
         for (int g = 0; g < studentGroups.size(); g++) {
             int k = studentGroups.get(g).tasks()[0];
             INDArray in = shared == null ? mixture(p, k, studentName(k), p.batch)
-                    : training ? kept.rows(1, shared, 0, p.batch) : Rows.first(shared, p.batch);
-            INDArray inWithOnes = sharedWithOnes == null ? null : kept.rows(2, sharedWithOnes, 0, p.batch);
+                    : training ? kept.rows(STUDENT_INPUT, shared, 0, p.batch) : Rows.first(shared, p.batch);
+            INDArray inWithOnes = sharedWithOnes == null ? null : kept.rows(STUDENT_INPUT_WITH_ONES, sharedWithOnes, 0, p.batch);
             p.studentActs[g] = studentGroups.get(g).net().forward(in, inWithOnes, training, false);
         }
         if (teachersOn) {
@@ -623,7 +640,7 @@ public final class CrossDistilModel {
         INDArray[] dStudentIn = new INDArray[studentGroups.size()];
         for (int g = 0; g < dStudentIn.length; g++) {
             HeadGroup group = studentGroups.get(g);
-            dStudentIn[g] = group.net().backward(p.studentActs[g], logitGradients(3 + g, group, p.dStudent, 0, p.batch), 0, p.batch, true);
+            dStudentIn[g] = group.net().backward(p.studentActs[g], logitGradients(LOGIT_GRADIENTS + g, group, p.dStudent, 0, p.batch), 0, p.batch, true);
         }
         INDArray[] dTeacherIn = new INDArray[teachersOn ? teacherGroups.size() : 0];
         for (int g = 0; g < dTeacherIn.length; g++) {
@@ -631,7 +648,7 @@ public final class CrossDistilModel {
             boolean needInput = cfg.teacherRouting != TeacherRouting.STOP;
             // without an input gradient, only the rows with a loss gradient (under the ranking losses, the samples)
             int from = needInput ? 0 : firstNonZeroRow(group, p.dTeacher, p.total);
-            dTeacherIn[g] = group.net().backward(p.teacherActs[g], logitGradients(3 + studentGroups.size() + g, group, p.dTeacher, from, p.total - from), from, p.total - from, needInput);
+            dTeacherIn[g] = group.net().backward(p.teacherActs[g], logitGradients(LOGIT_GRADIENTS + studentGroups.size() + g, group, p.dTeacher, from, p.total - from), from, p.total - from, needInput);
         }
 
         int embRows = cfg.teacherRouting == TeacherRouting.STOP || !teachersOn ? p.batch : p.total;
@@ -643,11 +660,12 @@ public final class CrossDistilModel {
                 dShared = dTeacherIn[0];
                 Rows.first(dShared, p.batch).addi(dStudentIn[0]);
             }
+            // with its ones column when the input had one (see forward)
             INDArray dBottomIn = bottom.backward(p.bottomActs, dShared, 0, sharedBackRows, true);
             if (sharedBackRows == embRows) {
                 dx0 = dBottomIn;
             } else {
-                dx0 = Nd4j.zeros(cfg.dtype, embRows, inputSize);
+                dx0 = Nd4j.zeros(cfg.dtype, embRows, dBottomIn.columns());
                 Rows.first(dx0, sharedBackRows).addi(dBottomIn);
             }
         } else {
@@ -680,7 +698,7 @@ public final class CrossDistilModel {
         // the embedding columns of dx0 in C order are the gradient rows, one per (event, field)
         INDArray dEmb = numDense == 0 ? dx0 : dx0.get(NDArrayIndex.all(), NDArrayIndex.interval(0, (long) numFields * cfg.embeddingDim));
         int[] used = java.util.Arrays.copyOf(p.indices, embRows * numFields);
-        p.embeddingGradientFinite = embeddings.accumulate(used, dEmb);
+        p.embeddingGradientFinite = p.x0WithOnes != null ? embeddings.accumulate(used, numFields, dEmb) : embeddings.accumulate(used, dEmb);
     }
 
     /** The first of the first {@code rows} rows where a task of {@code group} has a nonzero gradient ({@code rows - 1} if none has). */

@@ -61,14 +61,34 @@ public final class EmbeddingTable {
     }
 
     /**
+     * As {@link #lookup(int[], INDArray)} with a 1 after every {@code group} rows: for events of
+     * {@code group} fields, each event's rows and a ones column ({@code out} being events x
+     * (group * dim + 1)), so that a first layer's x W + b is one product.
+     */
+    public INDArray lookup(int[] indices, int group, INDArray out) {
+        return table.gather(indices, indices.length, group, out);
+    }
+
+    /**
      * Sums the gradient rows {@code grad} (one per entry of {@code indices}, {@code dim} values
      * each, in C order whatever its shape) per distinct row and keeps them for
      * {@link #applyUpdate}. Returns false when a value is not finite.
      */
     public boolean accumulate(int[] indices, INDArray grad) {
+        return accumulate(indices, 0, grad);
+    }
+
+    /**
+     * As {@link #accumulate(int[], INDArray)} for a gradient laid out as {@link #lookup(int[], int,
+     * INDArray)}'s rows: after every {@code group} rows one value (the ones column's), ignored.
+     */
+    public boolean accumulate(int[] indices, int group, INDArray grad) {
         int n = indices.length;
-        if (gradValues.length < n * dim) {
-            gradValues = new double[n * dim];
+        int length = n * dim + (group > 0 ? n / group : 0);
+        if (gradValues.length < length) {
+            gradValues = new double[length];
+        }
+        if (slotOf.length < n) {
             slotOf = new int[n];
         }
         double[] g = HostArrays.values(grad, gradValues);
@@ -82,7 +102,7 @@ public final class EmbeddingTable {
         boolean finite = true;
         for (int i = 0; i < n; i++) {
             int base = slot[i] * dim;
-            int src = i * dim;
+            int src = i * dim + (group > 0 ? i / group : 0);
             for (int j = 0; j < dim; j++) {
                 double v = g[src + j];
                 finite &= Double.isFinite(v);

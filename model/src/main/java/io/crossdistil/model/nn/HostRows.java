@@ -80,11 +80,22 @@ abstract sealed class HostRows {
 
     /** Rows {@code indices[0..count)} one after another, written to {@code out}: a whole C-order array of the data type and that length, any shape. */
     final INDArray gather(int[] indices, int count, INDArray out) {
-        if (out.length() != (long) count * dim || out.dataType() != dtype()) {
-            throw new IllegalArgumentException(count + " rows of " + dim + " " + dtype() + " values do not fill a " + out.dataType() + " array of " + out.length());
+        return gather(indices, count, 0, out);
+    }
+
+    /**
+     * Rows {@code indices[0..count)} one after another, and after every {@code group} of them
+     * (when {@code group} is positive) a 1: written to {@code out}, a whole C-order array of the
+     * data type and that length, any shape (one event's rows and a ones column, event after event).
+     */
+    final INDArray gather(int[] indices, int count, int group, INDArray out) {
+        long length = (long) count * dim + (group > 0 ? count / group : 0);
+        if ((group > 0 && count % group != 0) || out.length() != length || out.dataType() != dtype()) {
+            throw new IllegalArgumentException(count + " rows of " + dim + " " + dtype() + " values" + (group > 0 ? ", a 1 after every " + group + "," : "")
+                    + " do not fill a " + out.dataType() + " array of " + out.length());
         }
         Nd4j.getAffinityManager().ensureLocation(out, AffinityManager.Location.HOST);
-        copyRows(indices, count, out, true);
+        copyRows(indices, count, group, out, true);
         Nd4j.getAffinityManager().tagLocation(out, AffinityManager.Location.HOST);
         return out;
     }
@@ -92,7 +103,7 @@ abstract sealed class HostRows {
     /** Row {@code indices[i]} := row i of {@code values}, a whole C-order array of the data type. */
     final void scatter(int[] indices, int count, INDArray values) {
         Nd4j.getAffinityManager().ensureLocation(values, AffinityManager.Location.HOST);
-        copyRows(indices, count, values, false);
+        copyRows(indices, count, 0, values, false);
     }
 
     /** Row {@code indices[i]} -= row i of {@code values}, a whole C-order array of the data type. */
@@ -101,8 +112,11 @@ abstract sealed class HostRows {
         subtractRows(indices, count, values);
     }
 
-    /** Rows {@code indices[0..count)} into rows 0..count of {@code array} ({@code intoArray}), or back. */
-    abstract void copyRows(int[] indices, int count, INDArray array, boolean intoArray);
+    /**
+     * Rows {@code indices[0..count)} into rows 0..count of {@code array} ({@code intoArray}, with a 1
+     * after every {@code group} rows when it is positive), or back ({@code group} 0).
+     */
+    abstract void copyRows(int[] indices, int count, int group, INDArray array, boolean intoArray);
 
     abstract void subtractRows(int[] indices, int count, INDArray values);
 
@@ -165,13 +179,18 @@ abstract sealed class HostRows {
         }
 
         @Override
-        void copyRows(int[] indices, int count, INDArray array, boolean intoArray) {
-            int n = count * dim;
+        void copyRows(int[] indices, int count, int group, INDArray array, boolean intoArray) {
+            int n = count * dim + (group > 0 ? count / group : 0);
             float[] m = moved(n);
             FloatBuffer b = array.data().asNioFloat();
             if (intoArray) {
+                int at = 0;
                 for (int i = 0; i < count; i++) {
-                    System.arraycopy(values, indices[i] * stride + offset, m, i * dim, dim);
+                    System.arraycopy(values, indices[i] * stride + offset, m, at, dim);
+                    at += dim;
+                    if (group > 0 && (i + 1) % group == 0) {
+                        m[at++] = 1f;
+                    }
                 }
                 b.put(m, 0, n);
             } else {
@@ -264,13 +283,18 @@ abstract sealed class HostRows {
         }
 
         @Override
-        void copyRows(int[] indices, int count, INDArray array, boolean intoArray) {
-            int n = count * dim;
+        void copyRows(int[] indices, int count, int group, INDArray array, boolean intoArray) {
+            int n = count * dim + (group > 0 ? count / group : 0);
             double[] m = moved(n);
             DoubleBuffer b = array.data().asNioDouble();
             if (intoArray) {
+                int at = 0;
                 for (int i = 0; i < count; i++) {
-                    System.arraycopy(values, indices[i] * stride + offset, m, i * dim, dim);
+                    System.arraycopy(values, indices[i] * stride + offset, m, at, dim);
+                    at += dim;
+                    if (group > 0 && (i + 1) % group == 0) {
+                        m[at++] = 1.0;
+                    }
                 }
                 b.put(m, 0, n);
             } else {

@@ -51,6 +51,26 @@ class HostRowsTest {
 
     @ParameterizedTest
     @EnumSource(value = DataType.class, names = {"FLOAT", "DOUBLE"})
+    void aGatherInGroupsPutsAOneAfterEveryGroup(DataType dtype) {
+        HostRows table = filled(dtype)[1];
+        // two events of two fields: rows 4, 0 | 2, 2, each event followed by a 1
+        INDArray out = Nd4j.createUninitialized(dtype, 2, 2 * DIM + 1);
+        table.gather(new int[] {4, 0, 2, 2}, 4, 2, out);
+        double[] a = rowsOf(1, 4, 0);
+        double[] b = rowsOf(1, 2, 2);
+        double[] expected = new double[2 * (2 * DIM + 1)];
+        System.arraycopy(a, 0, expected, 0, 2 * DIM);
+        expected[2 * DIM] = 1;
+        System.arraycopy(b, 0, expected, 2 * DIM + 1, 2 * DIM);
+        expected[expected.length - 1] = 1;
+        assertArrayEquals(expected, HostArrays.values(out), 0.0);
+        // an array of the wrong length, or rows that do not make whole groups, are refused
+        assertThrows(IllegalArgumentException.class, () -> table.gather(new int[] {4, 0, 2, 2}, 4, 2, Nd4j.createUninitialized(dtype, 2, 2 * DIM)));
+        assertThrows(IllegalArgumentException.class, () -> table.gather(new int[] {4, 0, 2}, 3, 2, Nd4j.createUninitialized(dtype, 1, 3 * DIM + 1)));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"FLOAT", "DOUBLE"})
     void eachTableReadsAndChangesOnlyItsOwnValues(DataType dtype) {
         HostRows[] tables = filled(dtype);
         for (int t = 0; t < tables.length; t++) {
