@@ -18,8 +18,20 @@ public final class MatMul {
 
     static {
         for (int t = 0; t < 4; t++) {
-            GEMM[t] = PreparedOp.custom("matmul", new long[] {t >> 1, t & 1, 0}, new double[] {1.0, 0.0});
+            GEMM[t] = PreparedOp.custom("matmul", arguments(t >> 1 == 1, (t & 1) == 1), new double[] {1.0, 0.0});
         }
+    }
+
+    private static long[] arguments(boolean transposeA, boolean transposeB) {
+        return new long[] {transposeA ? 1 : 0, transposeB ? 1 : 0, 0};
+    }
+
+    /**
+     * The product op {@code out = op(a) . op(b)} for one call site of one thread
+     * ({@link PreparedOp#site}): {@code exec(out, a, b)}.
+     */
+    static PreparedOp site(boolean transposeA, boolean transposeB) {
+        return PreparedOp.site("matmul", arguments(transposeA, transposeB), new double[] {1.0, 0.0});
     }
 
     /** {@code op(a) . op(b)} as a new matrix; {@code op} transposes when asked. */

@@ -2,7 +2,6 @@ package io.crossdistil.model.nn;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -15,11 +14,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * (see {@link #towers} for several towers computed as one).
  */
 public final class Mlp {
+    /** A prediction pass's ops, shared by the networks of a thread. */
     private static final ThreadLocal<PreparedOp> XW_PLUS_B = PreparedOp.custom("xw_plus_b", new long[0], new double[0]);
     private static final ThreadLocal<PreparedOp> RELU = PreparedOp.custom("relu", new long[0], new double[] {0.0});
-    /** Per data type, 1 where the input is positive, else 0: ND4J's scalar step op, whose scalar has the arrays' type. */
-    private static final Map<DataType, ThreadLocal<PreparedOp>> STEP = Map.of(DataType.FLOAT, step(DataType.FLOAT),
-            DataType.DOUBLE, step(DataType.DOUBLE));
+
+    /**
+     * What a training pass's ops do. Each layer has one op of each, with a context of its own
+     * ({@link PreparedOp#site}): handed the same kept arrays every step, a call only runs the op.
+     */
+    private enum Role { PRODUCT, XW_PLUS_B, RELU, STEP, MULTIPLY, WEIGHT_GRADIENT, BIAS_GRADIENT, INPUT_GRADIENT }
 
     private final ParameterStore store;
     private final String prefix;
@@ -33,6 +36,8 @@ public final class Mlp {
     private INDArray[] gradsWithBias;
     /** A training pass's arrays, in slots numbered {@code kind * layers + layer} for the kinds below, and the ones column after them. */
     private final KeptArrays kept;
+    /** The training pass's ops, {@code [role * layers + layer]}, made on first use. */
+    private final PreparedOp[] ops;
     /** A layer's output as stored (with a ones column after it, for a next layer's product, or without). */
     private static final int STORED = 0;
     /** The gradient at a ReLU layer's output times the ReLU's derivative, laid out as STORED. */
@@ -84,6 +89,7 @@ public final class Mlp {
         this.sizes = sizes.clone();
         this.linearOutput = linearOutput;
         this.kept = new KeptArrays(KINDS * sizes.length + 1);
+        this.ops = new PreparedOp[Role.values().length * sizes.length];
     }
 
     private static void register(ParameterStore store, String prefix, int inputSize, int[] sizes, boolean linearOutput) {
@@ -183,14 +189,14 @@ public final class Mlp {
             }
             INDArray z = withOnes ? kept.columns(slot(OUTPUT, l), stored, sizes[l]) : stored;
             if (hWithOnes != null) {
-                MatMul.into(hWithOnes, false, withBias(l, false), false, z);
+                op(Role.PRODUCT, l).exec(z, hWithOnes, withBias(l, false));
             } else {
                 // x W + b as ND4J's one xw_plus_b op (a gemm and a broadcast add otherwise)
-                XW_PLUS_B.get().exec(z, h, store.param(w(l)), biasVector(l));
+                (training ? op(Role.XW_PLUS_B, l) : XW_PLUS_B.get()).exec(z, h, store.param(w(l)), biasVector(l));
             }
             if (relu) {
                 // on the whole stored array, contiguous: the ones column stays 1
-                RELU.get().exec(stored, stored);
+                (training ? op(Role.RELU, l) : RELU.get()).exec(stored, stored);
             }
             a.stored.add(stored);
             h = z;
@@ -257,12 +263,26 @@ public final class Mlp {
         return kept.rows(KINDS * sizes.length, ones, 0, rows);
     }
 
-    private static ThreadLocal<PreparedOp> step(DataType dtype) {
-        // the arrays the op is made with are placeholders: each call's come from the context
-        return PreparedOp.legacy(() -> {
-            INDArray placeholder = Nd4j.scalar(dtype, 0);
-            return new Step(placeholder, placeholder, 0.0);
-        });
+    /** Layer l's op of this role in the training pass. */
+    private PreparedOp op(Role role, int l) {
+        int i = role.ordinal() * sizes.length + l;
+        if (ops[i] == null) {
+            ops[i] = switch (role) {
+                case PRODUCT -> MatMul.site(false, false);
+                case XW_PLUS_B -> PreparedOp.site("xw_plus_b", new long[0], new double[0]);
+                case RELU -> PreparedOp.site("relu", new long[0], new double[] {0.0});
+                // 1 where the input is positive, else 0: ND4J's scalar step op, whose scalar has the
+                // arrays' type; the arrays it is made with are placeholders, each call's come from the context
+                case STEP -> PreparedOp.legacySite(() -> {
+                    INDArray placeholder = Nd4j.scalar(store.dtype(), 0);
+                    return new Step(placeholder, placeholder, 0.0);
+                });
+                case MULTIPLY -> PreparedOp.site("multiply", new long[0], new double[0]);
+                case WEIGHT_GRADIENT, BIAS_GRADIENT -> MatMul.site(true, false);
+                case INPUT_GRADIENT -> MatMul.site(false, true);
+            };
+        }
+        return ops[i];
     }
 
     /**
@@ -278,8 +298,8 @@ public final class Mlp {
                     + " columns; its output is stored with " + out.columns());
         }
         INDArray masked = kept.matrix(slot(MASKED, l), d.dataType(), d.rows(), d.columns());
-        STEP.get(d.dataType()).get().exec(masked, out);
-        return PreparedOp.MULTIPLY.get().exec(masked, masked, d);
+        op(Role.STEP, l).exec(masked, out);
+        return op(Role.MULTIPLY, l).exec(masked, masked, d);
     }
 
     /**
@@ -305,16 +325,16 @@ public final class Mlp {
             INDArray inWithOnes = a.inputsWithOnes.get(l);
             boolean more = l > 0 || inputGradient;
             if (inWithOnes != null) {
-                MatMul.into(kept.rows(slot(INPUT_ROWS, l), inWithOnes, from, rows), true, dz, false, withBias(l, true));
-                d = more ? MatMul.into(dz, false, withBias(l, false), true,
-                        kept.matrix(slot(INPUT_GRADIENT, l), dz.dataType(), rows, inWithOnes.columns())) : null;
+                op(Role.WEIGHT_GRADIENT, l).exec(withBias(l, true), kept.rows(slot(INPUT_ROWS, l), inWithOnes, from, rows), dz);
+                d = more ? op(Role.INPUT_GRADIENT, l).exec(kept.matrix(slot(INPUT_GRADIENT, l), dz.dataType(), rows, inWithOnes.columns()),
+                        dz, withBias(l, false)) : null;
             } else {
                 INDArray in = kept.rows(slot(INPUT_ROWS, l), a.inputs.get(l), from, rows);
-                MatMul.into(in, true, dz, false, store.grad(w(l)));
+                op(Role.WEIGHT_GRADIENT, l).exec(store.grad(w(l)), in, dz);
                 // column sums as the product 1^T d: BLAS does it in 76 us on 768x128, ND4J's column reduction in 173
-                MatMul.into(ones(rows, dz.dataType()), true, dz, false, store.grad(b(l)));
-                d = more ? MatMul.into(dz, false, store.param(w(l)), true,
-                        kept.matrix(slot(INPUT_GRADIENT, l), dz.dataType(), rows, in.columns())) : null;
+                op(Role.BIAS_GRADIENT, l).exec(store.grad(b(l)), ones(rows, dz.dataType()), dz);
+                d = more ? op(Role.INPUT_GRADIENT, l).exec(kept.matrix(slot(INPUT_GRADIENT, l), dz.dataType(), rows, in.columns()),
+                        dz, store.param(w(l))) : null;
             }
         }
         return d;

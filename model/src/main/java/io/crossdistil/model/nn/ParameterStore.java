@@ -59,6 +59,8 @@ public final class ParameterStore {
     private INDArray params;
     private INDArray grads;
     private UpdaterOp updater;
+    /** params -= update, with a context of its own: the same arrays every step (see PreparedOp). */
+    private final PreparedOp subtract = PreparedOp.site("subtract", new long[0], new double[0]);
     /**
      * The updater's state per slot (Adam: m, v), each laid out like the parameters and a whole
      * C-order array: on views of one state array (F-ordered, where the gradient is C-ordered)
@@ -318,7 +320,7 @@ public final class ParameterStore {
         // written into the host buffer: a multiply by a 0/1 mask was an ND4J call of ~13 us per fused block
         HostArrays.zeroAt(grads, structuralZeros);
         updater.apply(grads, updaterSlots, iteration);
-        PreparedOp.SUBTRACT.get().exec(params, params, grads);
+        subtract.exec(params, params, grads);
     }
 
     public DataType dtype() {

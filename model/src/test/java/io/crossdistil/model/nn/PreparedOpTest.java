@@ -1,6 +1,7 @@
 package io.crossdistil.model.nn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -56,11 +57,36 @@ class PreparedOpTest {
                 }).get().exec(Nd4j.createUninitialized(dtype, 2, 3), z);
                 assertEquals(Nd4j.create(new double[][] {{0, 0, 1}, {1, 0, 1}}).castTo(dtype), step);
                 INDArray d = Nd4j.create(new double[][] {{10, 20, 30}, {40, 50, 60}}).castTo(dtype);
-                INDArray product = PreparedOp.MULTIPLY.get().exec(Nd4j.createUninitialized(dtype, 2, 3), relu, d);
+                INDArray product = PreparedOp.site("multiply", new long[0], new double[0]).exec(Nd4j.createUninitialized(dtype, 2, 3), relu, d);
                 assertEquals(relu.mul(d), product);
-                INDArray difference = PreparedOp.SUBTRACT.get().exec(d, d, relu);
+                INDArray difference = PreparedOp.site("subtract", new long[0], new double[0]).exec(d, d, relu);
                 assertEquals(Nd4j.create(new double[][] {{10, 20, 28}, {37, 50, 60 - 1e-3}}).castTo(dtype), difference);
             }
+        }
+    }
+
+    /** A site's context keeps the arrays it was given: new values in them, or other arrays, are what the next call computes with. */
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"FLOAT", "DOUBLE"})
+    void aSiteComputesWithTheValuesAndArraysOfEveryCall(DataType dtype) {
+        Nd4j.getRandom().setSeed(5);
+        PreparedOp product = MatMul.site(true, false);
+        PreparedOp difference = PreparedOp.site("subtract", new long[0], new double[0]);
+        INDArray a = Nd4j.randn(dtype, 6, 3);
+        INDArray b = Nd4j.randn(dtype, 6, 4);
+        INDArray other = Nd4j.randn(dtype, 6, 4);
+        INDArray out = Nd4j.createUninitialized(dtype, 3, 4);
+        INDArray otherOut = Nd4j.createUninitialized(dtype, 3, 4);
+        double tolerance = dtype == DataType.FLOAT ? 1e-5 : 1e-12;
+        for (int call = 0; call < 4; call++) {
+            // the same arrays with new values
+            a.assign(Nd4j.randn(dtype, 6, 3));
+            assertTrue(a.transpose().mmul(b).equalsWithEps(product.exec(out, a, b), tolerance), "call " + call);
+            // one input and the output changed, the other kept
+            assertTrue(a.transpose().mmul(other).equalsWithEps(product.exec(otherOut, a, other), tolerance), "call " + call);
+            assertTrue(a.transpose().mmul(b).equalsWithEps(out, tolerance), "an earlier output is left alone, call " + call);
+            INDArray expected = b.sub(other);
+            assertEquals(expected, difference.exec(b.dup(), b, other));
         }
     }
 
