@@ -84,7 +84,7 @@ public final class CrossDistilPipeline {
                 .uid("dead-letter-sink").name("dead letters -> " + c.dlqTopic());
 
         TrainerSettings settings = new TrainerSettings(c.modelOptions(), c.snapshotEveryEvents(), c.snapshotEverySeconds(),
-                c.metricsEverySeconds(), c.metricsWindow());
+                c.metricsEverySeconds(), c.metricsWindow(), c.nd4jThreads());
         SingleOutputStreamOperator<SnapshotMessage> snapshots = examples
                 .transform("trainer", TypeInformation.of(SnapshotMessage.class), new TrainerOperator(settings))
                 .uid(TRAINER_UID).setParallelism(1).setMaxParallelism(1)

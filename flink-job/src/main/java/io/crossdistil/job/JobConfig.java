@@ -39,6 +39,7 @@ public final class JobConfig implements Serializable {
             new ModelConfig.Option("checkpoint-interval-ms", "10000", "", "checkpoint interval (exactly-once state)"),
             new ModelConfig.Option("checkpoint-dir", "", "", "checkpoint storage URI (for example file:///flink/checkpoints); needed unless the cluster sets execution.checkpointing.dir"),
             new ModelConfig.Option("state-backend", "hashmap", "", "hashmap or rocksdb"),
+            new ModelConfig.Option("nd4j-threads", "1", "", "threads of one ND4J operation, set by the trainer for its whole TaskManager process (ND4J's own ops and BLAS); 0 leaves ND4J's own count (OMP_NUM_THREADS, else the cores). A step's operations are small: more threads mostly wait for cores Flink's and Kafka's threads hold (2 cores: 3.7 ms a step with 1, 8 to 23 with 2)"),
             new ModelConfig.Option("decode-parallelism", "0", "", "parallelism of source and decoding (0: the environment's default); the trainer runs with 1"),
             new ModelConfig.Option("max-features", "1000", "", "events with more categorical features than this are dead letters"),
             new ModelConfig.Option("max-record-bytes", "1048576", "", "records larger than this are dead letters"),
@@ -134,6 +135,7 @@ public final class JobConfig implements Serializable {
         stateBackend();
         deliveryGuarantee();
         nonNegative("decode-parallelism");
+        nonNegative("nd4j-threads");
         positive("max-features");
         positive("max-record-bytes");
         modelConfig(); // model options are validated by the model's own configuration
@@ -247,6 +249,10 @@ public final class JobConfig implements Serializable {
 
     public long metricsEverySeconds() {
         return number("metrics-every-seconds");
+    }
+
+    public int nd4jThreads() {
+        return (int) number("nd4j-threads");
     }
 
     public int metricsWindow() {

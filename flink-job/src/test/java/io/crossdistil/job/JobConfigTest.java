@@ -19,6 +19,7 @@ class JobConfigTest {
         assertTrue(error("--bootstrap-servers", "k:9092", "--state-backend", "memory").contains("hashmap or rocksdb"));
         assertTrue(error("--bootstrap-servers", "k:9092", "--checkpoint-interval-ms", "soon").contains("whole number"));
         assertTrue(error("--bootstrap-servers", "k:9092", "--snapshot-every-events", "-1").contains("must not be negative"));
+        assertTrue(error("--bootstrap-servers", "k:9092", "--nd4j-threads", "-2").contains("must not be negative"));
         assertTrue(error("--bootstrap-servers", "k:9092", "--delivery-guarantee", "once").contains("at-least-once or exactly-once"));
         assertTrue(error("--bootstrap-servers", "k:9092", "--alpha", "2").contains("'alpha'"));
         assertTrue(error("--bootstrap-servers").contains("needs a value"));

@@ -13,6 +13,7 @@ import io.crossdistil.job.trainer.TrainerOperator;
 import io.crossdistil.job.trainer.TrainerSettings;
 import io.crossdistil.model.Example;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.nn.Nd4jThreads;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticExamples;
 import io.crossdistil.model.synthetic.SyntheticStream;
@@ -23,6 +24,7 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** The trainer operator's state, with Flink's own operator test harness. */
 class TrainerOperatorTest {
@@ -36,7 +38,7 @@ class TrainerOperatorTest {
     }
 
     static OneInputStreamOperatorTestHarness<Example, SnapshotMessage> harness(Map<String, String> model) throws Exception {
-        return new OneInputStreamOperatorTestHarness<>(new TrainerOperator(new TrainerSettings(model, 200, 0, 3600, 500)));
+        return new OneInputStreamOperatorTestHarness<>(new TrainerOperator(new TrainerSettings(model, 200, 0, 3600, 500, 1)));
     }
 
     private static List<long[]> versionsAndCounts(List<SnapshotMessage> out) {
@@ -46,6 +48,28 @@ class TrainerOperatorTest {
             r.add(new long[] {s.getVersion(), s.getEventsTrained()});
         }
         return r;
+    }
+
+    /** The trainer sets ND4J's threads for its process before its model makes an array: 1 by default, or as configured. */
+    @Test
+    void theTrainerSetsNd4jsThreadsForItsProcess() throws Exception {
+        int blas = Nd4jThreads.blasThreads();
+        try {
+            Nd4j.factory().blas().setMaxThreads(2);
+            try (OneInputStreamOperatorTestHarness<Example, SnapshotMessage> h = harness(MODEL)) {
+                h.open();
+                assertEquals(1, Nd4jThreads.blasThreads());
+                assertEquals(1, Nd4jThreads.opThreads());
+            }
+            try (OneInputStreamOperatorTestHarness<Example, SnapshotMessage> h = new OneInputStreamOperatorTestHarness<>(
+                    new TrainerOperator(new TrainerSettings(MODEL, 200, 0, 3600, 500, 0)))) {
+                Nd4j.factory().blas().setMaxThreads(2);
+                h.open();
+                assertEquals(2, Nd4jThreads.blasThreads(), "0 leaves ND4J's own count");
+            }
+        } finally {
+            Nd4j.factory().blas().setMaxThreads(blas);
+        }
     }
 
     @Test
@@ -99,7 +123,7 @@ class TrainerOperatorTest {
     void anIdleStreamStillGetsItsLastReportAndTimedSnapshot() throws Exception {
         // snapshots every 5 s of processing time, reports every second
         OneInputStreamOperatorTestHarness<Example, SnapshotMessage> h =
-                new OneInputStreamOperatorTestHarness<>(new TrainerOperator(new TrainerSettings(MODEL, 0, 5, 1, 500)));
+                new OneInputStreamOperatorTestHarness<>(new TrainerOperator(new TrainerSettings(MODEL, 0, 5, 1, 500, 1)));
         h.setProcessingTime(10_000);
         h.open();
         List<Example> events = events(128);

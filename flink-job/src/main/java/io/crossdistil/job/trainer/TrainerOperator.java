@@ -9,6 +9,7 @@ import io.crossdistil.model.Example;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.StepResult;
 import io.crossdistil.model.metrics.TaskScore;
+import io.crossdistil.model.nn.Nd4jThreads;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.training.OnlineTrainer;
 import java.util.Iterator;
@@ -71,6 +72,9 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         counterState = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("counters", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
 
+        // before the model's first array: ND4J's thread counts are process-wide (see Nd4jThreads)
+        Nd4jThreads.limit(settings.nd4jThreads());
+        LOG.info("ND4J threads per operation: {}", Nd4jThreads.describe());
         ModelConfig configured = ModelConfig.fromMap(settings.modelOptions());
         Iterator<byte[]> saved = trainerState.get().iterator();
         if (context.isRestored() && saved.hasNext()) {

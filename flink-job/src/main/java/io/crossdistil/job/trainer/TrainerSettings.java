@@ -11,9 +11,10 @@ import java.util.Map;
  * @param snapshotEverySeconds snapshot when this much wall-clock time passed, 0 for never by time
  * @param metricsEverySeconds progress report cadence
  * @param metricsWindow events in the windowed metrics
+ * @param nd4jThreads threads of one ND4J operation in the trainer's process, 0 to leave ND4J's own
  */
 public record TrainerSettings(Map<String, String> modelOptions, long snapshotEveryEvents, long snapshotEverySeconds,
-        long metricsEverySeconds, int metricsWindow) implements Serializable {
+        long metricsEverySeconds, int metricsWindow, int nd4jThreads) implements Serializable {
     public TrainerSettings {
         modelOptions = Map.copyOf(modelOptions);
     }
