@@ -40,6 +40,46 @@ class EventDecoderTest {
         assertArrayEquals(firstAgain.dense, first.dense);
     }
 
+    /**
+     * The event reader reads what Avro's message decoder reads, and for bytes that are not an intact
+     * event throws what it throws: truncated records, a wrong marker, an unknown fingerprint, trailing bytes.
+     */
+    @Test
+    void theEventReaderReadsAndRefusesWhatAvrosMessageDecoderDoes() throws Exception {
+        byte[] full = event("a", Map.of("author", "x", "device", "tv"), Map.of("watch", 0.5f, "age", 3f), 1, 1);
+        Wire.FeedbackEventReader reader = Wire.feedbackEventReader();
+        FeedbackEvent reused = null;
+        for (byte[] bytes : new byte[][] {full, event("b", Map.of(), Map.of(), 0, 1), full}) {
+            reused = reader.read(bytes, reused);
+            assertEquals(FeedbackEvent.getDecoder().decode(bytes), reused);
+        }
+        byte[] unknownSchema = full.clone();
+        unknownSchema[5] ^= 0x55;
+        byte[] badMarker = full.clone();
+        badMarker[0] = 0x00;
+        byte[] longer = java.util.Arrays.copyOf(full, full.length + 4);
+        for (byte[] bytes : new byte[][] {java.util.Arrays.copyOf(full, full.length - 3), java.util.Arrays.copyOf(full, 11),
+                java.util.Arrays.copyOf(full, 5), unknownSchema, badMarker, longer, new byte[0]}) {
+            assertEquals(thrownBy(() -> FeedbackEvent.getDecoder().decode(bytes)),
+                    thrownBy(() -> Wire.feedbackEventReader().read(bytes, null)), "bytes of length " + bytes.length);
+        }
+        assertEquals(FeedbackEvent.getDecoder().decode(longer), reader.read(longer, null));
+    }
+
+    private interface Decode {
+        Object run() throws Exception;
+    }
+
+    /** What a decode throws: its class, message and cause's class (a dead letter's reason is made of them). */
+    private static String thrownBy(Decode d) {
+        try {
+            d.run();
+            return "nothing";
+        } catch (Throwable t) {
+            return t.getClass().getName() + ": " + t.getMessage() + (t.getCause() == null ? "" : " (" + t.getCause().getClass().getName() + ")");
+        }
+    }
+
     @Test
     void aBadRecordBetweenGoodOnesChangesNothingForTheNext() throws Exception {
         EventDecoder used = new EventDecoder(CFG, 1000, 1 << 20);

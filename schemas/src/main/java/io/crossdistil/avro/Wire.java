@@ -6,10 +6,16 @@ import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
 import org.apache.avro.SystemLimitException;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DatumReader;
+import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.avro.util.ClassSecurityValidator;
 import org.apache.avro.util.ClassSecurityValidator.ClassSecurityPredicate;
@@ -95,6 +101,55 @@ public final class Wire {
      */
     public static FeedbackEvent feedbackEvent(byte[] bytes, FeedbackEvent reuse) throws IOException {
         return FeedbackEvent.getDecoder().decode(bytes, reuse);
+    }
+
+    /** A reader of events for one thread (made here, so that this class's limits and trust are installed first). */
+    public static FeedbackEventReader feedbackEventReader() {
+        return new FeedbackEventReader();
+    }
+
+    /**
+     * Decodes events as {@link #feedbackEvent(byte[], FeedbackEvent)} does, faster, for one thread.
+     * Avro's message decoder reads the record through its unbuffered decoder from a
+     * {@code ByteArrayInputStream}, a synchronized call per byte: 45% of the source thread's time
+     * in the running job went to decoding, a third of it there. An event written with this
+     * project's schema (the header's fingerprint says so) is read straight from the array by a
+     * buffered decoder kept between calls; any other bytes go to Avro's message decoder, so that
+     * errors (a bad header, an unknown schema) are the ones it raises.
+     */
+    public static final class FeedbackEventReader {
+        private static final Schema SCHEMA = FeedbackEvent.getClassSchema();
+        private static final byte[] HEADER = header(SCHEMA);
+        private final DatumReader<FeedbackEvent> reader = new SpecificDatumReader<>(SCHEMA, SCHEMA, new FeedbackEvent().getSpecificData());
+        private BinaryDecoder decoder;
+
+        private FeedbackEventReader() {}
+
+        /** @throws IOException (or an Avro runtime exception) for bytes that are not an intact event */
+        public FeedbackEvent read(byte[] bytes, FeedbackEvent reuse) throws IOException {
+            if (bytes.length < HEADER.length || !Arrays.equals(bytes, 0, HEADER.length, HEADER, 0, HEADER.length)) {
+                return feedbackEvent(bytes, reuse);
+            }
+            decoder = DecoderFactory.get().binaryDecoder(bytes, HEADER.length, bytes.length - HEADER.length, decoder);
+            try {
+                return reader.read(reuse, decoder);
+            } catch (IOException e) {
+                // as Avro's message decoder reports a record it cannot read
+                throw new AvroRuntimeException("Decoding datum failed", e);
+            }
+        }
+
+        /** Avro's single-object header: the marker 0xC3 0x01 and the schema's 64-bit fingerprint, little-endian. */
+        static byte[] header(Schema schema) {
+            long fingerprint = SchemaNormalization.parsingFingerprint64(schema);
+            byte[] header = new byte[10];
+            header[0] = (byte) 0xC3;
+            header[1] = (byte) 0x01;
+            for (int i = 0; i < 8; i++) {
+                header[2 + i] = (byte) (fingerprint >>> (8 * i));
+            }
+            return header;
+        }
     }
 
     public static DeadLetter deadLetter(byte[] bytes) throws IOException {

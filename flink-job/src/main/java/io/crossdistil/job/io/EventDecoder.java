@@ -25,6 +25,7 @@ public final class EventDecoder {
     private final int maxRecordBytes;
     /** The last decoded event, refilled by the next decode: nothing here keeps an event past {@link #decode}. */
     private FeedbackEvent reuse;
+    private final Wire.FeedbackEventReader reader = Wire.feedbackEventReader();
 
     public EventDecoder(ModelConfig cfg, int maxFeatures, int maxRecordBytes) {
         this.tasks = cfg.tasks;
@@ -39,7 +40,7 @@ public final class EventDecoder {
         }
         FeedbackEvent e;
         try {
-            e = Wire.feedbackEvent(bytes, reuse);
+            e = reader.read(bytes, reuse);
             reuse = e;
         } catch (BadHeaderException ex) {
             throw new InvalidEventException("not Avro single-object encoding: " + ex.getMessage());
