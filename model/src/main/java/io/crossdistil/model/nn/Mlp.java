@@ -43,7 +43,7 @@ public final class Mlp {
     /** The gradient at a ReLU layer's output times the ReLU's derivative, laid out as STORED. */
     private static final int MASKED = 1;
     /** The gradient at a layer's input, laid out as its input (with or without the ones column). */
-    private static final int INPUT_GRADIENT = 2;
+    private static final int GRADIENT_AT_INPUT = 2;
     /** Row views of STORED and of the layer's input, for a backward pass over some rows. */
     private static final int STORED_ROWS = 3;
     private static final int INPUT_ROWS = 4;
@@ -326,14 +326,14 @@ public final class Mlp {
             boolean more = l > 0 || inputGradient;
             if (inWithOnes != null) {
                 op(Role.WEIGHT_GRADIENT, l).exec(withBias(l, true), kept.rows(slot(INPUT_ROWS, l), inWithOnes, from, rows), dz);
-                d = more ? op(Role.INPUT_GRADIENT, l).exec(kept.matrix(slot(INPUT_GRADIENT, l), dz.dataType(), rows, inWithOnes.columns()),
+                d = more ? op(Role.INPUT_GRADIENT, l).exec(kept.matrix(slot(GRADIENT_AT_INPUT, l), dz.dataType(), rows, inWithOnes.columns()),
                         dz, withBias(l, false)) : null;
             } else {
                 INDArray in = kept.rows(slot(INPUT_ROWS, l), a.inputs.get(l), from, rows);
                 op(Role.WEIGHT_GRADIENT, l).exec(store.grad(w(l)), in, dz);
                 // column sums as the product 1^T d: BLAS does it in 76 us on 768x128, ND4J's column reduction in 173
                 op(Role.BIAS_GRADIENT, l).exec(store.grad(b(l)), ones(rows, dz.dataType()), dz);
-                d = more ? op(Role.INPUT_GRADIENT, l).exec(kept.matrix(slot(INPUT_GRADIENT, l), dz.dataType(), rows, in.columns()),
+                d = more ? op(Role.INPUT_GRADIENT, l).exec(kept.matrix(slot(GRADIENT_AT_INPUT, l), dz.dataType(), rows, in.columns()),
                         dz, store.param(w(l))) : null;
             }
         }
