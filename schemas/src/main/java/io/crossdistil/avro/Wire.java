@@ -89,28 +89,14 @@ public final class Wire {
         }
     }
 
-    /** @throws IOException (or an Avro runtime exception) for bytes that are not an intact event */
-    public static FeedbackEvent feedbackEvent(byte[] bytes) throws IOException {
-        return FeedbackEvent.getDecoder().decode(bytes);
-    }
-
-    /**
-     * {@link #feedbackEvent(byte[])} into {@code reuse} (may be null): Avro refills the record and
-     * clears and refills its maps instead of making new ones. The caller must not keep {@code reuse}'s
-     * earlier contents.
-     */
-    public static FeedbackEvent feedbackEvent(byte[] bytes, FeedbackEvent reuse) throws IOException {
-        return FeedbackEvent.getDecoder().decode(bytes, reuse);
-    }
-
     /** A reader of events for one thread (made here, so that this class's limits and trust are installed first). */
     public static FeedbackEventReader feedbackEventReader() {
         return new FeedbackEventReader();
     }
 
     /**
-     * Decodes events as {@link #feedbackEvent(byte[], FeedbackEvent)} does, faster, for one thread.
-     * Avro's message decoder reads the record through its unbuffered decoder from a
+     * Decodes events, for one thread, as Avro's message decoder ({@code FeedbackEvent.getDecoder()})
+     * does, faster. Avro's message decoder reads the record through its unbuffered decoder from a
      * {@code ByteArrayInputStream}, a synchronized call per byte: 45% of the source thread's time
      * in the running job went to decoding, a third of it there. An event written with this
      * project's schema (the header's fingerprint says so) is read straight from the array by a
@@ -125,10 +111,16 @@ public final class Wire {
 
         private FeedbackEventReader() {}
 
-        /** @throws IOException (or an Avro runtime exception) for bytes that are not an intact event */
+        /**
+         * The event in {@code bytes}, read into {@code reuse} (may be null): Avro refills the record
+         * and clears and refills its maps instead of making new ones, so the caller must not keep
+         * {@code reuse}'s earlier contents.
+         *
+         * @throws IOException (or an Avro runtime exception) for bytes that are not an intact event
+         */
         public FeedbackEvent read(byte[] bytes, FeedbackEvent reuse) throws IOException {
             if (bytes.length < HEADER.length || !Arrays.equals(bytes, 0, HEADER.length, HEADER, 0, HEADER.length)) {
-                return feedbackEvent(bytes, reuse);
+                return FeedbackEvent.getDecoder().decode(bytes, reuse);
             }
             decoder = DecoderFactory.get().binaryDecoder(bytes, HEADER.length, bytes.length - HEADER.length, decoder);
             try {
