@@ -30,7 +30,7 @@ public final class Nd4jThreads {
 
     /** The thread counts in force, for a log line. */
     public static String describe() {
-        return Nd4j.getEnvironment().maxMasterThreads() + " for ND4J's own ops, " + Nd4j.factory().blas().getMaxThreads() + " for BLAS";
+        return opThreads() + " for ND4J's own ops, " + blasThreads() + " for BLAS";
     }
 
     /** ND4J's own ops' thread count. */

@@ -1,5 +1,6 @@
 package io.crossdistil.model.nn;
 
+import java.util.Arrays;
 import java.util.function.Supplier;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -79,11 +80,11 @@ final class PreparedOp {
 
     /** Points the context at these arguments unless it holds equal ones already (each setting makes a native copy). */
     private void arguments(long[] integerArgs, double[] floatArgs) {
-        if (integerArgs.length > 0 && !java.util.Arrays.equals(integerArgs, this.integerArgs)) {
+        if (integerArgs.length > 0 && !Arrays.equals(integerArgs, this.integerArgs)) {
             context.setIArguments(integerArgs);
             this.integerArgs = integerArgs.clone();
         }
-        if (floatArgs.length > 0 && !java.util.Arrays.equals(floatArgs, this.floatArgs)) {
+        if (floatArgs.length > 0 && !Arrays.equals(floatArgs, this.floatArgs)) {
             context.setTArguments(floatArgs);
             this.floatArgs = floatArgs.clone();
         }
