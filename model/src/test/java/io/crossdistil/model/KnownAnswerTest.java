@@ -150,6 +150,19 @@ class KnownAnswerTest {
         assertEquals(0x24884CBA, FeatureHasher.murmur3x86_32("Hello, world!".getBytes(StandardCharsets.UTF_8), 0x9747b28c));
         assertEquals(0x2FA826CD, FeatureHasher.murmur3x86_32("The quick brown fox jumps over the lazy dog".getBytes(StandardCharsets.UTF_8), 0x9747b28c));
         assertEquals(0x2E4FF723, FeatureHasher.murmur3x86_32("The quick brown fox jumps over the lazy dog".getBytes(StandardCharsets.UTF_8), 0));
+        // two-byte tails, from the mmh3 Python package (the reference C code)
+        assertEquals(0x9BBFD75F, FeatureHasher.murmur3x86_32("ab".getBytes(StandardCharsets.UTF_8), 0));
+        assertEquals(0x20362266, FeatureHasher.murmur3x86_32("Hello, world!!".getBytes(StandardCharsets.UTF_8), 0x9747b28c));
+    }
+
+    @Test
+    void aRowIsTheHashOfFieldAndValueModuloTheRows() {
+        // mmh3.hash(b"user_id\x01u42", 0) = 0xC8BBE9B6 and (UTF-8) b"ger\xc3\xa4t\x01" + "長い" = 0x38B9460A;
+        // modulo 2^17 the low 17 bits
+        FeatureHasher h = new FeatureHasher(List.of("user_id", "gerät"), 1 << 17);
+        assertEquals(0xC8BBE9B6 & 0x1FFFF, h.rows(java.util.Map.of("user_id", "u42", "gerät", "長い"))[0]);
+        assertEquals(0x38B9460A & 0x1FFFF, h.rows(java.util.Map.of("user_id", "u42", "gerät", "長い"))[1]);
+        assertEquals(0xC8BBE9B6 & 0x1FFFF, h.row("user_id", "u42"));
     }
 
     @Test

@@ -1,0 +1,59 @@
+package io.crossdistil.model.features;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The rows of an event's values, hashed from the values' characters, are those of the definition (the hash of the UTF-8 bytes). */
+class FeatureHasherTest {
+    private static final int ROWS = 131_072;
+    private static final List<String> FIELDS = List.of("user_id", "item_id", "a", "", "gerät", "長");
+
+    private static int defined(String field, String value) {
+        byte[] bytes = (field + '\u0001' + value).getBytes(StandardCharsets.UTF_8);
+        return Math.floorMod(FeatureHasher.murmur3x86_32(bytes, 0), ROWS);
+    }
+
+    /** Lengths 0 to 12 (every remainder of 4 after each field's bytes), ASCII or not, unpaired surrogates too. */
+    private static String value(Random random) {
+        String[] alphabets = {"abcxyz0129-_:", "\u0000\u007f !~", "éüß\u00ff", "長い日本語", "\ud83d\ude00", "\ud800\udfff"};
+        StringBuilder b = new StringBuilder();
+        int n = random.nextInt(13);
+        boolean asciiOnly = random.nextBoolean();
+        for (int i = 0; i < n; i++) {
+            String alphabet = alphabets[asciiOnly ? random.nextInt(2) : random.nextInt(alphabets.length)];
+            b.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        return b.toString();
+    }
+
+    @Test
+    void rowsOfAnEventAreTheDefinedRowsForAsciiAndOtherValues() {
+        FeatureHasher hasher = new FeatureHasher(FIELDS, ROWS);
+        Random random = new Random(7);
+        int ascii = 0;
+        for (int trial = 0; trial < 5_000; trial++) {
+            Map<String, String> values = new HashMap<>();
+            for (String field : FIELDS) {
+                if (random.nextInt(8) > 0) {
+                    values.put(field, value(random));
+                }
+            }
+            int[] rows = hasher.rows(values);
+            for (int f = 0; f < FIELDS.size(); f++) {
+                String field = FIELDS.get(f);
+                String v = values.getOrDefault(field, FeatureHasher.MISSING);
+                assertEquals(defined(field, v), rows[f], () -> field + " = " + v);
+                assertEquals(defined(field, v), hasher.row(field, v), () -> field + " = " + v);
+                ascii += v.chars().allMatch(c -> c < 0x80) ? 1 : 0;
+            }
+        }
+        // both paths taken often
+        assertEquals(true, ascii > 10_000 && ascii < 25_000, "ASCII values: " + ascii);
+    }
+}
