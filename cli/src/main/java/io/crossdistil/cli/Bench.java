@@ -13,6 +13,7 @@ import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticExamples;
 import io.crossdistil.model.synthetic.SyntheticStream;
 import io.crossdistil.model.training.OnlineTrainer;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -37,9 +38,9 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  * {@code bin/crossdistil bench [--quick] --json FILE}: the trainer's speed at several batch sizes,
  * the arithmetic it does against this machine's matrix-product rate, the whole pipeline's speed,
  * memory, checkpoint and snapshot costs, all measured in one run. Medians over short rounds after
- * a warm-up, the batch sizes taken in turn and the rounds split around three pipeline runs (whose
- * median is the pipeline's rate); the peak is the best of products sampled all through the run.
- * No assertion: these machines are shared and noisy.
+ * a warm-up, the batch sizes taken in turn and the rounds split around five pipeline runs after a
+ * pipeline warm-up (their median is the pipeline's rate); the peak is the best of products sampled
+ * all through the run. No assertion: these machines are shared and noisy.
  */
 final class Bench {
     private Bench() {}
@@ -47,7 +48,9 @@ final class Bench {
     static Map<String, Object> run(boolean quick, Map<String, String> modelOptions, PrintStream out) throws Exception {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("quick", quick);
+        r.put("cpu", cpuModel());
         r.put("cores", Runtime.getRuntime().availableProcessors());
+        out.println("CPU                                 " + r.get("cpu") + ", " + r.get("cores") + " cores");
         r.put("omp_num_threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)"));
         r.put("nd4j_native_build", nativeBuild());
         out.println("ND4J native build                   " + r.get("nd4j_native_build"));
@@ -62,7 +65,7 @@ final class Bench {
         // the JIT compiles the step's code over its first few hundred steps: warm it up once, at the default batch size
         new TrainerRounds(base, quick ? 200 : 500, 1, 1).round();
         // One trainer per batch size, each warmed up (its reservoirs fill, its shapes are new), then
-        // short rounds taken in turn - 64, 256, 1024, 64, ... - in four parts around three pipeline
+        // short rounds taken in turn - 64, 256, 1024, 64, ... - in six parts around five pipeline
         // runs: a burst of load elsewhere on a shared machine then falls on every batch size and on
         // both sides of the ratio, not on one of them.
         int[] batches = {64, 256, 1024};
@@ -73,7 +76,7 @@ final class Bench {
             trainers[i] = new TrainerRounds(base.with("batch-size", Integer.toString(batch)),
                     Math.max(40, (quick ? 16_384 : 65_536) / batch), Math.max(8, (quick ? 4_096 : 16_384) / batch), rounds);
         }
-        int pipelineRuns = 3;
+        int pipelineRuns = 5;
         peak = Math.max(peak, inTurn(trainers, part(rounds, 0, pipelineRuns + 1), peakSize));
         // checkpoint (the trainer's whole state) and snapshot costs, on a trained model
         OnlineTrainer t = new OnlineTrainer(base, 10_000);
@@ -107,11 +110,16 @@ final class Bench {
         out.printf(Locale.ROOT, "checkpoint                          %,d bytes in %.0f ms (restore %.0f ms)%n", state.length, median(cpMs), restoreMs);
         out.printf(Locale.ROOT, "snapshot                            %,d bytes, built, encoded and written in %.0f ms%n", snapBytes, median(snapMs));
 
-        // the whole pipeline: Kafka -> decode -> trainer -> snapshots, at batch 256, three times, each
-        // run's rate taken between the progress reports of its second half (after Flink's, Kafka's and
-        // Avro's code has warmed up; the trainer's already has, above; the first seconds run at half
-        // speed); the median of the three, as the trainer's is the median of its rounds
+        // the whole pipeline: Kafka -> decode -> trainer -> snapshots, at batch 256. A warm-up run of
+        // the same length first, not counted: the JIT compiles Flink's, Kafka's and Avro's code over
+        // the first runs, on the core the trainer's neighbours share (measured: 5.8 s of compiler CPU
+        // in a first run of 11 s, 2-3.5 s in later ones; after a warm-up of a third of a run the next
+        // was still the slowest of five), as the trainer's code was warmed up above. Then five runs,
+        // each run's rate taken between the progress reports of its second half; their median, as
+        // the trainer's is the median of its rounds.
         long events = quick ? 1_500_000 : 4_000_000;
+        double warmUp = pipelineRate(events, modelOptions);
+        out.printf(Locale.ROOT, "pipeline warm-up (not counted)       %,.0f events/s%n", warmUp);
         double[] pipelineRates = new double[pipelineRuns];
         for (int p = 0; p < pipelineRuns; p++) {
             pipelineRates[p] = pipelineRate(events, modelOptions);
@@ -149,6 +157,8 @@ final class Bench {
         r.put("step_share_of_peak", (double) at256.get("step_gflops") / peak);
         out.printf(Locale.ROOT, "batch 256: %.1f%% of the peak matrix-product rate%n", 100 * (double) at256.get("step_gflops") / peak);
 
+        r.put("pipeline_warmup_events", events);
+        r.put("pipeline_warmup_events_per_s", warmUp);
         r.put("pipeline_events", events);
         r.put("pipeline_events_per_s", pipeline);
         r.put("pipeline_runs_events_per_s", pipelineRates);
@@ -192,6 +202,16 @@ final class Bench {
     /** The size of part {@code p} of {@code n} near-equal parts of {@code rounds}. */
     static int part(int rounds, int p, int n) {
         return rounds * (p + 1) / n - rounds * p / n;
+    }
+
+    /** The processor's name as Linux reports it (the machine a result belongs to), else the JVM's architecture. */
+    static String cpuModel() {
+        try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst().orElse(System.getProperty("os.arch"));
+        } catch (IOException | RuntimeException e) {
+            return System.getProperty("os.arch");
+        }
     }
 
     /**
