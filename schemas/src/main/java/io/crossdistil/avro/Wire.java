@@ -57,6 +57,20 @@ public final class Wire {
         }
     }
 
+    /**
+     * The limit Avro's decoding applies for one of its {@code org.apache.avro.limits.*} properties
+     * (this class's unless the JVM was started with its own); 0 when the property is not a number
+     * (Avro then warns and keeps its own default; a reader that honours this limit then leaves
+     * every string and map to Avro).
+     */
+    public static long limit(String property) {
+        try {
+            return Long.parseLong(System.getProperty(property).trim());
+        } catch (NullPointerException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
     public static byte[] encode(SpecificRecord record) {
         return encode(record, 256);
     }
@@ -119,16 +133,25 @@ public final class Wire {
          * @throws IOException (or an Avro runtime exception) for bytes that are not an intact event
          */
         public FeedbackEvent read(byte[] bytes, FeedbackEvent reuse) throws IOException {
-            if (bytes.length < HEADER.length || !Arrays.equals(bytes, 0, HEADER.length, HEADER, 0, HEADER.length)) {
+            int body = bodyOffset(bytes);
+            if (body < 0) {
                 return FeedbackEvent.getDecoder().decode(bytes, reuse);
             }
-            decoder = DecoderFactory.get().binaryDecoder(bytes, HEADER.length, bytes.length - HEADER.length, decoder);
+            decoder = DecoderFactory.get().binaryDecoder(bytes, body, bytes.length - body, decoder);
             try {
                 return reader.read(reuse, decoder);
             } catch (IOException e) {
                 // as Avro's message decoder reports a record it cannot read
                 throw new AvroRuntimeException("Decoding datum failed", e);
             }
+        }
+
+        /**
+         * Where the Avro body of an event written with this project's own schema starts in {@code bytes}
+         * (after its single-object header), or -1 when they do not start with that header.
+         */
+        public static int bodyOffset(byte[] bytes) {
+            return bytes.length >= HEADER.length && Arrays.equals(bytes, 0, HEADER.length, HEADER, 0, HEADER.length) ? HEADER.length : -1;
         }
 
         /** Avro's single-object header: the marker 0xC3 0x01 and the schema's 64-bit fingerprint, little-endian. */

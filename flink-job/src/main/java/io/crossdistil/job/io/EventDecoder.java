@@ -26,17 +26,24 @@ public final class EventDecoder {
     /** The last decoded event, refilled by the next decode: nothing here keeps an event past {@link #decode}. */
     private FeedbackEvent reuse;
     private final Wire.FeedbackEventReader reader = Wire.feedbackEventReader();
+    /** Plainly valid events of this project's schema, without Avro's objects; everything else is decided below. */
+    private final InPlaceExampleReader inPlace;
 
     public EventDecoder(ModelConfig cfg, int maxFeatures, int maxRecordBytes) {
         this.tasks = cfg.tasks;
         this.encoder = new FeatureEncoder(cfg);
         this.maxFeatures = maxFeatures;
         this.maxRecordBytes = maxRecordBytes;
+        this.inPlace = new InPlaceExampleReader(cfg, maxFeatures);
     }
 
     public Example decode(byte[] bytes) throws InvalidEventException {
         if (bytes.length > maxRecordBytes) {
             throw new InvalidEventException("record of " + bytes.length + " bytes exceeds max-record-bytes " + maxRecordBytes);
+        }
+        Example plain = inPlace.read(bytes);
+        if (plain != null) {
+            return plain;
         }
         FeedbackEvent e;
         try {

@@ -104,6 +104,32 @@ public final class FeatureHasher {
         return Math.floorMod(finish(h1, block, filled, prefixLength[f] + value.length()), rows);
     }
 
+    /**
+     * {@link #row(String, String)} of configured field {@code f} for the value whose UTF-8 bytes are
+     * {@code length} bytes of {@code utf8} from {@code offset}, read as a UTF-8 decoder reads them
+     * (a malformed sequence stands for U+FFFD). ASCII bytes are hashed where they lie, on from the
+     * field's precomputed state, so an event's values need not become strings; other bytes go
+     * through the decoded string, which is what the definition hashes.
+     */
+    public int row(int f, byte[] utf8, int offset, int length) {
+        int h1 = prefixState[f];
+        int block = prefixCarry[f];
+        int filled = prefixCarryBytes[f];
+        for (int i = offset; i < offset + length; i++) {
+            int b = utf8[i];
+            if (b < 0) {
+                return row(fields.get(f), new String(utf8, offset, length, StandardCharsets.UTF_8));
+            }
+            block |= b << (8 * filled);
+            if (++filled == 4) {
+                h1 = mixBlock(h1, block);
+                block = 0;
+                filled = 0;
+            }
+        }
+        return Math.floorMod(finish(h1, block, filled, prefixLength[f] + length), rows);
+    }
+
     /** The bytes a value of a field hashes: UTF-8 of field + U+0001 + value. */
     private static byte[] hashedBytes(String field, String value) {
         return (field + '\u0001' + value).getBytes(StandardCharsets.UTF_8);
