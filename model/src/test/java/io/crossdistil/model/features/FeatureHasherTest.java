@@ -56,4 +56,23 @@ class FeatureHasherTest {
         // both paths taken often
         assertEquals(true, ascii > 10_000 && ascii < 25_000, "ASCII values: " + ascii);
     }
+
+    /** A value given as bytes inside a larger array, as a record holds it, hashes to its decoded string's row; bytes that are not UTF-8 as a decoder reads them. */
+    @Test
+    void rowsOfValueBytesAreTheRowsOfTheStringsTheyDecodeTo() {
+        FeatureHasher hasher = new FeatureHasher(FIELDS, ROWS);
+        Random random = new Random(8);
+        for (int trial = 0; trial < 5_000; trial++) {
+            byte[] value = trial % 5 == 0 ? new byte[random.nextInt(9)] : value(random).getBytes(StandardCharsets.UTF_8);
+            if (trial % 5 == 0) {
+                random.nextBytes(value); // mostly not UTF-8
+            }
+            byte[] record = new byte[value.length + 7];
+            random.nextBytes(record);
+            System.arraycopy(value, 0, record, 3, value.length);
+            int f = random.nextInt(FIELDS.size());
+            String decoded = new String(value, StandardCharsets.UTF_8);
+            assertEquals(defined(FIELDS.get(f), decoded), hasher.row(f, record, 3, value.length), decoded);
+        }
+    }
 }
