@@ -41,6 +41,9 @@ final class InPlaceExampleReader {
 
     private byte[] buf;
     private int pos;
+    /** The map being read: entries left in its current block, entries read so far. */
+    private long blockLeft;
+    private int mapEntries;
 
     InPlaceExampleReader(ModelConfig cfg, int maxFeatures) {
         this.hasher = new FeatureHasher(cfg.features, cfg.hashRows);
@@ -52,10 +55,7 @@ final class InPlaceExampleReader {
             missingRows[f] = hasher.row(cfg.features.get(f), FeatureHasher.MISSING);
         }
         this.denseFeatures = new Names(cfg.denseFeatures);
-        this.tasks = new Names(cfg.tasks);
-        if (cfg.tasks.size() > 30) {
-            throw new IllegalArgumentException("at most 30 tasks, not " + cfg.tasks.size());
-        }
+        this.tasks = new Names(cfg.tasks); // at most 8 (ModelConfig): one bit each in a mask below
         this.maxFeatures = maxFeatures;
         this.maxFieldBytes = Wire.limit(SystemLimitException.MAX_STRING_LENGTH_PROPERTY);
         this.maxMapItems = Wire.limit(SystemLimitException.MAX_COLLECTION_LENGTH_PROPERTY);
@@ -87,50 +87,44 @@ final class InPlaceExampleReader {
         ownId(itemIdField, rows);
         long eventTime = varLong();
 
-        int entries = 0;
-        for (long n = blockCount(entries); n > 0; n = blockCount(entries)) {
-            for (long i = 0; i < n; i++, entries++) {
-                int key = find(features);
-                int valueLength = length();
-                if (key >= 0 && key != userIdField && key != itemIdField) {
-                    rows[key] = hasher.row(key, buf, pos, valueLength);
-                }
-                pos += valueLength;
+        startMap();
+        while (nextEntry()) {
+            int key = find(features);
+            int valueLength = length();
+            if (key >= 0 && key != userIdField && key != itemIdField) {
+                rows[key] = hasher.row(key, buf, pos, valueLength);
             }
-            if (entries > maxFeatures) {
-                throw NotPlain.INSTANCE;
-            }
+            pos += valueLength;
+        }
+        if (mapEntries > maxFeatures) {
+            throw NotPlain.INSTANCE;
         }
 
         float[] dense = new float[denseFeatures.size()];
-        entries = 0;
-        for (long n = blockCount(entries); n > 0; n = blockCount(entries)) {
-            for (long i = 0; i < n; i++, entries++) {
-                int key = find(denseFeatures);
-                float v = Float.intBitsToFloat((buf[pos] & 0xff) | (buf[pos + 1] & 0xff) << 8 | (buf[pos + 2] & 0xff) << 16 | buf[pos + 3] << 24);
-                pos += 4;
-                if (!Float.isFinite(v)) {
-                    throw NotPlain.INSTANCE;
-                }
-                if (key >= 0) {
-                    dense[key] = v;
-                }
+        startMap();
+        while (nextEntry()) {
+            int key = find(denseFeatures);
+            float v = Float.intBitsToFloat((buf[pos] & 0xff) | (buf[pos + 1] & 0xff) << 8 | (buf[pos + 2] & 0xff) << 16 | buf[pos + 3] << 24);
+            pos += 4;
+            if (!Float.isFinite(v)) {
+                throw NotPlain.INSTANCE;
+            }
+            if (key >= 0) {
+                dense[key] = v;
             }
         }
 
         int[] labels = new int[tasks.size()];
         int seen = 0;
-        entries = 0;
-        for (long n = blockCount(entries); n > 0; n = blockCount(entries)) {
-            for (long i = 0; i < n; i++, entries++) {
-                int task = find(tasks);
-                long v = varLong();
-                if (task < 0 || (v != 0 && v != 1)) {
-                    throw NotPlain.INSTANCE;
-                }
-                labels[task] = (int) v;
-                seen |= 1 << task;
+        startMap();
+        while (nextEntry()) {
+            int task = find(tasks);
+            long v = varLong();
+            if (task < 0 || (v != 0 && v != 1)) {
+                throw NotPlain.INSTANCE;
             }
+            labels[task] = (int) v;
+            seen |= 1 << task;
         }
         if (seen != (1 << tasks.size()) - 1) {
             throw NotPlain.INSTANCE;
@@ -138,12 +132,10 @@ final class InPlaceExampleReader {
 
         long teacherScores = varLong();
         if (teacherScores == 1) {
-            entries = 0;
-            for (long n = blockCount(entries); n > 0; n = blockCount(entries)) {
-                for (long i = 0; i < n; i++, entries++) {
-                    int keyLength = length();
-                    pos += keyLength + 4;
-                }
+            startMap();
+            while (nextEntry()) {
+                int keyLength = length();
+                pos += keyLength + 4;
             }
         } else if (teacherScores != 0) {
             throw NotPlain.INSTANCE;
@@ -201,14 +193,33 @@ final class InPlaceExampleReader {
         }
     }
 
+    /** Starts reading a map: its entries come in blocks, each led by its count; a count of 0 ends the map. */
+    private void startMap() {
+        mapEntries = 0;
+        blockLeft = 0;
+    }
+
+    /** Whether the map has another entry (then the caller reads it), reading a block's count where one is due. */
+    private boolean nextEntry() {
+        if (blockLeft == 0) {
+            blockLeft = blockCount();
+            if (blockLeft == 0) {
+                return false;
+            }
+        }
+        blockLeft--;
+        mapEntries++;
+        return true;
+    }
+
     /** A map block's item count (a negative count is followed by the block's size in bytes), within Wire's limit on a map's items. */
-    private long blockCount(int entriesSoFar) {
+    private long blockCount() {
         long n = varLong();
         if (n < 0) {
             n = -n;
             varLong();
         }
-        if (n < 0 || n > maxMapItems - entriesSoFar) { // n < 0: it was Long.MIN_VALUE
+        if (n < 0 || n > maxMapItems - mapEntries) { // n < 0: it was Long.MIN_VALUE
             throw NotPlain.INSTANCE;
         }
         return n;
