@@ -39,18 +39,9 @@ public final class FeatureHasher {
         prefixLength = new int[n];
         for (int f = 0; f < n; f++) {
             byte[] prefix = hashedBytes(this.fields.get(f), "");
-            int blocks = prefix.length & ~3;
-            int h1 = 0;
-            for (int i = 0; i < blocks; i += 4) {
-                h1 = mixBlock(h1, (prefix[i] & 0xff) | ((prefix[i + 1] & 0xff) << 8) | ((prefix[i + 2] & 0xff) << 16) | (prefix[i + 3] << 24));
-            }
-            int carry = 0;
-            for (int i = blocks; i < prefix.length; i++) {
-                carry |= (prefix[i] & 0xff) << (8 * (i - blocks));
-            }
-            prefixState[f] = h1;
-            prefixCarry[f] = carry;
-            prefixCarryBytes[f] = prefix.length - blocks;
+            prefixState[f] = mixBlocks(0, prefix);
+            prefixCarry[f] = tail(prefix);
+            prefixCarryBytes[f] = prefix.length & 3;
             prefixLength[f] = prefix.length;
         }
     }
@@ -164,15 +155,24 @@ public final class FeatureHasher {
 
     /** MurmurHash3 x86_32 (Austin Appleby's public-domain reference algorithm). */
     public static int murmur3x86_32(byte[] data, int seed) {
-        int h1 = seed;
-        int blocks = data.length & ~3;
-        for (int i = 0; i < blocks; i += 4) {
+        return finish(mixBlocks(seed, data), tail(data), data.length & 3, data.length);
+    }
+
+    /** MurmurHash3's state after the whole 4-byte blocks of {@code data} (little-endian), from {@code h1}. */
+    private static int mixBlocks(int h1, byte[] data) {
+        for (int i = 0; i + 4 <= data.length; i += 4) {
             h1 = mixBlock(h1, (data[i] & 0xff) | ((data[i + 1] & 0xff) << 8) | ((data[i + 2] & 0xff) << 16) | (data[i + 3] << 24));
         }
+        return h1;
+    }
+
+    /** The 0 to 3 bytes after the whole blocks of {@code data}, as the start of a little-endian block. */
+    private static int tail(byte[] data) {
+        int blocks = data.length & ~3;
         int tail = 0;
         for (int i = blocks; i < data.length; i++) {
             tail |= (data[i] & 0xff) << (8 * (i - blocks));
         }
-        return finish(h1, tail, data.length - blocks, data.length);
+        return tail;
     }
 }
