@@ -63,7 +63,7 @@ public final class Wire {
      * (Avro then warns and keeps its own default; a reader that honours this limit then leaves
      * every string and map to Avro).
      */
-    public static long limit(String property) {
+    public static long avroLimit(String property) {
         try {
             return Long.parseLong(System.getProperty(property).trim());
         } catch (NullPointerException | NumberFormatException e) {

@@ -57,8 +57,8 @@ final class InPlaceExampleReader {
         this.denseFeatures = new Names(cfg.denseFeatures);
         this.tasks = new Names(cfg.tasks); // at most 8 (ModelConfig): one bit each in a mask below
         this.maxFeatures = maxFeatures;
-        this.maxFieldBytes = Wire.limit(SystemLimitException.MAX_STRING_LENGTH_PROPERTY);
-        this.maxMapItems = Wire.limit(SystemLimitException.MAX_COLLECTION_LENGTH_PROPERTY);
+        this.maxFieldBytes = Wire.avroLimit(SystemLimitException.MAX_STRING_LENGTH_PROPERTY);
+        this.maxMapItems = Wire.avroLimit(SystemLimitException.MAX_COLLECTION_LENGTH_PROPERTY);
     }
 
     /** The event's example, or null when {@link EventDecoder}'s Avro path must decide. */
