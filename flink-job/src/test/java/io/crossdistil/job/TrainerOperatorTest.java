@@ -20,7 +20,15 @@ import io.crossdistil.model.synthetic.SyntheticStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
+import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
+import org.apache.flink.runtime.metrics.util.InterceptingTaskMetricGroup;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -48,6 +56,35 @@ class TrainerOperatorTest {
             r.add(new long[] {s.getVersion(), s.getEventsTrained()});
         }
         return r;
+    }
+
+    /** Each training step's wall time goes into the stepMicros histogram, one value a step; events that only join a batch add none. */
+    @Test
+    void everyStepsWallTimeIsInTheStepHistogram() throws Exception {
+        InterceptingOperatorMetricGroup operatorMetrics = new InterceptingOperatorMetricGroup();
+        InterceptingTaskMetricGroup taskMetrics = new InterceptingTaskMetricGroup() {
+            @Override
+            public InternalOperatorMetricGroup getOrAddOperator(OperatorID id, String name, Map<String, String> additionalVariables) {
+                return operatorMetrics;
+            }
+        };
+        try (MockEnvironment env = new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build();
+                OneInputStreamOperatorTestHarness<Example, SnapshotMessage> h = new OneInputStreamOperatorTestHarness<>(
+                        new TrainerOperator(new TrainerSettings(MODEL, 200, 0, 3600, 500, 1)), env)) {
+            h.open();
+            List<Example> events = events(3 * 64 + 10);
+            long start = System.nanoTime();
+            for (Example e : events) {
+                h.processElement(new StreamRecord<>(e));
+            }
+            double elapsedMicros = (System.nanoTime() - start) / 1e3;
+            Histogram steps = (Histogram) operatorMetrics.get("stepMicros");
+            assertEquals(3, steps.getCount());
+            assertEquals(3L, ((Gauge<?>) operatorMetrics.get("steps")).getValue());
+            assertTrue(steps.getStatistics().getMin() > 0, "a step takes time");
+            // the three steps are timed within the loop that made them
+            assertTrue(3 * steps.getStatistics().getMean() <= elapsedMicros, steps.getStatistics().getMean() + " us a step, " + elapsedMicros + " us in all");
+        }
     }
 
     /** The trainer sets ND4J's threads for its process before its model makes an array: 1 by default, or as configured. */

@@ -19,7 +19,9 @@ import java.util.TreeMap;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -32,7 +34,8 @@ import org.apache.flink.util.OutputTag;
  * The trainer: a thin operator around one {@link OnlineTrainer}. It feeds events in, keeps the
  * trainer's whole state (model, optimizer, calibration, reservoirs, generator, metrics and the
  * partial batch) in checkpointed operator state, emits model snapshots (main output) and progress
- * reports ({@link #METRICS}), and publishes the metrics as Flink gauges. It runs with parallelism 1.
+ * reports ({@link #METRICS}), and publishes the metrics as Flink gauges and each step's wall time as
+ * a histogram ({@code stepMicros}). It runs with parallelism 1.
  *
  * <p>The partial batch is state, not flushed at a checkpoint barrier, so the model does not depend
  * on when checkpoints happen. At the end of a bounded input the partial batch is trained and a
@@ -58,6 +61,8 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     private transient long lastSnapshotMillis;
     private transient long eventsAtLastReport;
     private transient long lastMetricsMillis;
+    /** Wall time of each training step, microseconds, over the last 1,000 steps (Flink metric stepMicros). */
+    private transient Histogram stepMicros;
     private transient volatile List<TaskScore> latestScores;
 
     public TrainerOperator(TrainerSettings settings) {
@@ -121,6 +126,7 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         g.gauge("skippedSteps", () -> trainer.model().skippedSteps());
         g.gauge("snapshotsWritten", () -> snapshotsWritten);
         g.gauge("pendingEvents", () -> trainer.pendingEvents());
+        stepMicros = g.histogram("stepMicros", new DescriptiveStatisticsHistogram(1_000));
         List<String> tasks = trainer.config().tasks;
         for (int k = 0; k < tasks.size(); k++) {
             int task = k;
@@ -139,8 +145,11 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
 
     @Override
     public void processElement(StreamRecord<Example> element) {
+        // the clock is read only around the event that completes a batch, not for every event
+        long start = trainer.pendingEvents() + 1 >= trainer.config().batchSize ? System.nanoTime() : 0;
         StepResult step = trainer.learn(element.getValue());
         if (step != null) {
+            stepMicros.update((System.nanoTime() - start) / 1_000);
             afterStep(false);
         }
     }
