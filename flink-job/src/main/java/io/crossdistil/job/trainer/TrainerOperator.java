@@ -145,11 +145,9 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
 
     @Override
     public void processElement(StreamRecord<Example> element) {
-        // the clock is read only around the event that completes a batch, not for every event
-        long start = trainer.pendingEvents() + 1 >= trainer.config().batchSize ? System.nanoTime() : 0;
         StepResult step = trainer.learn(element.getValue());
         if (step != null) {
-            stepMicros.update((System.nanoTime() - start) / 1_000);
+            stepMicros.update(trainer.lastStepNanos() / 1_000);
             afterStep(false);
         }
     }

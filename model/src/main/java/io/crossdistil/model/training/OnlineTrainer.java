@@ -32,6 +32,8 @@ public final class OnlineTrainer {
     private long eventsTrained;
     private long lastEventTime;
     private double lastModelLoss = Double.NaN;
+    /** Wall time of the last step, nanoseconds: a measurement, not state (not written with the trainer). */
+    private long lastStepNanos;
 
     public OnlineTrainer(ModelConfig cfg, int metricsWindow) {
         this(new CrossDistilModel(cfg), new QuadrupletSampler(cfg.numTasks(), cfg.features.size(), cfg.denseFeatures.size(),
@@ -59,6 +61,7 @@ public final class OnlineTrainer {
     }
 
     private StepResult step() {
+        long start = System.nanoTime();
         Samples samples = cfg.variant.ranksTeachers()
                 ? sampler.draw(cfg.quadrupletsPerStep, cfg.marginalPairsPerStep) : Samples.none(cfg.numTasks());
         StepResult r = model.step(pending, samples);
@@ -73,6 +76,7 @@ public final class OnlineTrainer {
         eventsTrained += pending.size();
         lastModelLoss = r.modelLoss();
         pending.clear();
+        lastStepNanos = System.nanoTime() - start;
         return r;
     }
 
@@ -99,6 +103,11 @@ public final class OnlineTrainer {
 
     public long lastEventTime() {
         return lastEventTime;
+    }
+
+    /** Wall time of the last training step (drawing the samples, the model's step, the metrics, the reservoirs), nanoseconds; 0 before the first. */
+    public long lastStepNanos() {
+        return lastStepNanos;
     }
 
     public double lastModelLoss() {
