@@ -2,7 +2,7 @@ package io.crossdistil.cli;
 
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.Wire;
-import io.crossdistil.model.sampling.SeededRandom;
+import io.crossdistil.model.state.SeededRandom;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;

@@ -4,11 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.crossdistil.job.JobConfig;
 import io.crossdistil.model.Backbone;
-import io.crossdistil.model.Example;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.TeacherRouting;
-import io.crossdistil.model.Variant;
-import io.crossdistil.model.nn.MatMul;
+import io.crossdistil.model.event.Example;
+import io.crossdistil.model.nd4j.MatMul;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticExamples;
 import io.crossdistil.model.synthetic.SyntheticStream;
@@ -354,7 +353,7 @@ final class Bench {
             // the rows from the first one a teacher loss reaches: the batch's when the teachers learn on it,
             // else the tuples' (auxiliary ranking), else the marginal pairs'
             int marginalRows = 2 * cfg.numTasks() * cfg.marginalPairsPerStep;
-            boolean batchTeaches = cfg.variant == Variant.VANILLA_KD || cfg.variant == Variant.MUTUAL;
+            boolean batchTeaches = cfg.variant.teachersLearnOnBatch();
             int teacherBackRows = routing != TeacherRouting.STOP || batchTeaches ? all
                     : cfg.variant.auxiliaryRanking() ? samples : marginalRows;
             flops += cfg.numTasks() * denseFlops(all, teacherBackRows, teacherIn, tower, routing != TeacherRouting.STOP);

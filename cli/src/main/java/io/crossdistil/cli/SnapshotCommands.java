@@ -4,7 +4,7 @@ import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.avro.TaskMetrics;
 import io.crossdistil.avro.Tensor;
-import io.crossdistil.model.LabelOrder;
+import io.crossdistil.model.event.LabelOrder;
 import io.crossdistil.model.metrics.ProgressiveMetrics;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.serving.Scorer;

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * DESIGN.md's "State and determinism" on real parts: the job jar submitted over REST to a
+ * the guarantees of docs/operations.md on real parts: the job jar submitted over REST to a
  * standalone Flink cluster (JobManager and TaskManager in their own JVMs) reading from a real
  * KRaft broker. One unfailed run over a single-partition stream is the reference; then the same
  * stream is trained while the TaskManager is killed with SIGKILL several times, and again while

@@ -9,7 +9,7 @@ import io.crossdistil.job.io.SnapshotDirectorySink;
 import io.crossdistil.job.io.SnapshotMessage;
 import io.crossdistil.job.trainer.TrainerOperator;
 import io.crossdistil.job.trainer.TrainerSettings;
-import io.crossdistil.model.Example;
+import io.crossdistil.model.event.Example;
 import java.time.Duration;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -26,7 +26,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
- * The job's data flow (DESIGN.md): Kafka -> decode and validate (bad records to the dead-letter
+ * The job's data flow (docs/operations.md): Kafka -> decode and validate (bad records to the dead-letter
  * topic) -> trainer -> snapshots to a directory and a compacted topic, progress reports to a topic.
  * Every operator has a UID, so savepoints survive upgrades.
  */

@@ -180,7 +180,7 @@ public final class JobConfig implements Serializable {
                     o.defaultValue().isEmpty() ? "" : " [default: " + o.defaultValue() + "]"));
         }
         b.append("  --kafka.<property> <value>  passed to every Kafka client, e.g. --kafka.security.protocol SSL\n");
-        b.append("\nModel options (ALGORITHM.md; 'source' says where a default comes from):\n");
+        b.append("\nModel options (docs/algorithm.md; 'source' says where a default comes from):\n");
         for (ModelConfig.Option o : ModelConfig.OPTIONS) {
             b.append(String.format("  --%-26s %s [default: %s; source: %s]%n", o.key(), o.doc(), o.defaultValue(), o.source()));
         }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.job.io.ExampleSerializer;
 import io.crossdistil.job.io.ExampleTypeInfo;
-import io.crossdistil.model.Example;
+import io.crossdistil.model.event.Example;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;

@@ -8,8 +8,8 @@ import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.Wire;
 import io.crossdistil.job.io.EventDecoder;
 import io.crossdistil.job.io.InvalidEventException;
-import io.crossdistil.model.Example;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.event.Example;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 
 import io.crossdistil.job.io.ExampleSerializer;
-import io.crossdistil.model.Example;
+import io.crossdistil.model.event.Example;
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.SerializerTestBase;
 import org.apache.flink.api.common.typeutils.TypeSerializer;

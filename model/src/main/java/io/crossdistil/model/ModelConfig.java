@@ -19,8 +19,9 @@ import org.nd4j.linalg.api.buffer.DataType;
  * number for every task or a comma-separated list with one number per task, in task order.
  *
  * <p>Every option, its default and where the default comes from is listed in {@link #OPTIONS}.
- * "ALGORITHM.md s8" marks the settings of the reference run in ALGORITHM.md section 8; "project"
- * marks our own choice where the method paper states no value.
+ * "method" marks the published method's setting; "reference run" the settings of the one-pass
+ * reference measurement described in docs/algorithm.md ("Teacher routing"); "project" our own
+ * choice where the method paper states no value.
  */
 public final class ModelConfig {
 
@@ -31,29 +32,29 @@ public final class ModelConfig {
             new Option("tasks", "finish,like", "project", "task names in priority order (K >= 2); each event carries a 0/1 label per task"),
             new Option("features", "user_id,item_id", "project", "categorical fields hashed into embeddings; user_id and item_id are the event's own ids, other names are keys of its categorical map"),
             new Option("dense-features", "", "project", "dense fields (keys of the event's dense map), comma-separated; missing ones read as 0"),
-            new Option("variant", "crossdistil", "ALGORITHM.md s6", "one of " + Variant.keys()),
+            new Option("variant", "crossdistil", "method", "one of " + Variant.keys()),
             new Option("embedding-dim", "8", "project", "embedding dimension per field"),
             new Option("hash-rows", "131072", "project", "rows of the one embedding table that all fields share (field-salted hashing)"),
-            new Option("backbone", "shared-bottom", "ALGORITHM.md s2", "shared-bottom or mmoe"),
+            new Option("backbone", "shared-bottom", "method", "shared-bottom or mmoe"),
             new Option("bottom-layers", "128,64", "project", "hidden sizes of the shared bottom MLP (also of a separate teacher bottom)"),
             new Option("experts", "4", "project", "MMoE: number of experts"),
             new Option("expert-layers", "64", "project", "MMoE: hidden sizes of each expert MLP"),
             new Option("tower-layers", "32", "project", "hidden sizes of every head's tower; each ends in one logit"),
-            new Option("teacher-routing", "stop", "ALGORITHM.md s8", "where teacher gradients flow: shared (as published), stop (not into the shared bottom), separate (own teacher bottom)"),
-            new Option("alpha", "0.2", "ALGORITHM.md s8", "distillation weight alpha per task, in [0, 1]"),
+            new Option("teacher-routing", "stop", "reference run", "where teacher gradients flow: shared (as published), stop (not into the shared bottom), separate (own teacher bottom)"),
+            new Option("alpha", "0.2", "reference run", "distillation weight alpha per task, in [0, 1]"),
             new Option("beta1", "1.0", "project", "weight of the auxiliary ranking inside a task's positives, per task, >= 0"),
             new Option("beta2", "1.0", "project", "weight of the auxiliary ranking inside a task's negatives, per task, >= 0"),
             new Option("tau", "1.0", "project", "distillation temperature, > 0"),
             new Option("margin", "0.0", "project", "error-correction margin m (in logits), >= 0"),
             new Option("teacher-weights", "1.0", "project", "w1, w2 ...: weight of each teacher's loss in L_Model, per task, >= 0"),
             new Option("student-weights", "1.0", "project", "w3, w4 ...: weight of each student's loss in L_Model, per task, >= 0"),
-            new Option("optimizer", "adam", "ALGORITHM.md s8", "adam, adagrad or sgd (ND4J's updaters)"),
-            new Option("learning-rate", "0.001", "ALGORITHM.md s8", "gamma1, the model step size"),
+            new Option("optimizer", "adam", "reference run", "adam, adagrad or sgd (ND4J's updaters)"),
+            new Option("learning-rate", "0.001", "reference run", "gamma1, the model step size"),
             new Option("calibration-learning-rate", "0.01", "project", "gamma2, the calibration step size"),
-            new Option("batch-size", "256", "ALGORITHM.md s8", "events per training step"),
+            new Option("batch-size", "256", "reference run", "events per training step"),
             new Option("quadruplets-per-step", "64", "project", "tuples drawn per step, one event from each label permutation (a quadruplet for K = 2)"),
             new Option("marginal-pairs-per-step", "64", "project", "(positive, negative) pairs drawn per task per step for the coarse ranking"),
-            new Option("reservoir-capacity", "20000", "ALGORITHM.md s8", "events kept per label permutation"),
+            new Option("reservoir-capacity", "20000", "reference run", "events kept per label permutation"),
             new Option("seed", "42", "project", "seed of the initial weights and of the sampler"),
             new Option("dtype", "float", "project", "float or double (double is for gradient checks)"));
 

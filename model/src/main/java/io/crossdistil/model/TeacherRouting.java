@@ -3,9 +3,9 @@ package io.crossdistil.model;
 import java.util.Locale;
 
 /**
- * Where the teachers' gradients may flow. ALGORITHM.md section 8 shows why this matters online:
- * ranking losses on replayed reservoir samples can hurt the shared layers before distillation
- * brings anything.
+ * Where the teachers' gradients may flow. In one online pass, ranking losses on replayed
+ * reservoir samples can hurt the shared layers before distillation brings anything
+ * (docs/algorithm.md, "Teacher routing").
  */
 public enum TeacherRouting {
     /** Teacher towers sit on the shared bottom and train it (as published). */

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.crossdistil.model.event.Example;
+import io.crossdistil.model.event.LabelOrder;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.sampling.Samples;
 import io.crossdistil.model.training.OnlineTrainer;
@@ -30,7 +32,7 @@ class CrossDistilModelTest {
         return ModelConfig.fromMap(m);
     }
 
-    /** Feeds events one at a time through the online trainer (ALGORITHM.md section 5); every step must be finite. */
+    /** Feeds events one at a time through the online trainer (docs/algorithm.md, "One training step"); every step must be finite. */
     static OnlineTrainer train(OnlineTrainer trainer, List<Example> events, List<Double> studentLosses) {
         List<String> tasks = trainer.config().tasks;
         for (Example e : events) {

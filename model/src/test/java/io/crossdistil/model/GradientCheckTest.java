@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.crossdistil.model.event.Example;
 import io.crossdistil.model.nn.EmbeddingTable;
 import io.crossdistil.model.sampling.QuadrupletSampler;
 import io.crossdistil.model.sampling.Samples;
@@ -21,8 +22,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Finite-difference checks, in double precision, of the analytic gradients of L_Model and L_Cal
  * for every parameter group (embeddings, backbone, gates, each head, calibration) and every loss
  * term (student BCE and distillation, auxiliary and coarse ranking, vanilla and mutual terms).
- * The distillation targets are constants of a step (ALGORITHM.md section 3), so the check freezes
- * them, exactly as the analytic gradient treats them.
+ * The distillation targets are constants of a step (docs/algorithm.md), so the check holds them
+ * fixed across its evaluations, exactly as the analytic gradient treats them.
  */
 class GradientCheckTest {
     /** Central differences; below about 1e-6 ND4J's evaluation noise dominates the difference quotient. */
@@ -60,8 +61,8 @@ class GradientCheckTest {
         return ModelConfig.fromMap(m);
     }
 
-    /** Batch and samples in which every label permutation occurs. */
-    record Step(List<Example> batch, Samples samples) {}
+    /** Batch and samples in which every label permutation occurs, and the step's soft targets, held constant across evaluations. */
+    record Step(List<Example> batch, Samples samples, SoftTargets targets) {}
 
     static Step stepData(ModelConfig cfg) {
         double[] rates = new double[cfg.numTasks()];
@@ -73,15 +74,14 @@ class GradientCheckTest {
         for (int count : s.tupleCounts()) {
             assertTrue(!cfg.variant.ranksTeachers() || count > 0, "every permutation must be present");
         }
-        return new Step(new ArrayList<>(events.subList(0, 8)), s);
+        return new Step(new ArrayList<>(events.subList(0, 8)), s, new SoftTargets(cfg.numTasks()));
     }
 
     /** Checks every entry of every theta parameter whose name passes {@code which}, and the touched embedding rows. */
     static void checkModelGradients(ModelConfig cfg, Predicate<String> which, boolean embeddings) {
         CrossDistilModel model = new CrossDistilModel(cfg);
         Step d = stepData(cfg);
-        model.freezeTargetsForCheck();
-        model.modelLossForCheck(d.batch(), d.samples());
+        model.modelLossForCheck(d.batch(), d.samples(), d.targets());
         Map<String, double[]> analytic = new LinkedHashMap<>();
         model.thetaForCheck().params().keySet().forEach(n -> analytic.put(n, model.thetaForCheck().grad(n).dup().ravel().toDoubleVector()));
         EmbeddingTable table = model.embeddingsForCheck();
@@ -131,9 +131,9 @@ class GradientCheckTest {
             java.util.function.DoubleConsumer set) {
         double v = get.getAsDouble();
         set.accept(v + EPS);
-        double plus = model.modelLossForCheck(d.batch(), d.samples());
+        double plus = model.modelLossForCheck(d.batch(), d.samples(), d.targets());
         set.accept(v - EPS);
-        double minus = model.modelLossForCheck(d.batch(), d.samples());
+        double minus = model.modelLossForCheck(d.batch(), d.samples(), d.targets());
         set.accept(v);
         return (plus - minus) / (2 * EPS);
     }
@@ -193,8 +193,7 @@ class GradientCheckTest {
     private static Map<String, double[]> bottomGradients(ModelConfig cfg) {
         CrossDistilModel m = new CrossDistilModel(cfg);
         Step d = stepData(cfg);
-        m.freezeTargetsForCheck();
-        m.modelLossForCheck(d.batch(), d.samples());
+        m.modelLossForCheck(d.batch(), d.samples(), d.targets());
         Map<String, double[]> out = new LinkedHashMap<>();
         m.thetaForCheck().params().keySet().stream().filter(n -> n.startsWith("bottom."))
                 .forEach(n -> out.put(n, m.thetaForCheck().grad(n).dup().ravel().toDoubleVector()));

@@ -4,10 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.crossdistil.model.event.LabelOrder;
 import io.crossdistil.model.features.FeatureHasher;
 import io.crossdistil.model.nn.EmbeddingTable;
-import io.crossdistil.model.nn.Losses;
-import io.crossdistil.model.sampling.SeededRandom;
+import io.crossdistil.model.objective.Losses;
+import io.crossdistil.model.state.SeededRandom;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.crossdistil.model.event.Example;
 import io.crossdistil.model.sampling.QuadrupletSampler;
 import io.crossdistil.model.sampling.Reservoir;
 import io.crossdistil.model.sampling.Samples;
-import io.crossdistil.model.sampling.SeededRandom;
+import io.crossdistil.model.state.SeededRandom;
+import io.crossdistil.model.state.StateBytes;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 

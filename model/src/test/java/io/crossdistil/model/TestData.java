@@ -1,5 +1,6 @@
 package io.crossdistil.model;
 
+import io.crossdistil.model.event.Example;
 import io.crossdistil.model.sampling.QuadrupletSampler;
 import io.crossdistil.model.synthetic.SyntheticExamples;
 import io.crossdistil.model.synthetic.SyntheticStream;

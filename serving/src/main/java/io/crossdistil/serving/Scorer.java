@@ -3,7 +3,7 @@ package io.crossdistil.serving;
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.model.CrossDistilModel;
-import io.crossdistil.model.Example;
+import io.crossdistil.model.event.Example;
 import io.crossdistil.model.features.FeatureEncoder;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import java.util.ArrayList;

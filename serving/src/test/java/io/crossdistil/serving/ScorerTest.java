@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.ModelSnapshot;
-import io.crossdistil.model.Example;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.event.Example;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticEvent;
 import io.crossdistil.model.synthetic.SyntheticExamples;

@@ -1,7 +1,7 @@
 package io.crossdistil.job.io;
 
-import io.crossdistil.model.Example;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.event.Example;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;

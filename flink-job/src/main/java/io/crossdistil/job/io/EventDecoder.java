@@ -2,9 +2,9 @@ package io.crossdistil.job.io;
 
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.Wire;
-import io.crossdistil.model.Example;
-import io.crossdistil.model.LabelOrder;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.event.Example;
+import io.crossdistil.model.event.LabelOrder;
 import io.crossdistil.model.features.FeatureEncoder;
 import java.io.IOException;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.crossdistil.job.io;
 
-import io.crossdistil.model.Example;
+import io.crossdistil.model.event.Example;
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;

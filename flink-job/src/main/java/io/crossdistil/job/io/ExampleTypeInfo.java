@@ -1,6 +1,6 @@
 package io.crossdistil.job.io;
 
-import io.crossdistil.model.Example;
+import io.crossdistil.model.event.Example;
 import org.apache.flink.api.common.serialization.SerializerConfig;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;

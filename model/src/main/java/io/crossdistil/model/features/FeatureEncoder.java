@@ -1,8 +1,8 @@
 package io.crossdistil.model.features;
 
 import io.crossdistil.avro.FeedbackEvent;
-import io.crossdistil.model.Example;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.event.Example;
 import java.util.List;
 import java.util.Map;
 

@@ -1,6 +1,6 @@
 package io.crossdistil.model.metrics;
 
-import io.crossdistil.model.StateBytes;
+import io.crossdistil.model.state.StateBytes;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.crossdistil.model.metrics;
 
-import io.crossdistil.model.LabelOrder;
+import io.crossdistil.model.event.LabelOrder;
 
 /**
  * Per task, per label permutation: a histogram of the predicted logits, plus the sums for
@@ -102,7 +102,7 @@ final class ScoreHistograms {
     }
 
     /**
-     * ALGORITHM.md section 7: over the task's fine-grained classes (its teacher order), the mean
+     * Multi-AUC (docs/algorithm.md, "Metrics"): over the task's fine-grained classes (its teacher order), the mean
      * of the pairwise AUCs (higher class over lower) weighted by the share of events in the two
      * classes, weights normalised; pairs with an empty class are left out.
      */

@@ -1,5 +1,7 @@
 package io.crossdistil.model.nn;
 
+import io.crossdistil.model.nd4j.HostArrays;
+import io.crossdistil.model.state.ArrayCodec;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;

@@ -1,5 +1,8 @@
 package io.crossdistil.model.nn;
 
+import io.crossdistil.model.nd4j.KeptArrays;
+import io.crossdistil.model.nd4j.MatMul;
+import io.crossdistil.model.nd4j.PreparedOp;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,6 +1,10 @@
 package io.crossdistil.model.nn;
 
-import io.crossdistil.model.sampling.SeededRandom;
+import io.crossdistil.model.nd4j.HostArrays;
+import io.crossdistil.model.nd4j.PreparedOp;
+import io.crossdistil.model.nd4j.UpdaterOp;
+import io.crossdistil.model.state.ArrayCodec;
+import io.crossdistil.model.state.SeededRandom;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;

@@ -1,8 +1,9 @@
 package io.crossdistil.model.sampling;
 
-import io.crossdistil.model.Example;
-import io.crossdistil.model.LabelOrder;
-import io.crossdistil.model.StateBytes;
+import io.crossdistil.model.event.Example;
+import io.crossdistil.model.event.LabelOrder;
+import io.crossdistil.model.state.SeededRandom;
+import io.crossdistil.model.state.StateBytes;
 import java.util.List;
 
 /**
@@ -11,7 +12,7 @@ import java.util.List;
  *
  * <p>A marginal draw first picks one of the marginal set's member permutations with probability
  * proportional to how many events of it the stream has seen, then a uniform element of its
- * reservoir (ALGORITHM.md section 1). Its whole state - contents, counts and generator - is
+ * reservoir (docs/algorithm.md, "Reservoirs"). Its whole state - contents, counts and generator - is
  * written to bytes and read back exactly by {@link #toBytes()} and {@link #fromBytes(byte[], int, int)}.
  */
 public final class QuadrupletSampler {

@@ -1,7 +1,8 @@
 package io.crossdistil.model.sampling;
 
-import io.crossdistil.model.Example;
-import io.crossdistil.model.nn.ArrayCodec;
+import io.crossdistil.model.event.Example;
+import io.crossdistil.model.state.ArrayCodec;
+import io.crossdistil.model.state.SeededRandom;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;

@@ -1,8 +1,8 @@
 package io.crossdistil.model.synthetic;
 
-import io.crossdistil.model.Example;
-import io.crossdistil.model.LabelOrder;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.event.Example;
+import io.crossdistil.model.event.LabelOrder;
 import io.crossdistil.model.features.FeatureEncoder;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,6 +1,6 @@
 package io.crossdistil.model.synthetic;
 
-import io.crossdistil.model.sampling.SeededRandom;
+import io.crossdistil.model.state.SeededRandom;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -2,20 +2,20 @@ package io.crossdistil.model.training;
 
 import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.model.CrossDistilModel;
-import io.crossdistil.model.Example;
 import io.crossdistil.model.ModelConfig;
-import io.crossdistil.model.StateBytes;
 import io.crossdistil.model.StepResult;
+import io.crossdistil.model.event.Example;
 import io.crossdistil.model.metrics.ProgressiveMetrics;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.sampling.QuadrupletSampler;
 import io.crossdistil.model.sampling.Samples;
 import io.crossdistil.model.snapshot.SnapshotCodec;
+import io.crossdistil.model.state.StateBytes;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The synchronous online learner of ALGORITHM.md section 5, one event at a time: events gather
+ * The synchronous online learner (docs/algorithm.md, "One training step"), one event at a time: events gather
  * into a mini-batch; a full batch is scored (progressive validation), drawn samples for, trained
  * on, and offered to the reservoirs. It owns one model, one sampler and the metrics, and its whole
  * state - the partial batch included - is written to bytes and read back exactly, so a run that

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.crossdistil.model.LabelOrder;
-import io.crossdistil.model.sampling.SeededRandom;
+import io.crossdistil.model.event.LabelOrder;
+import io.crossdistil.model.state.SeededRandom;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

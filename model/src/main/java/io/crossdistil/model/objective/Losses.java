@@ -1,4 +1,4 @@
-package io.crossdistil.model.nn;
+package io.crossdistil.model.objective;
 
 /**
  * The elementwise loss pieces, computed stably on logits: never the log of a rounded sigmoid.
@@ -58,7 +58,7 @@ public final class Losses {
     }
 
     /**
-     * Error correction (ALGORITHM.md section 4): pulls each calibrated teacher logit to the side of
+     * Error correction (docs/algorithm.md, "Error correction"): pulls each calibrated teacher logit to the side of
      * its hard label by at least {@code margin}: t = s * max(s * r~, m), s = +1 for y = 1, else -1.
      * In place; returns {@code calibrated}.
      */

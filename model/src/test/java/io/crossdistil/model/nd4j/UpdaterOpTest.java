@@ -1,4 +1,4 @@
-package io.crossdistil.model.nn;
+package io.crossdistil.model.nd4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

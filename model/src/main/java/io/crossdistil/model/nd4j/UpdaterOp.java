@@ -1,4 +1,4 @@
-package io.crossdistil.model.nn;
+package io.crossdistil.model.nd4j;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.AdaGrad;
@@ -14,12 +14,12 @@ import org.nd4j.linalg.learning.config.Sgd;
  * the state changes length: for the sparse embedding update, whose rows change every step, that
  * cost 110 microseconds a step, more than the update itself. Not to be used by two threads at once.
  */
-final class UpdaterOp {
+public final class UpdaterOp {
     private final IUpdater config;
     private final PreparedOp op;
     private final int stateSlots;
 
-    UpdaterOp(IUpdater config) {
+    public UpdaterOp(IUpdater config) {
         this.config = config;
         String name;
         if (config instanceof Adam) {
@@ -36,7 +36,7 @@ final class UpdaterOp {
     }
 
     /** Arrays of state per value (Adam 2, AdaGrad 1, SGD 0). */
-    int stateSlots() {
+    public int stateSlots() {
         return stateSlots;
     }
 
@@ -45,7 +45,7 @@ final class UpdaterOp {
      * gradient's shape in the order of ND4J's state view (Adam: m, then v; AdaGrad: the sum of
      * squared gradients). {@code iteration} counts from 0.
      */
-    void apply(INDArray gradient, INDArray[] state, int iteration) {
+    public void apply(INDArray gradient, INDArray[] state, int iteration) {
         double rate = config.getLearningRate(iteration, 0);
         if (config instanceof Adam adam) {
             // the op's order: gradient, v, m

@@ -1,4 +1,4 @@
-package io.crossdistil.model;
+package io.crossdistil.model.event;
 
 import java.io.DataInput;
 import java.io.DataOutput;

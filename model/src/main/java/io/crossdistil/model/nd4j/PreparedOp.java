@@ -1,4 +1,4 @@
-package io.crossdistil.model.nn;
+package io.crossdistil.model.nd4j;
 
 import java.util.Arrays;
 import java.util.function.Supplier;
@@ -23,7 +23,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * be shared between threads, so every shared prepared op is made per thread ({@link #custom},
  * {@link #legacy}).
  */
-final class PreparedOp {
+public final class PreparedOp {
     private final CustomOp custom;
     private final Op legacy;
     private final OpContext context;
@@ -40,7 +40,7 @@ final class PreparedOp {
     }
 
     /** ND4J's custom op {@code name} with fixed integer and floating-point arguments, one per thread. */
-    static ThreadLocal<PreparedOp> custom(String name, long[] integerArgs, double[] floatArgs) {
+    public static ThreadLocal<PreparedOp> custom(String name, long[] integerArgs, double[] floatArgs) {
         return ThreadLocal.withInitial(() -> site(name, integerArgs, floatArgs));
     }
 
@@ -48,7 +48,7 @@ final class PreparedOp {
      * ND4J's custom op {@code name} with fixed integer and floating-point arguments, for one call
      * site of one thread: its owner's.
      */
-    static PreparedOp site(String name, long[] integerArgs, double[] floatArgs) {
+    public static PreparedOp site(String name, long[] integerArgs, double[] floatArgs) {
         PreparedOp p = new PreparedOp(DynamicCustomOp.builder(name).build(), null);
         p.arguments(integerArgs, floatArgs);
         return p;
@@ -59,7 +59,7 @@ final class PreparedOp {
      * ({@link #exec(INDArray[], INDArray[], long[], double[])}), kept by one owner; like every
      * prepared op it must not be used by two threads at once.
      */
-    static PreparedOp owned(String name) {
+    public static PreparedOp owned(String name) {
         return new PreparedOp(DynamicCustomOp.builder(name).build(), null);
     }
 
@@ -67,12 +67,12 @@ final class PreparedOp {
      * A legacy (scalar, transform, pairwise) op: {@code op} supplies its kind and scalar; the
      * arrays it was made with are not used. Made outside any workspace, as its scalar outlives steps.
      */
-    static ThreadLocal<PreparedOp> legacy(Supplier<Op> op) {
+    public static ThreadLocal<PreparedOp> legacy(Supplier<Op> op) {
         return ThreadLocal.withInitial(() -> legacySite(op));
     }
 
     /** As {@link #legacy}, for one call site of one thread: its owner's. */
-    static PreparedOp legacySite(Supplier<Op> op) {
+    public static PreparedOp legacySite(Supplier<Op> op) {
         try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             return new PreparedOp(null, op.get());
         }
@@ -105,7 +105,7 @@ final class PreparedOp {
     }
 
     /** Runs the custom op with these arguments on {@code inputs}, writing {@code outputs}. */
-    void exec(INDArray[] outputs, INDArray[] inputs, long[] integerArgs, double[] floatArgs) {
+    public void exec(INDArray[] outputs, INDArray[] inputs, long[] integerArgs, double[] floatArgs) {
         arguments(integerArgs, floatArgs);
         for (int i = 0; i < inputs.length; i++) {
             input(i, inputs[i]);
@@ -117,7 +117,7 @@ final class PreparedOp {
     }
 
     /** Runs the op on {@code inputs}, writing {@code output}; returns {@code output}. */
-    INDArray exec(INDArray output, INDArray... inputs) {
+    public INDArray exec(INDArray output, INDArray... inputs) {
         for (int i = 0; i < inputs.length; i++) {
             input(i, inputs[i]);
         }

@@ -1,4 +1,4 @@
-package io.crossdistil.model.nn;
+package io.crossdistil.model.state;
 
 import java.io.DataInput;
 import java.io.DataOutput;

@@ -1,4 +1,4 @@
-package io.crossdistil.model.nn;
+package io.crossdistil.model.nd4j;
 
 import org.nd4j.linalg.factory.Nd4j;
 

@@ -1,4 +1,4 @@
-package io.crossdistil.model.nn;
+package io.crossdistil.model.nd4j;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -30,7 +30,7 @@ public final class MatMul {
      * The product op {@code out = op(a) . op(b)} for one call site of one thread
      * ({@link PreparedOp#site}): {@code exec(out, a, b)}.
      */
-    static PreparedOp site(boolean transposeA, boolean transposeB) {
+    public static PreparedOp site(boolean transposeA, boolean transposeB) {
         return PreparedOp.site("matmul", arguments(transposeA, transposeB), new double[] {1.0, 0.0});
     }
 

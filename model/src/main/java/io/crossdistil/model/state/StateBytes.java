@@ -1,4 +1,4 @@
-package io.crossdistil.model;
+package io.crossdistil.model.state;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

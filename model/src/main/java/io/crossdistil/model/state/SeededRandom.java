@@ -1,4 +1,4 @@
-package io.crossdistil.model.sampling;
+package io.crossdistil.model.state;
 
 /**
  * SplitMix64: a small, fast generator whose entire state is one long, so that it can be

@@ -1,4 +1,4 @@
-package io.crossdistil.model;
+package io.crossdistil.model.event;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,14 +13,14 @@ import java.util.List;
  * For K = 2: 3 = ++, 2 = +-, 1 = -+, 0 = --.
  *
  * <p><b>Teacher order of task k.</b> Permutations are sorted, best first, by the key (y_k, then
- * the other tasks' labels in priority order). For K = 2 this gives ALGORITHM.md exactly: teacher
+ * the other tasks' labels in priority order). For K = 2 this gives the published orders: teacher
  * A learns ++ > +- > -+ > --, teacher B learns ++ > -+ > +- > --. For K = 3, teacher B learns
  * +++ > ++- > -++ > -+- > +-+ > +-- > --+ > --- (y_B first, then y_A, then y_C).
  *
  * <p><b>Auxiliary pairs.</b> The first half of the order holds the task's positives, the second
  * half its negatives. Each adjacent pair inside the positives is an auxiliary ranking term with
  * weight beta1, each adjacent pair inside the negatives one with weight beta2: 2^(K-1) - 1 pairs
- * per side. For K = 2 that is exactly the two quadruplet terms of ALGORITHM.md section 3. No pair
+ * per side. For K = 2 that is exactly the two quadruplet terms of the published teacher losses. No pair
  * ever crosses the task's own label, so a positive of the task is never ranked below a negative
  * ("only positive knowledge is transferred").
  *

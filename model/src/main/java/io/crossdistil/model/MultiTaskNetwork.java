@@ -1,0 +1,374 @@
+package io.crossdistil.model;
+
+import io.crossdistil.model.event.Example;
+import io.crossdistil.model.event.LabelOrder;
+import io.crossdistil.model.nd4j.HostArrays;
+import io.crossdistil.model.nd4j.KeptArrays;
+import io.crossdistil.model.nd4j.MatMul;
+import io.crossdistil.model.nd4j.Rows;
+import io.crossdistil.model.nn.EmbeddingTable;
+import io.crossdistil.model.nn.Mlp;
+import io.crossdistil.model.nn.ParameterStore;
+import io.crossdistil.model.objective.StackedRows;
+import io.crossdistil.model.sampling.Samples;
+import io.crossdistil.model.state.SeededRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.IntFunction;
+import java.util.stream.IntStream;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The network Theta: hashed field embeddings (one shared table, sparse row updates) and dense
+ * features, a shared-bottom or MMoE backbone, and per task a student tower and (for variants
+ * with teachers) a teacher tower, each ending in one logit. Where the teachers read from and
+ * where their gradients flow is the teacher routing: the shared backbone with gradients into it,
+ * the shared backbone with gradients stopped at it, or a teacher bottom of their own.
+ *
+ * <p><b>One pass per step.</b> The batch and the drawn samples are stacked into one matrix of
+ * rows ({@link StackedRows}), so each layer is one matrix product for all of them. Towers that
+ * read one input run as one network ({@link HeadGroup}): the students on a shared bottom, the
+ * teachers on a shared bottom or their own; MMoE gives every tower its own mixture.
+ */
+final class MultiTaskNetwork {
+    /**
+     * Slots of the training pass's kept arrays: the embedding rows (with a ones column when the
+     * shared bottom is their only reader, and the view without it), the shared bottom's input
+     * rows with it, the students' rows of the shared output (without and with it), then each head
+     * group's logit gradients (students' groups first).
+     */
+    private static final int EMBEDDINGS = 0;
+    private static final int EMBEDDINGS_WITHOUT_ONES = 1;
+    private static final int SHARED_INPUT_WITH_ONES = 2;
+    private static final int STUDENT_INPUT = 3;
+    private static final int STUDENT_INPUT_WITH_ONES = 4;
+    private static final int LOGIT_GRADIENTS = 5;
+
+    private final ModelConfig cfg;
+    private final int numTasks;
+    private final int numFields;
+    private final int numDense;
+    private final int inputSize;
+    private final ParameterStore theta;
+    private EmbeddingTable embeddings;
+    private final KeptArrays kept;
+    private final Mlp bottom;
+    private final List<Mlp> experts = new ArrayList<>();
+    private final Mlp teacherBottom;
+    private final List<HeadGroup> studentGroups = new ArrayList<>();
+    private final List<HeadGroup> teacherGroups = new ArrayList<>();
+
+    /** Registers every layer's parameters; {@link #initialiseLayers} and {@link #initialiseEmbeddings} give them values. */
+    MultiTaskNetwork(ModelConfig cfg) {
+        this.cfg = cfg;
+        this.numTasks = cfg.numTasks();
+        this.numFields = cfg.features.size();
+        this.numDense = cfg.denseFeatures.size();
+        this.inputSize = numFields * cfg.embeddingDim + numDense;
+        Variant variant = cfg.variant;
+        theta = new ParameterStore(cfg.dtype, cfg.optimizer.updater(cfg.learningRate));
+        int towerInput;
+        if (cfg.backbone == Backbone.SHARED_BOTTOM) {
+            bottom = new Mlp(theta, "bottom", inputSize, cfg.bottomLayers, false);
+            towerInput = bottom.outputSize();
+        } else {
+            bottom = null;
+            for (int e = 0; e < cfg.experts; e++) {
+                experts.add(new Mlp(theta, "expert." + e, inputSize, cfg.expertLayers, false));
+            }
+            towerInput = experts.get(0).outputSize();
+        }
+        boolean separate = variant.hasTeachers() && cfg.teacherRouting == TeacherRouting.SEPARATE;
+        teacherBottom = separate ? new Mlp(theta, "teacher-bottom", inputSize, cfg.bottomLayers, false) : null;
+        int[] towerSizes = Arrays.copyOf(cfg.towerLayers, cfg.towerLayers.length + 1);
+        towerSizes[towerSizes.length - 1] = 1;
+        List<Integer> all = IntStream.range(0, numTasks).boxed().toList();
+        if (cfg.backbone == Backbone.SHARED_BOTTOM) {
+            studentGroups.add(group("students", all, this::studentName, towerInput, towerSizes));
+        } else {
+            for (int k = 0; k < numTasks; k++) {
+                studentGroups.add(group("students", List.of(k), this::studentName, towerInput, towerSizes));
+                addGate(studentName(k));
+            }
+        }
+        if (variant.hasTeachers()) {
+            int in = separate ? teacherBottom.outputSize() : towerInput;
+            if (separate || cfg.backbone == Backbone.SHARED_BOTTOM) {
+                teacherGroups.add(group("teachers", all, this::teacherName, in, towerSizes));
+            } else {
+                for (int k = 0; k < numTasks; k++) {
+                    teacherGroups.add(group("teachers", List.of(k), this::teacherName, in, towerSizes));
+                    addGate(teacherName(k));
+                }
+            }
+        }
+        kept = new KeptArrays(LOGIT_GRADIENTS + studentGroups.size() + teacherGroups.size());
+    }
+
+    /** Draws the dense layers' initial values. */
+    void initialiseLayers(SeededRandom random) {
+        theta.build(random);
+    }
+
+    /** Draws the embedding table's initial values. */
+    void initialiseEmbeddings(SeededRandom random) {
+        embeddings = new EmbeddingTable(cfg.hashRows, cfg.embeddingDim, cfg.dtype,
+                cfg.optimizer.updater(cfg.learningRate), random, 0.05);
+    }
+
+    private HeadGroup group(String block, List<Integer> tasks, IntFunction<String> name, int in, int[] sizes) {
+        List<String> prefixes = tasks.stream().map(name::apply).toList();
+        Mlp net = Mlp.towers(theta, block, prefixes, in, sizes, true);
+        return new HeadGroup(net, tasks.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    private void addGate(String head) {
+        theta.add("gate." + head + ".W", Math.sqrt(1.0 / inputSize), inputSize, cfg.experts);
+        theta.add("gate." + head + ".b", 0.0, 1, cfg.experts);
+    }
+
+    private String studentName(int k) {
+        return "student." + cfg.tasks.get(k);
+    }
+
+    private String teacherName(int k) {
+        return "teacher." + cfg.tasks.get(k);
+    }
+
+    /** The dense parameters Theta, with their gradients and optimizer state. */
+    ParameterStore parameters() {
+        return theta;
+    }
+
+    EmbeddingTable embeddings() {
+        return embeddings;
+    }
+
+    private boolean teachersReadSharedBackbone() {
+        return cfg.variant.hasTeachers() && cfg.teacherRouting != TeacherRouting.SEPARATE;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Forward
+
+    /**
+     * A training pass computes the teachers too and writes into the networks' kept arrays (one
+     * thread); a prediction pass only the students, in new arrays.
+     */
+    ForwardPass forward(List<Example> batch, Samples samples, boolean training) {
+        ForwardPass p = new ForwardPass(new StackedRows(batch.size(), samples), numTasks, studentGroups, teacherGroups);
+        boolean teachersOn = training && cfg.variant.hasTeachers();
+
+        p.indices = new int[p.total * numFields];
+        double[] dense = numDense == 0 ? null : new double[p.total * numDense];
+        for (int i = 0; i < p.batch; i++) {
+            Example e = batch.get(i);
+            System.arraycopy(e.rows, 0, p.indices, i * numFields, numFields);
+            for (int j = 0; j < numDense; j++) {
+                dense[i * numDense + j] = e.dense[j];
+            }
+        }
+        System.arraycopy(samples.rows(), 0, p.indices, p.batch * numFields, samples.rowCount() * numFields);
+        for (int j = 0; j < samples.rowCount() * numDense; j++) {
+            dense[p.batch * numDense + j] = samples.dense()[j];
+        }
+        long embColumns = (long) numFields * cfg.embeddingDim;
+        INDArray emb;
+        if (training && bottom != null && teacherBottom == null && dense == null) {
+            // the shared bottom is the embeddings' only reader: looked up with a ones column after
+            // each event's rows, its first layer's x W + b is one product, as its later layers' are
+            p.x0WithOnes = embeddings.lookup(p.indices, numFields, kept.matrix(EMBEDDINGS, cfg.dtype, p.total, embColumns + 1));
+            emb = kept.columns(EMBEDDINGS_WITHOUT_ONES, p.x0WithOnes, embColumns);
+        } else {
+            emb = embeddings.lookup(p.indices, training ? kept.matrix(EMBEDDINGS, cfg.dtype, p.total, embColumns)
+                    : Nd4j.createUninitialized(cfg.dtype, new long[] {p.total, embColumns}, 'c'));
+        }
+        p.x0 = dense == null ? emb : Nd4j.hstack(emb, HostArrays.matrix(dense, p.total, numDense, cfg.dtype));
+
+        p.labels = new double[numTasks][p.batch];
+        for (int i = 0; i < p.batch; i++) {
+            for (int k = 0; k < numTasks; k++) {
+                p.labels[k][i] = LabelOrder.label(batch.get(i).permutation, k, numTasks);
+            }
+        }
+
+        p.sharedRows = teachersOn && teachersReadSharedBackbone() ? p.total : p.batch;
+        INDArray sharedInput = Rows.first(p.x0, p.sharedRows);
+        INDArray shared = null;
+        INDArray sharedWithOnes = null;
+        if (bottom != null) {
+            // the towers read the shared output by products only: kept with a ones column for their bias
+            INDArray sharedInputWithOnes = p.x0WithOnes == null ? null : kept.rows(SHARED_INPUT_WITH_ONES, p.x0WithOnes, 0, p.sharedRows);
+            p.bottomActs = bottom.forward(sharedInput, sharedInputWithOnes, training, true);
+            shared = p.bottomActs.output();
+            sharedWithOnes = p.bottomActs.outputWithOnes();
+        } else {
+            p.expertActs = new ArrayList<>();
+            for (Mlp e : experts) {
+                p.expertActs.add(e.forward(sharedInput, training));
+            }
+            p.gates = new INDArray[2 * numTasks];
+        }
+        for (int g = 0; g < studentGroups.size(); g++) {
+            int k = studentGroups.get(g).tasks()[0];
+            INDArray in = shared == null ? mixture(p, k, studentName(k), p.batch)
+                    : training ? kept.rows(STUDENT_INPUT, shared, 0, p.batch) : Rows.first(shared, p.batch);
+            INDArray inWithOnes = sharedWithOnes == null ? null : kept.rows(STUDENT_INPUT_WITH_ONES, sharedWithOnes, 0, p.batch);
+            p.studentActs[g] = studentGroups.get(g).net().forward(in, inWithOnes, training, false);
+        }
+        if (teachersOn) {
+            INDArray separateOut = null;
+            if (teacherBottom != null) {
+                p.teacherBottomActs = teacherBottom.forward(p.x0, training);
+                separateOut = p.teacherBottomActs.output();
+            }
+            for (int g = 0; g < teacherGroups.size(); g++) {
+                int k = teacherGroups.get(g).tasks()[0];
+                INDArray in = separateOut != null ? separateOut
+                        : shared != null ? shared : mixture(p, numTasks + k, teacherName(k), p.total);
+                p.teacherActs[g] = teacherGroups.get(g).net().forward(in, separateOut == null ? sharedWithOnes : null, training, false);
+            }
+        }
+        return p;
+    }
+
+    /** MMoE: the gate-weighted sum of the expert outputs for tower {@code tower}, first {@code rows} rows. */
+    private INDArray mixture(ForwardPass p, int tower, String head, int rows) {
+        INDArray x = Rows.first(p.x0, rows);
+        INDArray gate = Transforms.softmax(MatMul.of(x, false, theta.param("gate." + head + ".W"), false).addiRowVector(theta.param("gate." + head + ".b")), false);
+        p.gates[tower] = gate;
+        INDArray out = null;
+        for (int e = 0; e < experts.size(); e++) {
+            INDArray term = Rows.first(p.expertActs.get(e).output(), rows).mulColumnVector(gate.getColumn(e, true));
+            out = out == null ? term : out.addi(term);
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Backward: towers, routing, backbone, embeddings
+
+    /**
+     * Writes the gradients of Theta and of the embedding rows used, from the losses' logit
+     * gradients in {@code p.dStudent} and {@code p.dTeacher}.
+     */
+    void backward(ForwardPass p) {
+        theta.zeroGrad();
+        boolean teachersOn = cfg.variant.hasTeachers();
+        boolean teachersTrainShared = teachersOn && cfg.teacherRouting == TeacherRouting.SHARED;
+        int sharedBackRows = teachersTrainShared ? p.sharedRows : p.batch;
+
+        // each group's input gradient is the sum over its towers (one product with the fused weights)
+        INDArray[] dStudentIn = new INDArray[studentGroups.size()];
+        for (int g = 0; g < dStudentIn.length; g++) {
+            HeadGroup group = studentGroups.get(g);
+            dStudentIn[g] = group.net().backward(p.studentActs[g], logitGradients(LOGIT_GRADIENTS + g, group, p.dStudent, 0, p.batch), 0, p.batch, true);
+        }
+        INDArray[] dTeacherIn = new INDArray[teachersOn ? teacherGroups.size() : 0];
+        for (int g = 0; g < dTeacherIn.length; g++) {
+            HeadGroup group = teacherGroups.get(g);
+            boolean needInput = cfg.teacherRouting != TeacherRouting.STOP;
+            // without an input gradient, only the rows with a loss gradient (under the ranking losses, the samples)
+            int from = needInput ? 0 : firstNonZeroRow(group, p.dTeacher, p.total);
+            dTeacherIn[g] = group.net().backward(p.teacherActs[g], logitGradients(LOGIT_GRADIENTS + studentGroups.size() + g, group, p.dTeacher, from, p.total - from), from, p.total - from, needInput);
+        }
+
+        int embRows = cfg.teacherRouting == TeacherRouting.STOP || !teachersOn ? p.batch : p.total;
+        INDArray dx0;
+        if (bottom != null) {
+            // a shared bottom has one student group and at most one teacher group (see the constructor)
+            INDArray dShared = dStudentIn[0];
+            if (teachersTrainShared) {
+                dShared = dTeacherIn[0];
+                Rows.first(dShared, p.batch).addi(dStudentIn[0]);
+            }
+            // with its ones column when the input had one (see forward)
+            INDArray dBottomIn = bottom.backward(p.bottomActs, dShared, 0, sharedBackRows, true);
+            if (sharedBackRows == embRows) {
+                dx0 = dBottomIn;
+            } else {
+                dx0 = Nd4j.zeros(cfg.dtype, embRows, dBottomIn.columns());
+                Rows.first(dx0, sharedBackRows).addi(dBottomIn);
+            }
+        } else {
+            dx0 = Nd4j.zeros(cfg.dtype, embRows, inputSize);
+            INDArray[] dExpert = new INDArray[experts.size()];
+            for (int e = 0; e < dExpert.length; e++) {
+                dExpert[e] = Nd4j.zeros(cfg.dtype, sharedBackRows, experts.get(e).outputSize());
+            }
+            // MMoE: one tower per group, each behind its own gate
+            for (int g = 0; g < dStudentIn.length; g++) {
+                int k = studentGroups.get(g).tasks()[0];
+                gateBackward(p, k, studentName(k), dStudentIn[g], p.batch, dExpert, dx0);
+            }
+            for (int g = 0; teachersTrainShared && g < dTeacherIn.length; g++) {
+                int k = teacherGroups.get(g).tasks()[0];
+                gateBackward(p, numTasks + k, teacherName(k), dTeacherIn[g], p.total, dExpert, dx0);
+            }
+            for (int e = 0; e < dExpert.length; e++) {
+                Rows.first(dx0, sharedBackRows).addi(experts.get(e).backward(p.expertActs.get(e), dExpert[e], 0, sharedBackRows, true));
+            }
+        }
+        if (teacherBottom != null) {
+            INDArray dSep = Nd4j.zeros(cfg.dtype, p.total, teacherBottom.outputSize());
+            for (INDArray d : dTeacherIn) {
+                dSep.addi(d);
+            }
+            dx0.addi(teacherBottom.backward(p.teacherBottomActs, dSep, 0, p.total, true));
+        }
+
+        // the embedding columns of dx0 in C order are the gradient rows, one per (event, field)
+        INDArray dEmb = numDense == 0 ? dx0 : dx0.get(NDArrayIndex.all(), NDArrayIndex.interval(0, (long) numFields * cfg.embeddingDim));
+        int[] used = Arrays.copyOf(p.indices, embRows * numFields);
+        p.embeddingGradientFinite = p.x0WithOnes != null ? embeddings.accumulate(used, numFields, dEmb) : embeddings.accumulate(used, dEmb);
+    }
+
+    /** A group's logit gradients for rows {@code from} to {@code from + rows - 1} as one matrix (kept in {@code slot}): column i is task {@code tasks[i]}'s. */
+    private INDArray logitGradients(int slot, HeadGroup group, double[][] perTask, int from, int rows) {
+        int[] tasks = group.tasks();
+        double[] m = new double[rows * tasks.length];
+        for (int c = 0; c < tasks.length; c++) {
+            double[] d = perTask[tasks[c]];
+            for (int i = 0; i < rows; i++) {
+                m[i * tasks.length + c] = d[from + i];
+            }
+        }
+        return HostArrays.put(m, kept.matrix(slot, cfg.dtype, rows, tasks.length));
+    }
+
+    /** The first of the first {@code rows} rows where a task of {@code group} has a nonzero gradient ({@code rows - 1} if none has). */
+    private static int firstNonZeroRow(HeadGroup group, double[][] perTask, int rows) {
+        int first = rows - 1;
+        for (int k : group.tasks()) {
+            double[] d = perTask[k];
+            for (int i = 0; i < first; i++) {
+                if (d[i] != 0) {
+                    first = i;
+                    break;
+                }
+            }
+        }
+        return first;
+    }
+
+    /** MMoE backward through one tower's gate and mixture; accumulates expert and input gradients. */
+    private void gateBackward(ForwardPass p, int tower, String head, INDArray dMix, int rows, INDArray[] dExpert, INDArray dx0) {
+        INDArray gate = p.gates[tower];
+        INDArray dGate = Nd4j.create(cfg.dtype, rows, experts.size());
+        for (int e = 0; e < experts.size(); e++) {
+            INDArray out = Rows.first(p.expertActs.get(e).output(), rows);
+            Rows.first(dExpert[e], rows).addi(dMix.mulColumnVector(gate.getColumn(e, true)));
+            dGate.putColumn(e, dMix.mul(out).sum(true, 1));
+        }
+        // softmax backward: dz = g * (dg - sum(dg * g))
+        INDArray dz = gate.mul(dGate.subColumnVector(dGate.mul(gate).sum(true, 1)));
+        INDArray x = Rows.first(p.x0, rows);
+        MatMul.into(x, true, dz, false, theta.grad("gate." + head + ".W"));
+        dz.sum(theta.grad("gate." + head + ".b"), 0);
+        Rows.first(dx0, rows).addi(MatMul.of(dz, false, theta.param("gate." + head + ".W"), true));
+    }
+}
