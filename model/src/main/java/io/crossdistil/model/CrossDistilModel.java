@@ -43,7 +43,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class CrossDistilModel {
     private static final int FORMAT = 1;
-    private static final String EMBEDDING = "embedding";
+    /** The name of the embedding table among the tensors. */
+    static final String EMBEDDING = "embedding";
     /**
      * Every array a training step creates lives in this workspace, memory reused from step to step
      * instead of some thirty native allocations (malloc, zeroing, page faults): 6-9% of a step's
@@ -74,7 +75,7 @@ public final class CrossDistilModel {
         this.cfg = cfg;
         this.variant = cfg.variant;
         this.numTasks = cfg.numTasks();
-        network = new MultiTaskNetwork(cfg);
+        network = MultiTaskNetwork.forTraining(cfg);
         // initial values are drawn in this order, the one every checkpoint was written with
         SeededRandom random = new SeededRandom(cfg.seed);
         network.initialiseLayers(random);

@@ -15,6 +15,7 @@ import io.crossdistil.model.state.SeededRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -62,8 +63,14 @@ final class MultiTaskNetwork {
     private final List<HeadGroup> studentGroups = new ArrayList<>();
     private final List<HeadGroup> teacherGroups = new ArrayList<>();
 
-    /** Registers every layer's parameters; {@link #initialiseLayers} and {@link #initialiseEmbeddings} give them values. */
-    MultiTaskNetwork(ModelConfig cfg) {
+    /**
+     * Registers every layer's parameters; {@link #initialiseLayers} and {@link #initialiseEmbeddings}
+     * give them values for training, {@link #studentsFrom} a snapshot's for serving.
+     *
+     * @param withTeachers whether the teacher towers (and a teacher bottom) are built, for a
+     *     variant that has them; serving needs the students only
+     */
+    private MultiTaskNetwork(ModelConfig cfg, boolean withTeachers) {
         this.cfg = cfg;
         this.numTasks = cfg.numTasks();
         this.numFields = cfg.features.size();
@@ -82,7 +89,8 @@ final class MultiTaskNetwork {
             }
             towerInput = experts.get(0).outputSize();
         }
-        boolean separate = variant.hasTeachers() && cfg.teacherRouting == TeacherRouting.SEPARATE;
+        boolean teachers = withTeachers && variant.hasTeachers();
+        boolean separate = teachers && cfg.teacherRouting == TeacherRouting.SEPARATE;
         teacherBottom = separate ? new Mlp(theta, "teacher-bottom", inputSize, cfg.bottomLayers, false) : null;
         int[] towerSizes = Arrays.copyOf(cfg.towerLayers, cfg.towerLayers.length + 1);
         towerSizes[towerSizes.length - 1] = 1;
@@ -95,7 +103,7 @@ final class MultiTaskNetwork {
                 addGate(studentName(k));
             }
         }
-        if (variant.hasTeachers()) {
+        if (teachers) {
             int in = separate ? teacherBottom.outputSize() : towerInput;
             if (separate || cfg.backbone == Backbone.SHARED_BOTTOM) {
                 teacherGroups.add(group("teachers", all, this::teacherName, in, towerSizes));
@@ -107,6 +115,40 @@ final class MultiTaskNetwork {
             }
         }
         kept = new KeptArrays(LOGIT_GRADIENTS + studentGroups.size() + teacherGroups.size());
+    }
+
+    /** The whole network, to train: its values still to be drawn. */
+    static MultiTaskNetwork forTraining(ModelConfig cfg) {
+        return new MultiTaskNetwork(cfg, true);
+    }
+
+    /**
+     * The students alone, with the values of {@code tensors} (by parameter name, as
+     * {@code CrossDistilModel.tensors()} names them; others are ignored): no teachers, no
+     * gradients or optimizer state, no random draws. It predicts what the whole network predicts
+     * with the same values.
+     */
+    static MultiTaskNetwork studentsFrom(ModelConfig cfg, Map<String, INDArray> tensors, String embeddingName) {
+        MultiTaskNetwork n = new MultiTaskNetwork(cfg, false);
+        n.theta.buildFrozen();
+        for (Map.Entry<String, INDArray> e : n.theta.params().entrySet()) {
+            e.getValue().assign(required(tensors, e.getKey(), e.getValue().shape()));
+        }
+        INDArray table = required(tensors, embeddingName, new long[] {cfg.hashRows, cfg.embeddingDim});
+        n.embeddings = EmbeddingTable.frozen(table, cfg.dtype);
+        return n;
+    }
+
+    private static INDArray required(Map<String, INDArray> tensors, String name, long[] shape) {
+        INDArray v = tensors.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("tensor " + name + " is missing");
+        }
+        if (!Arrays.equals(v.shape(), shape)) {
+            throw new IllegalArgumentException("tensor " + name + " has shape " + Arrays.toString(v.shape())
+                    + ", the model expects " + Arrays.toString(shape));
+        }
+        return v;
     }
 
     /** Draws the dense layers' initial values. */

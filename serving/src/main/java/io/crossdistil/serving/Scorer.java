@@ -2,7 +2,7 @@ package io.crossdistil.serving;
 
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.ModelSnapshot;
-import io.crossdistil.model.CrossDistilModel;
+import io.crossdistil.model.StudentModel;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.features.FeatureEncoder;
 import io.crossdistil.model.snapshot.SnapshotCodec;
@@ -11,19 +11,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Scores events with one snapshot: the calibrated student probability of every task, exactly what
- * the trainer predicted with the same parameters for the same batch (alone, an event may differ
- * in the float logit's last bit: BLAS takes another path for one row). Immutable; score in
- * batches (each ND4J call costs microseconds, so one event at a time is slow).
+ * Scores events with one snapshot's students (no teachers, no optimizer state): the student
+ * probability of every task, exactly what the trainer predicted with the same parameters for the
+ * same batch (alone, an event may differ in the float logit's last bit: BLAS takes another path
+ * for one row). Immutable; score in batches (each ND4J call costs microseconds, so one event at a
+ * time is slow).
  */
 public final class Scorer {
     private final ModelSnapshot snapshot;
-    private final CrossDistilModel model;
+    private final StudentModel model;
     private final FeatureEncoder encoder;
 
     private Scorer(ModelSnapshot snapshot) {
         this.snapshot = snapshot;
-        this.model = SnapshotCodec.toModel(snapshot);
+        this.model = SnapshotCodec.toStudentModel(snapshot);
         this.encoder = new FeatureEncoder(model.config());
     }
 

@@ -44,17 +44,31 @@ public final class EmbeddingTable {
     private final RowIndex index = new RowIndex();
 
     public EmbeddingTable(int rows, int dim, DataType dtype, IUpdater updaterConfig, SeededRandom random, double initStd) {
-        this.rows = rows;
-        this.dim = dim;
-        this.dtype = dtype;
-        this.updater = new UpdaterOp(updaterConfig);
-        // a row's values and its moments side by side: the update reads and writes all of them
-        HostRows[] tables = HostRows.interleaved(dtype, rows, dim, 1 + updater.stateSlots());
-        this.table = tables[0];
+        this(rows, dim, dtype, new UpdaterOp(updaterConfig));
         for (int i = 0; i < rows * dim; i++) {
             table.set(i, initStd * random.nextGaussian());
         }
+    }
+
+    private EmbeddingTable(int rows, int dim, DataType dtype, UpdaterOp updater) {
+        this.rows = rows;
+        this.dim = dim;
+        this.dtype = dtype;
+        this.updater = updater;
+        // a row's values and its moments side by side: the update reads and writes all of them
+        HostRows[] tables = HostRows.interleaved(dtype, rows, dim, 1 + (updater == null ? 0 : updater.stateSlots()));
+        this.table = tables[0];
         state = Arrays.copyOfRange(tables, 1, tables.length);
+    }
+
+    /**
+     * A table that only looks rows up: {@code values} (rows x dim) in {@code dtype}, without
+     * optimizer state; {@link #applyUpdate} is not for it.
+     */
+    public static EmbeddingTable frozen(INDArray values, DataType dtype) {
+        EmbeddingTable t = new EmbeddingTable((int) values.rows(), (int) values.columns(), dtype, null);
+        t.assign(values);
+        return t;
     }
 
     /** The embedding rows of {@code indices}, one after another, written to {@code out} (a whole C-order array of indices.length x dim values, any shape); returns it. */

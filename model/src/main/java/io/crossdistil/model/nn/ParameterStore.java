@@ -126,8 +126,41 @@ public final class ParameterStore {
         }
     }
 
-    /** Allocates and initialises every parameter from the generator, in registration order. */
+    /** Allocates and initialises every parameter from the generator, in registration order, with gradients and optimizer state. */
     public void build(SeededRandom random) {
+        layOut(true);
+        double[] init = new double[(int) size];
+        int i = 0;
+        for (Slot s : slots.values()) {
+            long n = length(s.shape);
+            for (int j = 0; j < n; j++) {
+                init[i++] = Double.isNaN(s.initStd) ? 1.0 : s.initStd * random.nextGaussian();
+            }
+        }
+        long flatSize = params.length();
+        params.assign(HostArrays.matrix(toFlat(init), 1, flatSize, dtype));
+        long stateSize = updaterConfig.stateSize(flatSize);
+        INDArray initialState = stateSize == 0 ? null : Nd4j.zeros(dtype, 1, stateSize);
+        // ND4J's updater initialises its state (AdaGrad's starts at epsilon); the op then runs it
+        updaterConfig.instantiate(initialState, true);
+        updater = new UpdaterOp(updaterConfig);
+        updaterSlots = new INDArray[updater.stateSlots()];
+        for (int slot = 0; slot < updaterSlots.length; slot++) {
+            updaterSlots[slot] = initialState.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(slot * flatSize, (slot + 1) * flatSize)).dup('c');
+        }
+    }
+
+    /**
+     * Allocates every parameter at zero, without gradients, optimizer state or random draws: for
+     * a network that only predicts, whose values are then assigned (for example a snapshot's).
+     */
+    public void buildFrozen() {
+        layOut(false);
+    }
+
+    /** The flat layout, the parameter views and, for training, the gradient views. */
+    private void layOut(boolean withGradients) {
+        checkOpen();
         // flat layout: parameters in registration order, a fused block where its first member would be
         Map<String, Long> offsets = new HashMap<>();
         long flatSize = 0;
@@ -143,13 +176,17 @@ public final class ParameterStore {
         }
         flatOffsets.putAll(offsets);
         params = Nd4j.zeros(dtype, 1, flatSize);
-        grads = Nd4j.zeros(dtype, 1, flatSize);
         for (String block : blocks.keySet()) {
             blockParams.put(block, view(params, offsets.get(block), blockShape(block)));
-            blockGrads.put(block, view(grads, offsets.get(block), blockShape(block)));
         }
         paramViews.putAll(views(params, offsets));
-        gradViews.putAll(views(grads, offsets));
+        if (withGradients) {
+            grads = Nd4j.zeros(dtype, 1, flatSize);
+            for (String block : blocks.keySet()) {
+                blockGrads.put(block, view(grads, offsets.get(block), blockShape(block)));
+            }
+            gradViews.putAll(views(grads, offsets));
+        }
 
         // where each registration-order value lives in the flat vector: mark every view with its positions
         double[] counting = new double[(int) flatSize];
@@ -169,25 +206,6 @@ public final class ParameterStore {
                 held[i] = true;
             }
             structuralZeros = java.util.stream.IntStream.range(0, held.length).filter(p -> !held[p]).toArray();
-        }
-
-        double[] init = new double[(int) size];
-        int i = 0;
-        for (Slot s : slots.values()) {
-            long n = length(s.shape);
-            for (int j = 0; j < n; j++) {
-                init[i++] = Double.isNaN(s.initStd) ? 1.0 : s.initStd * random.nextGaussian();
-            }
-        }
-        params.assign(HostArrays.matrix(toFlat(init), 1, flatSize, dtype));
-        long stateSize = updaterConfig.stateSize(flatSize);
-        INDArray initialState = stateSize == 0 ? null : Nd4j.zeros(dtype, 1, stateSize);
-        // ND4J's updater initialises its state (AdaGrad's starts at epsilon); the op then runs it
-        updaterConfig.instantiate(initialState, true);
-        updater = new UpdaterOp(updaterConfig);
-        updaterSlots = new INDArray[updater.stateSlots()];
-        for (int slot = 0; slot < updaterSlots.length; slot++) {
-            updaterSlots[slot] = initialState.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(slot * flatSize, (slot + 1) * flatSize)).dup('c');
         }
     }
 

@@ -6,6 +6,7 @@ import io.crossdistil.avro.Tensor;
 import io.crossdistil.avro.Wire;
 import io.crossdistil.model.CrossDistilModel;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.StudentModel;
 import io.crossdistil.model.metrics.TaskScore;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -21,13 +22,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Model snapshots: built from a model, encoded with Avro's single-object encoding, verified by a
- * SHA-256 checksum over their canonical content, and turned back into a model that scores
- * exactly as the trainer did.
+ * SHA-256 checksum over their canonical content, and turned back into a model (or the students
+ * alone, for serving) that scores exactly as the trainer did.
  */
 public final class SnapshotCodec {
     private SnapshotCodec() {}
@@ -157,17 +159,34 @@ public final class SnapshotCodec {
         }
     }
 
-    /** A model with the snapshot's configuration and parameters: it predicts what the trainer predicted. */
+    /**
+     * A whole model (teachers, calibration and fresh optimizer state included) with the
+     * snapshot's configuration and parameters: it predicts what the trainer predicted.
+     */
     public static CrossDistilModel toModel(ModelSnapshot s) {
         CrossDistilModel model = new CrossDistilModel(ModelConfig.fromMap(s.getConfig()));
+        model.loadTensors(tensors(s, model.config().dtype));
+        return model;
+    }
+
+    /**
+     * The students alone, what serving scores with: built straight from the snapshot's tensors,
+     * without teachers, optimizer state or random initialisation.
+     */
+    public static StudentModel toStudentModel(ModelSnapshot s) {
+        ModelConfig cfg = ModelConfig.fromMap(s.getConfig());
+        return StudentModel.of(cfg, tensors(s, cfg.dtype));
+    }
+
+    /** The snapshot's tensors by name, in the model's data type. */
+    private static Map<String, INDArray> tensors(ModelSnapshot s, DataType dtype) {
         Map<String, INDArray> values = new LinkedHashMap<>();
         for (Tensor t : s.getTensors()) {
             float[] v = new float[t.getValues().remaining() / 4];
             t.getValues().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
             long[] shape = t.getShape().stream().mapToLong(Integer::longValue).toArray();
-            values.put(t.getName(), Nd4j.create(Nd4j.createBuffer(v), shape).castTo(model.config().dtype));
+            values.put(t.getName(), Nd4j.create(Nd4j.createBuffer(v), shape).castTo(dtype));
         }
-        model.loadTensors(values);
-        return model;
+        return values;
     }
 }
