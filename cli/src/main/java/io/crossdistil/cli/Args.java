@@ -11,8 +11,31 @@ import java.util.Map;
 final class Args {
     private final Map<String, String> values = new LinkedHashMap<>();
 
-    Args(String[] args) {
-        values.putAll(JobConfig.parseArgs(args));
+    /**
+     * @param flags options that may stand alone ({@code --quick}) and then mean true; given a
+     *     value, it must be true or false
+     */
+    Args(String[] args, String... flags) {
+        List<String> tokens = new ArrayList<>();
+        List<String> flagNames = List.of(flags);
+        for (int i = 0; i < args.length; i++) {
+            tokens.add(args[i]);
+            boolean flag = args[i].startsWith("--") && flagNames.contains(args[i].substring(2));
+            boolean valueFollows = i + 1 < args.length && !args[i + 1].startsWith("--");
+            if (flag && !valueFollows) {
+                tokens.add("true");
+            }
+        }
+        values.putAll(JobConfig.parseArgs(tokens.toArray(String[]::new)));
+    }
+
+    /** A flag (see the constructor): true when given alone or as true. */
+    boolean takeFlag(String key) {
+        String v = take(key, "false");
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException("option --" + key + " is a flag: give it alone, or as true or false, not '" + v + "'");
+        }
+        return v.equals("true");
     }
 
     /** Removes and returns an option, or the default. */
@@ -37,6 +60,15 @@ final class Args {
             Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).forEach(out::add);
         }
         return out;
+    }
+
+    double takeDouble(String key, double defaultValue) {
+        String v = take(key, null);
+        try {
+            return v == null ? defaultValue : Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option --" + key + " must be a number, not '" + v + "'");
+        }
     }
 
     double[] takeDoubles(String key, String defaultValue) {

@@ -192,7 +192,7 @@ final class Bench {
         jobOptions.putIfAbsent("snapshot-every-events", JobConfig.OPTIONS.stream()
                 .filter(op -> op.key().equals("snapshot-every-events")).findFirst().orElseThrow().defaultValue());
         LocalRunner.Options o = new LocalRunner.Options(events, null, List.of(), List.of(), null,
-                Files.createTempDirectory("crossdistil-bench-snapshots"), null, 1, 1, new double[] {0.38, 0.04}, 0, jobOptions);
+                Files.createTempDirectory("crossdistil-bench-snapshots"), null, 1, Generator.standard(1, new double[] {0.38, 0.04}), 0, jobOptions);
         LocalRunner.Summary summary = LocalRunner.run(o, new PrintStream(java.io.OutputStream.nullOutputStream()));
         EmbeddedKafka.deleteQuietly(summary.snapshotDir());
         return RunMonitor.eventsPerSecondAfter(summary.progress(), events / 2);

@@ -47,31 +47,50 @@ public final class CsvEvents implements AutoCloseable {
         }
         this.reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
         this.source = file.getFileName().toString();
-        String first = reader.readLine();
-        if (first == null) {
-            throw new IllegalArgumentException(file + " is empty: a header row is needed");
-        }
-        header = parse(first.startsWith("\uFEFF") ? first.substring(1) : first);
-        this.labels = List.copyOf(labels);
-        labelIdx = indexes(labels, "label");
-        timeIdx = timeColumn == null ? -1 : indexes(List.of(timeColumn), "time")[0];
-        if (features == null || features.isEmpty()) {
-            List<String> rest = new ArrayList<>();
-            for (String h : header) {
-                if (!labels.contains(h) && !h.equals(timeColumn)) {
-                    rest.add(h);
-                }
+        try {
+            String first = reader.readLine();
+            if (first == null) {
+                throw new IllegalArgumentException(file + " is empty: a header row is needed");
             }
-            this.features = List.copyOf(rest);
-        } else {
-            this.features = List.copyOf(features);
+            header = parse(first.startsWith("\uFEFF") ? first.substring(1) : first);
+            this.labels = List.copyOf(labels);
+            labelIdx = indexes(labels, "label");
+            timeIdx = timeColumn == null ? -1 : indexes(List.of(timeColumn), "time")[0];
+            if (features == null || features.isEmpty()) {
+                List<String> rest = new ArrayList<>();
+                for (String h : header) {
+                    if (!labels.contains(h) && !h.equals(timeColumn)) {
+                        rest.add(h);
+                    }
+                }
+                this.features = List.copyOf(rest);
+            } else {
+                this.features = List.copyOf(features);
+            }
+            if (this.features.isEmpty()) {
+                throw new IllegalArgumentException(file + " has no feature column besides the labels " + labels);
+            }
+            featureIdx = indexes(this.features, "feature");
+        } catch (IOException | RuntimeException e) {
+            reader.close();
+            throw e;
         }
-        if (this.features.isEmpty()) {
-            throw new IllegalArgumentException(file + " has no feature column besides the labels " + labels);
-        }
-        featureIdx = indexes(this.features, "feature");
         userIdx = header.indexOf("user_id");
         itemIdx = header.indexOf("item_id");
+    }
+
+    /**
+     * Reads only the header and returns the feature columns, or says in one line what does not fit
+     * (no such file, an empty file, a named column that is not in the header).
+     */
+    public static List<String> check(Path file, List<String> labels, List<String> features, String timeColumn) throws IOException {
+        try (CsvEvents csv = new CsvEvents(file, labels, features, timeColumn)) {
+            return csv.features();
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("no such file: " + file);
+        } catch (java.util.zip.ZipException e) {
+            throw new IllegalArgumentException(file + " ends in .gz but is not gzip-compressed: " + e.getMessage());
+        }
     }
 
     private int[] indexes(List<String> names, String what) {

@@ -47,7 +47,7 @@ public final class ExperimentRunner {
 
     /** Feedback events with labels, in stream order, read once and shared by all variants. */
     public static List<FeedbackEvent> load(Path csv, List<String> labels, List<String> features, String time, long events,
-            long seed, double[] rates, List<String> tasks, PrintStream out) throws IOException {
+            Generator generator, List<String> tasks, PrintStream out) throws IOException {
         List<FeedbackEvent> all = new ArrayList<>();
         if (csv != null) {
             long rejected = 0;
@@ -62,11 +62,11 @@ public final class ExperimentRunner {
             }
             out.printf("Read %,d events from %s (%,d rows skipped)%n", all.size(), csv, rejected);
         } else {
-            SyntheticStream stream = new SyntheticStream(tasks, rates, seed);
+            SyntheticStream stream = generator.stream(tasks);
             for (long i = 0; i < events; i++) {
                 all.add(Events.fromSynthetic(stream.next(), tasks));
             }
-            out.printf("Generated %,d events (seed %d, label rates %s)%n", all.size(), seed, java.util.Arrays.toString(rates));
+            out.printf("Generated %,d events (seed %d, label rates %s)%n", all.size(), generator.seed(), java.util.Arrays.toString(generator.rates()));
         }
         return all;
     }
@@ -141,7 +141,7 @@ public final class ExperimentRunner {
         Map<String, String> options = new LinkedHashMap<>(base.jobOptions());
         options.put("variant", variant);
         LocalRunner.Options o = new LocalRunner.Options(base.events(), base.csv(), base.labels(), base.csvFeatures(),
-                base.timeColumn(), null, null, 1, base.seed(), base.rates(), 0, options);
+                base.timeColumn(), null, null, 1, base.generator(), 0, options);
         LocalRunner.Summary s = LocalRunner.run(o, out);
         return new VariantResult(variant, SnapshotCodec.scores(s.metrics().getTasks()), s.eventsTrained() / s.trainingSeconds(), List.of());
     }

@@ -66,8 +66,8 @@ public final class FeedbackProducer implements AutoCloseable {
     }
 
     /** Generated events; every {@code badEvery}-th record (if > 0) is a bad one of a rotating kind. */
-    public void produceGenerated(List<String> tasks, double[] rates, long seed, long events, long badEvery, LongConsumer progress) {
-        GeneratedRecords records = new GeneratedRecords(tasks, rates, seed, badEvery);
+    public void produceGenerated(List<String> tasks, Generator generator, long events, long badEvery, LongConsumer progress) {
+        GeneratedRecords records = new GeneratedRecords(tasks, generator, badEvery);
         for (long i = 1; i <= events; i++) {
             send(records.next().bytes());
             if (i % 10_000 == 0) {

@@ -23,10 +23,15 @@ public final class GeneratedRecords {
     private final long badEvery;
     private long index;
 
+    /** The standard stream (see {@link Generator#standard}). */
     public GeneratedRecords(List<String> tasks, double[] rates, long seed, long badEvery) {
-        this.stream = new SyntheticStream(tasks, rates, seed);
+        this(tasks, Generator.standard(seed, rates), badEvery);
+    }
+
+    public GeneratedRecords(List<String> tasks, Generator generator, long badEvery) {
+        this.stream = generator.stream(tasks);
         this.tasks = List.copyOf(tasks);
-        this.random = new SeededRandom(seed * 31 + 7);
+        this.random = new SeededRandom(generator.seed() * 31 + 7);
         this.badEvery = badEvery;
     }
 

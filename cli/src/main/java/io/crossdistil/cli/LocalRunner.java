@@ -6,9 +6,9 @@ import io.crossdistil.avro.TaskMetrics;
 import io.crossdistil.avro.TrainingMetrics;
 import io.crossdistil.job.CrossDistilPipeline;
 import io.crossdistil.job.JobConfig;
-import io.crossdistil.model.snapshot.SnapshotFiles;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.snapshot.SnapshotCodec;
+import io.crossdistil.model.snapshot.SnapshotFiles;
 import io.crossdistil.model.synthetic.SyntheticStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -22,10 +22,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
@@ -45,7 +45,7 @@ public final class LocalRunner {
 
     /** What to run. {@code csv} null means generated events. */
     public record Options(long events, Path csv, List<String> labels, List<String> csvFeatures, String timeColumn,
-            Path snapshots, Path summary, int partitions, long seed, double[] rates, long badEvery,
+            Path snapshots, Path summary, int partitions, Generator generator, long badEvery,
             Map<String, String> jobOptions) {}
 
     /**
@@ -62,6 +62,54 @@ public final class LocalRunner {
 
     private LocalRunner() {}
 
+    /**
+     * Checks everything a run needs before it starts anything: the CSV and its columns, the
+     * generator's rates, the snapshot directory, and every job and model option; throws
+     * IllegalArgumentException saying what to fix.
+     */
+    public static void check(Options o) throws IOException {
+        if (o.snapshots() != null) {
+            requireFreshDirectory(o.snapshots());
+        }
+        jobConfig(o, "127.0.0.1:9092", Path.of("snapshots"), Path.of("checkpoints"));
+    }
+
+    /** The job's configuration for a run: the data's tasks and features, the local topics and directories, then the user's options. */
+    private static JobConfig jobConfig(Options o, String servers, Path snapshots, Path checkpoints) throws IOException {
+        Map<String, String> job = new LinkedHashMap<>();
+        if (o.csv() != null) {
+            job.put("tasks", String.join(",", o.labels()));
+            job.put("features", String.join(",", CsvEvents.check(o.csv(), o.labels(), o.csvFeatures(), o.timeColumn())));
+        } else {
+            List<String> tasks = generatedTasks(o);
+            o.generator().stream(tasks); // one rate per task
+            List<String> features = new ArrayList<>(List.of("user_id", "item_id"));
+            features.addAll(SyntheticStream.FIELDS);
+            job.put("tasks", String.join(",", tasks));
+            job.put("features", String.join(",", features));
+        }
+        job.put("bootstrap-servers", servers);
+        job.put("topic", TOPIC);
+        job.put("dlq-topic", DLQ_TOPIC);
+        job.put("snapshot-topic", SNAPSHOT_TOPIC);
+        job.put("metrics-topic", METRICS_TOPIC);
+        job.put("starting-offsets", "earliest");
+        job.put("bounded", "true");
+        job.put("snapshot-dir", snapshots.toAbsolutePath().toString());
+        job.put("decode-parallelism", Integer.toString(o.partitions()));
+        job.put("snapshot-every-events", "20000");
+        // a progress report every second: the demo's 100,000 events train in a few seconds
+        job.put("metrics-every-seconds", "1");
+        job.put("job-name", "crossdistil-local");
+        job.put("checkpoint-dir", checkpoints.toUri().toString());
+        job.putAll(o.jobOptions());
+        return JobConfig.fromMap(job);
+    }
+
+    private static List<String> generatedTasks(Options o) {
+        return List.of(o.jobOptions().getOrDefault("tasks", "finish,like").split(","));
+    }
+
     public static Summary run(Options o, PrintStream out) throws Exception {
         Path snapshots = o.snapshots() != null ? o.snapshots()
                 : Path.of("snapshots", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -77,25 +125,8 @@ public final class LocalRunner {
             kafka.createTopic(SNAPSHOT_TOPIC, 1, true);
             kafka.createTopic(METRICS_TOPIC, 1, false);
 
-            Map<String, String> job = new LinkedHashMap<>();
-            long produced = produce(o, kafka.bootstrapServers(), job, out);
-
-            job.put("bootstrap-servers", kafka.bootstrapServers());
-            job.put("topic", TOPIC);
-            job.put("dlq-topic", DLQ_TOPIC);
-            job.put("snapshot-topic", SNAPSHOT_TOPIC);
-            job.put("metrics-topic", METRICS_TOPIC);
-            job.put("starting-offsets", "earliest");
-            job.put("bounded", "true");
-            job.put("snapshot-dir", snapshots.toAbsolutePath().toString());
-            job.put("decode-parallelism", Integer.toString(o.partitions()));
-            job.put("snapshot-every-events", "20000");
-            // a progress report every second: the demo's 100,000 events train in a few seconds
-            job.put("metrics-every-seconds", "1");
-            job.put("job-name", "crossdistil-local");
-            job.put("checkpoint-dir", checkpoints.toUri().toString());
-            job.putAll(o.jobOptions());
-            JobConfig config = JobConfig.fromMap(job);
+            JobConfig config = jobConfig(o, kafka.bootstrapServers(), snapshots, checkpoints);
+            long produced = produce(o, kafka.bootstrapServers(), out);
 
             Configuration conf = CrossDistilPipeline.configuration(config);
             int uiPort = EmbeddedKafka.freePort();
@@ -127,7 +158,7 @@ public final class LocalRunner {
                 CompletableFuture<JobExecutionResult> result = client.getJobExecutionResult();
                 while (!result.isDone()) {
                     monitor.poll(Duration.ofMillis(500));
-                    if (System.nanoTime() - lastPrint > 3_000_000_000L) {
+                    if (System.nanoTime() - lastPrint > 1_000_000_000L) {
                         lastPrint = System.nanoTime();
                         out.println(progressLine(monitor, (System.nanoTime() - trainStart) / 1e9));
                     }
@@ -158,23 +189,16 @@ public final class LocalRunner {
         }
     }
 
-    private static long produce(Options o, String servers, Map<String, String> job, PrintStream out) throws IOException {
+    private static long produce(Options o, String servers, PrintStream out) throws IOException {
         try (FeedbackProducer producer = new FeedbackProducer(servers, TOPIC, DLQ_TOPIC)) {
             long t0 = System.nanoTime();
             if (o.csv() != null) {
                 try (CsvEvents csv = new CsvEvents(o.csv(), o.labels(), o.csvFeatures(), o.timeColumn())) {
-                    job.put("tasks", String.join(",", o.labels()));
-                    job.put("features", String.join(",", csv.features()));
                     producer.produceCsv(csv, o.csv().getFileName().toString(),
                             n -> out.printf("  replaying %s: %,d rows%n", o.csv(), n));
                 }
             } else {
-                List<String> tasks = List.of(o.jobOptions().getOrDefault("tasks", "finish,like").split(","));
-                List<String> features = new ArrayList<>(List.of("user_id", "item_id"));
-                features.addAll(SyntheticStream.FIELDS);
-                job.put("tasks", String.join(",", tasks));
-                job.put("features", String.join(",", features));
-                producer.produceGenerated(tasks, o.rates(), o.seed(), o.events(), o.badEvery(),
+                producer.produceGenerated(generatedTasks(o), o.generator(), o.events(), o.badEvery(),
                         n -> out.printf("  generating: %,d events%n", n));
             }
             long total = producer.sent() + producer.deadLetters();
@@ -214,7 +238,8 @@ public final class LocalRunner {
         b.append(String.format(Locale.ROOT, "trained %,d (%s ev/s now) | dead letters %,d | snapshots %d", m.getEventsTrained(),
                 Double.isNaN(rate) ? "-" : String.format(Locale.ROOT, "%,.0f", rate), monitor.deadLetters().size(), m.getSnapshotsWritten()));
         for (TaskMetrics t : m.getTasks()) {
-            b.append(String.format(Locale.ROOT, " | %s AUC %.3f MAUC %.3f", t.getTask(), t.getAuc(), t.getMultiAuc()));
+            b.append(String.format(Locale.ROOT, " | %s AUC %.3f (recent %.3f) MAUC %.3f (recent %.3f)", t.getTask(), t.getAuc(),
+                    t.getWindowAuc(), t.getMultiAuc(), t.getWindowMultiAuc()));
         }
         return b.toString();
     }
@@ -228,7 +253,8 @@ public final class LocalRunner {
         }
         if (s.metrics() != null) {
             for (TaskMetrics t : s.metrics().getTasks()) {
-                b.append(String.format(Locale.ROOT, "; %s AUC %.4f Multi-AUC %.4f", t.getTask(), t.getAuc(), t.getMultiAuc()));
+                b.append(String.format(Locale.ROOT, "; %s AUC %.4f (recent %.4f) Multi-AUC %.4f (recent %.4f)", t.getTask(),
+                        t.getAuc(), t.getWindowAuc(), t.getMultiAuc(), t.getWindowMultiAuc()));
             }
         }
         return b.toString();

@@ -2,10 +2,16 @@ package io.crossdistil.cli;
 
 import io.crossdistil.job.JobConfig;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.Variant;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Map;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** {@code bin/crossdistil COMMAND [options]}. */
 public final class Main {
@@ -21,18 +27,22 @@ public final class Main {
                            --snapshots DIR      snapshot directory (default snapshots/run-<time>; must be empty)
                            --summary FILE       write the run's summary as JSON
                            --partitions N       partitions of the events topic (default 1: a deterministic run)
-                           --seed N --rates 0.38,0.04 --bad-every N   generator settings (bad-every: every Nth
-                                                record is a bad one, to see the dead-letter path; default 0)
+                           --bad-every N        every Nth record is a bad one, to see the dead-letter path (default 0)
+                           --seed N --rates 0.38,0.04 --users N --items N --signal X
+                                                the generated stream; by default the demo stream (2000 users,
+                                                500 items, signal 3: easy enough to show learning in 100,000 events)
                            any job or model option (see 'bin/crossdistil help-options'), e.g. --variant mtl
               generate   write a seeded synthetic stream to Kafka or to a CSV file
                            --bootstrap-servers HOST:PORT --topic T | --csv-out FILE
-                           --events N --seed N --tasks finish,like --rates 0.38,0.04 --bad-every N
+                           --events N --tasks finish,like --bad-every N
+                           --seed N --rates 0.38,0.04 --users N --items N --signal X
+                                                the stream; by default the standard one (20000 users, 5000 items, signal 1)
               replay     write a CSV to Kafka as feedback events; rows that are not events go to the dead-letter topic
                            --csv FILE --labels a,b[,c] [--features f1,...] [--time COL]
                            --bootstrap-servers HOST:PORT [--topic feedback] [--dlq-topic feedback-dlq]
               experiment  the same stream through several variants; writes DIR/results.md, results.json, PNG curves
                            --variants crossdistil,no-aux-rank,no-calibration,no-correction,vanilla-kd,mtl,mutual
-                           --out DIR  (--csv FILE --labels a,b [--features ..] [--time COL] | --events N [--seed N --rates ..])
+                           --out DIR  (--csv FILE --labels a,b [--features ..] [--time COL] | --events N [generator options])
                            [--parallel N] [--curve-points 50] [--through-kafka] [model options]
               bench      the trainer's and the pipeline's speed, memory, checkpoint and snapshot costs, in one run
                            [--quick] [--json FILE] [model options]
@@ -58,11 +68,17 @@ public final class Main {
                 case "generate" -> Producers.generate(new Args(rest));
                 case "replay" -> Producers.replay(new Args(rest));
                 case "snapshot" -> SnapshotCommands.run(rest, System.out);
-                case "experiment" -> experiment(new Args(rest), String.join(" ", args));
+                case "experiment" -> experiment(new Args(rest, "through-kafka"), String.join(" ", args));
                 case "bench" -> bench(rest);
                 case "help-options" -> System.out.println(JobConfig.help());
                 default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
             }
+        } catch (NoSuchFileException e) {
+            System.err.println("crossdistil: no such file: " + e.getFile());
+            System.exit(2);
+        } catch (AccessDeniedException e) {
+            System.err.println("crossdistil: cannot read " + e.getFile() + ": permission denied");
+            System.exit(2);
         } catch (IllegalArgumentException e) {
             System.err.println("crossdistil: " + e.getMessage());
             System.err.println("Run 'bin/crossdistil help' for usage.");
@@ -83,39 +99,50 @@ public final class Main {
         String out = a.take("out", null);
         List<String> variants = a.takeList("variants");
         if (variants.isEmpty()) {
-            variants = Arrays.stream(io.crossdistil.model.Variant.values()).map(io.crossdistil.model.Variant::key).toList();
+            variants = Arrays.stream(Variant.values()).map(Variant::key).toList();
         }
+        variants.forEach(Variant::parse); // an unknown name stops here, before any training
         long events = a.takeLong("events", 100_000);
-        long seed = a.takeLong("seed", 1);
-        double[] rates = a.takeDoubles("rates", "0.38,0.04");
+        Generator generator = Generator.from(a, Generator.standard(1, new double[] {0.38, 0.04}));
         int parallel = (int) a.takeLong("parallel", Runtime.getRuntime().availableProcessors());
         int curvePoints = (int) a.takeLong("curve-points", 50);
-        boolean throughKafka = Boolean.parseBoolean(a.take("through-kafka", "false"));
+        boolean throughKafka = a.takeFlag("through-kafka");
         if (out == null) {
             throw new IllegalArgumentException("experiment needs --out DIR");
         }
-        if (csv != null && labels.size() < 2) {
-            throw new IllegalArgumentException("--csv needs --labels with at least two label columns in task-priority order");
+        if (parallel <= 0 || curvePoints <= 0 || events <= 0) {
+            throw new IllegalArgumentException("--events, --parallel and --curve-points must be positive");
         }
-        Map<String, String> model = new java.util.LinkedHashMap<>(a.rest());
+        checkCsv(csv, labels);
+        Map<String, String> model = new LinkedHashMap<>(a.rest());
         List<String> tasks = csv != null ? labels : List.of(model.getOrDefault("tasks", "finish,like").split(","));
+        if (csv == null) {
+            generator.stream(tasks); // one rate per task
+        }
         String data;
-        List<ExperimentRunner.VariantResult> results = new java.util.ArrayList<>();
+        List<ExperimentRunner.VariantResult> results = new ArrayList<>();
         if (throughKafka) {
             // the local runner derives tasks and features from the data itself, as for 'local'
             LocalRunner.Options base = new LocalRunner.Options(events, csv == null ? null : Path.of(csv), labels, features, time,
-                    null, null, 1, seed, rates, 0, model);
+                    null, null, 1, generator, 0, model);
+            LocalRunner.check(base);
             for (String v : variants) {
                 results.add(ExperimentRunner.throughKafka(base, v, System.out));
             }
-            data = csv != null ? csv : "generated (seed " + seed + ")";
+            data = csv != null ? csv : "generated (seed " + generator.seed() + ")";
             events = results.isEmpty() ? 0 : results.get(0).scores().get(0).events();
         } else {
             model.put("tasks", String.join(",", tasks));
+            if (csv != null) {
+                CsvEvents.check(Path.of(csv), labels, features, time);
+            }
             List<io.crossdistil.avro.FeedbackEvent> stream = ExperimentRunner.load(csv == null ? null : Path.of(csv), labels, features,
-                    time, events, seed, rates, tasks, System.out);
+                    time, events, generator, tasks, System.out);
+            if (stream.isEmpty()) {
+                throw new IllegalArgumentException(csv + " has no row that is an event");
+            }
             if (!model.containsKey("features")) {
-                List<String> f = new java.util.ArrayList<>(stream.get(0).getCategorical().keySet());
+                List<String> f = new ArrayList<>(stream.get(0).getCategorical().keySet());
                 if (csv == null) {
                     f.add(0, "item_id");
                     f.add(0, "user_id");
@@ -124,18 +151,18 @@ public final class Main {
             }
             ModelConfig.fromMap(model); // a bad option stops here, before any training
             results = ExperimentRunner.run(stream, variants, model, parallel, curvePoints, System.out);
-            data = csv != null ? csv : "generated (seed " + seed + ", rates " + Arrays.toString(rates) + ")";
+            data = csv != null ? csv : "generated (seed " + generator.seed() + ", rates " + Arrays.toString(generator.rates()) + ")";
             events = stream.size();
         }
-        ExperimentRunner.write(Path.of(out), new ExperimentRunner.Setup("bin/crossdistil " + commandLine, data, events, tasks, model), results);
-        System.out.println(ExperimentRunner.markdown(new ExperimentRunner.Setup("bin/crossdistil " + commandLine, data, events, tasks, model), results));
+        ExperimentRunner.Setup setup = new ExperimentRunner.Setup("bin/crossdistil " + commandLine, data, events, tasks, model);
+        ExperimentRunner.write(Path.of(out), setup, results);
+        System.out.println(ExperimentRunner.markdown(setup, results));
         System.out.println("Wrote " + out + "/results.md, results.json and learning curves");
     }
 
     private static void bench(String[] rest) throws Exception {
-        // --quick is a flag without a value
-        boolean quick = Arrays.asList(rest).contains("--quick");
-        Args a = new Args(Arrays.stream(rest).filter(x -> !x.equals("--quick")).toArray(String[]::new));
+        Args a = new Args(rest, "quick");
+        boolean quick = a.takeFlag("quick");
         String json = a.take("json", null);
         Map<String, Object> results = Bench.run(quick, a.rest(), System.out);
         if (json != null) {
@@ -147,12 +174,7 @@ public final class Main {
     private static void local(Args a) throws Exception {
         String csv = a.take("csv", null);
         List<String> labels = a.takeList("labels");
-        if (csv != null && labels.size() < 2) {
-            throw new IllegalArgumentException("--csv needs --labels with at least two label columns in task-priority order");
-        }
-        if (csv == null && !labels.isEmpty()) {
-            throw new IllegalArgumentException("--labels goes with --csv");
-        }
+        checkCsv(csv, labels);
         List<String> features = csv != null ? a.takeList("features") : List.of();
         String time = a.take("time", null);
         String snapshots = a.take("snapshots", null);
@@ -160,7 +182,7 @@ public final class Main {
         LocalRunner.Options o = new LocalRunner.Options(
                 a.takeLong("events", 100_000), csv == null ? null : Path.of(csv), labels, features, time,
                 snapshots == null ? null : Path.of(snapshots), summary == null ? null : Path.of(summary),
-                (int) a.takeLong("partitions", 1), a.takeLong("seed", 1), a.takeDoubles("rates", "0.38,0.04"),
+                (int) a.takeLong("partitions", 1), Generator.from(a, Generator.demo(1, new double[] {0.38, 0.04})),
                 a.takeLong("bad-every", 0), a.rest());
         if (o.events() <= 0 && csv == null) {
             throw new IllegalArgumentException("--events must be positive");
@@ -168,6 +190,23 @@ public final class Main {
         if (o.partitions() <= 0) {
             throw new IllegalArgumentException("--partitions must be positive");
         }
+        if (o.badEvery() < 0) {
+            throw new IllegalArgumentException("--bad-every must be 0 (no bad records) or positive");
+        }
+        LocalRunner.check(o);
         LocalRunner.run(o, System.out);
+    }
+
+    /** --csv and --labels go together; the file must be there. */
+    private static void checkCsv(String csv, List<String> labels) {
+        if (csv != null && labels.size() < 2) {
+            throw new IllegalArgumentException("--csv needs --labels with at least two label columns in task-priority order");
+        }
+        if (csv == null && !labels.isEmpty()) {
+            throw new IllegalArgumentException("--labels goes with --csv");
+        }
+        if (csv != null && !Files.isRegularFile(Path.of(csv))) {
+            throw new IllegalArgumentException("no such file: " + csv);
+        }
     }
 }

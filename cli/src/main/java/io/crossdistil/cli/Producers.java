@@ -18,31 +18,31 @@ final class Producers {
         String topic = a.take("topic", LocalRunner.TOPIC);
         String dlq = a.take("dlq-topic", LocalRunner.DLQ_TOPIC);
         long events = a.takeLong("events", 100_000);
-        long seed = a.takeLong("seed", 1);
+        Generator generator = Generator.from(a, Generator.standard(1, new double[] {0.38, 0.04}));
         long badEvery = a.takeLong("bad-every", 0);
         List<String> tasks = a.takeList("tasks");
         if (tasks.isEmpty()) {
             tasks = List.of("finish", "like");
         }
-        double[] rates = a.takeDoubles("rates", "0.38,0.04");
         a.requireEmpty("generate");
+        generator.stream(tasks); // one rate per task, checked before anything starts
         if ((csvOut == null) == (servers == null)) {
             throw new IllegalArgumentException("give either --bootstrap-servers (to write to Kafka) or --csv-out FILE");
         }
         if (csvOut != null) {
-            writeCsv(Path.of(csvOut), tasks, rates, seed, events);
+            writeCsv(Path.of(csvOut), tasks, generator, events);
             System.out.printf("Wrote %,d events to %s%n", events, csvOut);
             return;
         }
         try (FeedbackProducer p = new FeedbackProducer(servers, topic, dlq)) {
-            p.produceGenerated(tasks, rates, seed, events, badEvery, n -> System.out.printf("  %,d events%n", n));
+            p.produceGenerated(tasks, generator, events, badEvery, n -> System.out.printf("  %,d events%n", n));
             System.out.printf("Wrote %,d records to %s%n", p.sent(), topic);
         }
     }
 
     /** The generator's stream as a CSV that {@code replay} and {@code local --csv} read back. */
-    static void writeCsv(Path file, List<String> tasks, double[] rates, long seed, long events) throws IOException {
-        SyntheticStream stream = new SyntheticStream(tasks, rates, seed);
+    static void writeCsv(Path file, List<String> tasks, Generator generator, long events) throws IOException {
+        SyntheticStream stream = generator.stream(tasks);
         try (BufferedWriter w = Files.newBufferedWriter(file)) {
             w.write("time,user_id,item_id," + String.join(",", SyntheticStream.FIELDS) + "," + String.join(",", tasks));
             w.newLine();

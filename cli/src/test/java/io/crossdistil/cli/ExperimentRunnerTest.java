@@ -19,7 +19,7 @@ class ExperimentRunnerTest {
     @Test
     void everyVariantSeesTheSameStreamAndTheReportsAreWritten(@TempDir Path dir) throws Exception {
         PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
-        List<FeedbackEvent> events = ExperimentRunner.load(null, List.of(), List.of(), null, 3_000, 4, new double[] {0.4, 0.15},
+        List<FeedbackEvent> events = ExperimentRunner.load(null, List.of(), List.of(), null, 3_000, Generator.standard(4, new double[] {0.4, 0.15}),
                 List.of("finish", "like"), quiet);
         Map<String, String> model = Map.of("tasks", "finish,like", "features", "user_id,item_id,author,category",
                 "hash-rows", "4096", "batch-size", "64", "bottom-layers", "32", "tower-layers", "8");

@@ -10,8 +10,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.crossdistil.avro.DeadLetter;
 import io.crossdistil.avro.ModelSnapshot;
-import io.crossdistil.model.snapshot.SnapshotFiles;
 import io.crossdistil.model.snapshot.SnapshotCodec;
+import io.crossdistil.model.snapshot.SnapshotFiles;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -53,7 +53,7 @@ class LocalPipelineTest {
         long badEvery = 100;
         double[] rates = {0.38, 0.1};
         LocalRunner.Options o = new LocalRunner.Options(events, null, List.of(), List.of(), null, dir.resolve("snapshots"),
-                dir.resolve("summary.json"), 2, 5, rates, badEvery, smallModel());
+                dir.resolve("summary.json"), 2, Generator.standard(5, rates), badEvery, smallModel());
         LocalRunner.Summary s = LocalRunner.run(o, new PrintStream(Files.newOutputStream(dir.resolve("run.log"))));
 
         // nothing lost, nothing twice
@@ -132,7 +132,7 @@ class LocalPipelineTest {
     @Test
     void aReplayedCsvEndsWhenConsumedAndItsBadRowsAreDeadLetters(@TempDir Path dir) throws Exception {
         Path csv = dir.resolve("events.csv");
-        Producers.writeCsv(csv, List.of("click", "buy"), new double[] {0.3, 0.05}, 3, 1_200);
+        Producers.writeCsv(csv, List.of("click", "buy"), Generator.standard(3, new double[] {0.3, 0.05}), 1_200);
         List<String> lines = new ArrayList<>(Files.readAllLines(csv));
         lines.add(5, "1700000000000,u1,i1,a1,c1,d1,3,1,7");      // label 7
         lines.add(9, "1700000000000,u1,i1,a1,c1,d1");            // too few columns
@@ -140,7 +140,7 @@ class LocalPipelineTest {
         Files.write(csv, lines);
         Map<String, String> options = smallModel();
         LocalRunner.Options o = new LocalRunner.Options(0, csv, List.of("click", "buy"), List.of(), "time", dir.resolve("snapshots"),
-                null, 1, 1, new double[] {0.3, 0.05}, 0, options);
+                null, 1, Generator.standard(1, new double[] {0.3, 0.05}), 0, options);
         LocalRunner.Summary s = LocalRunner.run(o, new PrintStream(Files.newOutputStream(dir.resolve("run.log"))));
         assertEquals(1_203, s.eventsProduced());
         assertEquals(1_200, s.eventsTrained());

@@ -32,7 +32,7 @@ public final class ModelConfig {
             new Option("tasks", "finish,like", "project", "task names in priority order (K >= 2); each event carries a 0/1 label per task"),
             new Option("features", "user_id,item_id", "project", "categorical fields hashed into embeddings; user_id and item_id are the event's own ids, other names are keys of its categorical map"),
             new Option("dense-features", "", "project", "dense fields (keys of the event's dense map), comma-separated; missing ones read as 0"),
-            new Option("variant", "crossdistil", "method", "one of " + Variant.keys()),
+            new Option("variant", "crossdistil", "method", "the method (crossdistil) or an ablation or baseline (docs/algorithm.md, Variants)"),
             new Option("embedding-dim", "8", "project", "embedding dimension per field"),
             new Option("hash-rows", "131072", "project", "rows of the one embedding table that all fields share (field-salted hashing)"),
             new Option("backbone", "shared-bottom", "method", "shared-bottom or mmoe"),

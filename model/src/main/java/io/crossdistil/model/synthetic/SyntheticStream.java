@@ -32,6 +32,7 @@ public final class SyntheticStream {
     private final double[][] authorTaskBias;
     private final double[] offsets;
     private final long startTime;
+    private final double signal;
     private long index;
 
     /**
@@ -43,6 +44,18 @@ public final class SyntheticStream {
     }
 
     public SyntheticStream(List<String> tasks, double[] rates, long seed, int users, int items) {
+        this(tasks, rates, seed, users, items, 1.0);
+    }
+
+    /**
+     * @param signal scales every learnable effect (affinity, biases, the dependence between tasks)
+     *     against the labels' coin flips: 1 is the project's standard stream, larger is easier
+     */
+    public SyntheticStream(List<String> tasks, double[] rates, long seed, int users, int items, double signal) {
+        if (!(signal > 0)) {
+            throw new IllegalArgumentException("signal must be positive, not " + signal);
+        }
+        this.signal = signal;
         if (rates.length != tasks.size()) {
             throw new IllegalArgumentException("give one label rate per task: " + tasks.size() + " tasks, " + rates.length + " rates");
         }
@@ -128,8 +141,9 @@ public final class SyntheticStream {
         for (int j = 0; j < LATENT; j++) {
             affinity += userVec[user][j] * itemVec[item][j];
         }
-        double logit = offsets[k] + 0.6 * affinity + userBias[user] + itemTaskBias[item][k]
-                + authorTaskBias[itemAuthor[item]][k] + (k > 0 ? 1.5 * labelsSoFar[k - 1] : 0);
+        // each term scaled on its own, so that signal 1 sums exactly what the standard stream always summed
+        double logit = offsets[k] + signal * 0.6 * affinity + signal * userBias[user] + signal * itemTaskBias[item][k]
+                + signal * authorTaskBias[itemAuthor[item]][k] + (k > 0 ? signal * 1.5 * labelsSoFar[k - 1] : 0);
         return uniform < 1.0 / (1.0 + Math.exp(-logit)) ? 1 : 0;
     }
 
