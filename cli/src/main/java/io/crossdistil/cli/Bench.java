@@ -330,9 +330,9 @@ final class Bench {
         int sharedRows = teachersReadShared ? all : b;
         int sharedBackRows = teachers && routing == TeacherRouting.SHARED ? all : b;
         boolean mmoe = cfg.backbone == Backbone.MMOE;
-        int[] backbone = mmoe ? cfg.expertLayers : cfg.bottomLayers;
+        int[] backbone = mmoe ? cfg.expertLayers() : cfg.bottomLayers();
         int sharedOut = backbone[backbone.length - 1];
-        int[] tower = Arrays.copyOf(cfg.towerLayers, cfg.towerLayers.length + 1);
+        int[] tower = Arrays.copyOf(cfg.towerLayers(), cfg.towerLayers().length + 1);
         tower[tower.length - 1] = 1;
 
         double flops = (mmoe ? cfg.experts : 1) * denseFlops(sharedRows, sharedBackRows, in, backbone, true);
@@ -347,8 +347,8 @@ final class Bench {
         if (teachers) {
             int teacherIn = sharedOut;
             if (routing == TeacherRouting.SEPARATE) {
-                flops += denseFlops(all, all, in, cfg.bottomLayers, true);
-                teacherIn = cfg.bottomLayers[cfg.bottomLayers.length - 1];
+                flops += denseFlops(all, all, in, cfg.bottomLayers(), true);
+                teacherIn = cfg.bottomLayers()[cfg.bottomLayers().length - 1];
             }
             // the rows from the first one a teacher loss reaches: the batch's when the teachers learn on it,
             // else the tuples' (auxiliary ranking), else the marginal pairs'

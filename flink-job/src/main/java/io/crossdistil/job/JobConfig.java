@@ -52,14 +52,67 @@ public final class JobConfig implements Serializable {
         OPTIONS.forEach(o -> BY_KEY.put(o.key(), o));
     }
 
-    private final Map<String, String> job;
-    private final Map<String, String> model;
+    private final String bootstrapServers;
+    private final String topic;
+    private final String dlqTopic;
+    private final String snapshotTopic;
+    private final String metricsTopic;
+    private final String groupId;
+    private final String startingOffsets;
+    private final boolean bounded;
+    private final String snapshotDir;
+    private final long snapshotEveryEvents;
+    private final long snapshotEverySeconds;
+    private final int snapshotRetain;
+    private final long metricsEverySeconds;
+    private final int metricsWindow;
+    private final long checkpointIntervalMs;
+    private final String checkpointDir;
+    private final String stateBackend;
+    private final int nd4jThreads;
+    private final int decodeParallelism;
+    private final int maxFeatures;
+    private final int maxRecordBytes;
+    private final DeliveryGuarantee deliveryGuarantee;
+    private final String jobName;
+    private final ModelConfig model;
+    private final Map<String, String> modelOptions;
     private final Map<String, String> kafka;
 
-    private JobConfig(Map<String, String> job, Map<String, String> model, Map<String, String> kafka) {
-        this.job = job;
-        this.model = model;
-        this.kafka = kafka;
+    /** Parses and checks every value once; throws IllegalArgumentException saying what to fix. */
+    private JobConfig(Map<String, String> job, Map<String, String> modelOptions, Map<String, String> kafka) {
+        bootstrapServers = job.get("bootstrap-servers");
+        if (bootstrapServers.isEmpty()) {
+            throw new IllegalArgumentException("option --bootstrap-servers is required (host:port of your Kafka brokers)");
+        }
+        topic = topicName(job, "topic");
+        dlqTopic = topicName(job, "dlq-topic");
+        snapshotTopic = optional(job, "snapshot-topic");
+        metricsTopic = optional(job, "metrics-topic");
+        groupId = job.get("group-id");
+        startingOffsets = oneOf(job, "starting-offsets", "earliest", "latest", "committed");
+        bounded = bool(job, "bounded");
+        snapshotDir = optional(job, "snapshot-dir");
+        snapshotEveryEvents = nonNegative(job, "snapshot-every-events");
+        snapshotEverySeconds = nonNegative(job, "snapshot-every-seconds");
+        snapshotRetain = (int) positive(job, "snapshot-retain");
+        metricsEverySeconds = positive(job, "metrics-every-seconds");
+        metricsWindow = (int) positive(job, "metrics-window");
+        checkpointIntervalMs = positive(job, "checkpoint-interval-ms");
+        checkpointDir = job.get("checkpoint-dir");
+        stateBackend = oneOf(job, "state-backend", "hashmap", "rocksdb");
+        deliveryGuarantee = switch (oneOf(job, "delivery-guarantee", "at-least-once", "exactly-once")) {
+            case "exactly-once" -> DeliveryGuarantee.EXACTLY_ONCE;
+            default -> DeliveryGuarantee.AT_LEAST_ONCE;
+        };
+        decodeParallelism = (int) nonNegative(job, "decode-parallelism");
+        nd4jThreads = (int) nonNegative(job, "nd4j-threads");
+        maxFeatures = (int) positive(job, "max-features");
+        maxRecordBytes = (int) positive(job, "max-record-bytes");
+        jobName = job.get("job-name");
+        this.modelOptions = Map.copyOf(modelOptions);
+        this.model = ModelConfig.fromMap(modelOptions); // model options are validated by the model's own configuration
+        this.kafka = Map.copyOf(kafka);
     }
 
     /** Parses command-line arguments; throws {@link IllegalArgumentException} saying what to fix. */
@@ -110,38 +163,32 @@ public final class JobConfig implements Serializable {
                 throw new IllegalArgumentException("unknown option --" + key + "; run with --help for the list of options");
             }
         }
-        JobConfig c = new JobConfig(job, model, kafka);
-        c.validate();
-        return c;
+        return new JobConfig(job, model, kafka);
     }
 
-    private void validate() {
-        if (bootstrapServers().isEmpty()) {
-            throw new IllegalArgumentException("option --bootstrap-servers is required (host:port of your Kafka brokers)");
+    private static String topicName(Map<String, String> job, String key) {
+        String v = job.get(key);
+        if (v.isEmpty() || v.equals(NONE)) {
+            throw new IllegalArgumentException("option --" + key + " needs a topic name");
         }
-        for (String topicKey : List.of("topic", "dlq-topic")) {
-            if (job.get(topicKey).isEmpty() || job.get(topicKey).equals(NONE)) {
-                throw new IllegalArgumentException("option --" + topicKey + " needs a topic name");
-            }
-        }
-        startingOffsets();
-        bool("bounded");
-        nonNegative("snapshot-every-events");
-        nonNegative("snapshot-every-seconds");
-        positive("snapshot-retain");
-        positive("metrics-every-seconds");
-        positive("metrics-window");
-        positive("checkpoint-interval-ms");
-        stateBackend();
-        deliveryGuarantee();
-        nonNegative("decode-parallelism");
-        nonNegative("nd4j-threads");
-        positive("max-features");
-        positive("max-record-bytes");
-        modelConfig(); // model options are validated by the model's own configuration
+        return v;
     }
 
-    private long number(String key) {
+    /** Null when disabled. */
+    private static String optional(Map<String, String> job, String key) {
+        String v = job.get(key);
+        return v.isEmpty() || v.equals(NONE) ? null : v;
+    }
+
+    private static String oneOf(Map<String, String> job, String key, String... allowed) {
+        String v = job.get(key);
+        if (!List.of(allowed).contains(v)) {
+            throw new IllegalArgumentException("option --" + key + " must be " + String.join(" or ", allowed) + ", not '" + v + "'");
+        }
+        return v;
+    }
+
+    private static long number(Map<String, String> job, String key) {
         try {
             return Long.parseLong(job.get(key));
         } catch (NumberFormatException e) {
@@ -149,23 +196,23 @@ public final class JobConfig implements Serializable {
         }
     }
 
-    private long positive(String key) {
-        long v = number(key);
+    private static long positive(Map<String, String> job, String key) {
+        long v = number(job, key);
         if (v <= 0) {
             throw new IllegalArgumentException("option --" + key + " must be positive, not " + v);
         }
         return v;
     }
 
-    private long nonNegative(String key) {
-        long v = number(key);
+    private static long nonNegative(Map<String, String> job, String key) {
+        long v = number(job, key);
         if (v < 0) {
             throw new IllegalArgumentException("option --" + key + " must not be negative, not " + v);
         }
         return v;
     }
 
-    private boolean bool(String key) {
+    private static boolean bool(Map<String, String> job, String key) {
         String v = job.get(key).toLowerCase(Locale.ROOT);
         if (!v.equals("true") && !v.equals("false")) {
             throw new IllegalArgumentException("option --" + key + " must be true or false, not '" + job.get(key) + "'");
@@ -188,125 +235,107 @@ public final class JobConfig implements Serializable {
     }
 
     public String bootstrapServers() {
-        return job.get("bootstrap-servers");
+        return bootstrapServers;
     }
 
     public String topic() {
-        return job.get("topic");
+        return topic;
     }
 
     public String dlqTopic() {
-        return job.get("dlq-topic");
+        return dlqTopic;
     }
 
     /** Null when disabled. */
     public String snapshotTopic() {
-        return optional("snapshot-topic");
+        return snapshotTopic;
     }
 
     /** Null when disabled. */
     public String metricsTopic() {
-        return optional("metrics-topic");
+        return metricsTopic;
     }
 
     /** Null when disabled. */
     public String snapshotDir() {
-        return optional("snapshot-dir");
-    }
-
-    private String optional(String key) {
-        String v = job.get(key);
-        return v.isEmpty() || v.equals(NONE) ? null : v;
+        return snapshotDir;
     }
 
     public String groupId() {
-        return job.get("group-id");
+        return groupId;
     }
 
     public String startingOffsets() {
-        String v = job.get("starting-offsets");
-        if (!List.of("earliest", "latest", "committed").contains(v)) {
-            throw new IllegalArgumentException("option --starting-offsets must be earliest, latest or committed, not '" + v + "'");
-        }
-        return v;
+        return startingOffsets;
     }
 
     public boolean bounded() {
-        return bool("bounded");
+        return bounded;
     }
 
     public long snapshotEveryEvents() {
-        return number("snapshot-every-events");
+        return snapshotEveryEvents;
     }
 
     public long snapshotEverySeconds() {
-        return number("snapshot-every-seconds");
+        return snapshotEverySeconds;
     }
 
     public int snapshotRetain() {
-        return (int) number("snapshot-retain");
+        return snapshotRetain;
     }
 
     public long metricsEverySeconds() {
-        return number("metrics-every-seconds");
+        return metricsEverySeconds;
     }
 
     public int nd4jThreads() {
-        return (int) number("nd4j-threads");
+        return nd4jThreads;
     }
 
     public int metricsWindow() {
-        return (int) number("metrics-window");
+        return metricsWindow;
     }
 
     public long checkpointIntervalMs() {
-        return number("checkpoint-interval-ms");
+        return checkpointIntervalMs;
     }
 
     public String checkpointDir() {
-        return job.get("checkpoint-dir");
+        return checkpointDir;
     }
 
     public String stateBackend() {
-        String v = job.get("state-backend");
-        if (!v.equals("hashmap") && !v.equals("rocksdb")) {
-            throw new IllegalArgumentException("option --state-backend must be hashmap or rocksdb, not '" + v + "'");
-        }
-        return v;
+        return stateBackend;
     }
 
     public DeliveryGuarantee deliveryGuarantee() {
-        return switch (job.get("delivery-guarantee")) {
-            case "at-least-once" -> DeliveryGuarantee.AT_LEAST_ONCE;
-            case "exactly-once" -> DeliveryGuarantee.EXACTLY_ONCE;
-            default -> throw new IllegalArgumentException("option --delivery-guarantee must be at-least-once or exactly-once, not '"
-                    + job.get("delivery-guarantee") + "'");
-        };
+        return deliveryGuarantee;
     }
 
     public int decodeParallelism() {
-        return (int) number("decode-parallelism");
+        return decodeParallelism;
     }
 
     public int maxFeatures() {
-        return (int) number("max-features");
+        return maxFeatures;
     }
 
     public int maxRecordBytes() {
-        return (int) number("max-record-bytes");
+        return maxRecordBytes;
     }
 
     public String jobName() {
-        return job.get("job-name");
+        return jobName;
     }
 
     /** The model options as given (defaults are the model's). */
     public Map<String, String> modelOptions() {
-        return model;
+        return modelOptions;
     }
 
     public ModelConfig modelConfig() {
-        return ModelConfig.fromMap(model);
+        return model;
     }
 
     /** Extra Kafka client properties from {@code --kafka.*}. */

@@ -38,4 +38,28 @@ class JobConfigTest {
         assertEquals("SSL", c.kafkaProperties().get("security.protocol"));
         assertTrue(JobConfig.help().contains("--teacher-routing"));
     }
+
+    @Test
+    void aConfigurationIsParsedOnceAndCannotBeChangedFromOutside() throws Exception {
+        JobConfig c = JobConfig.fromArgs(new String[] {"--bootstrap-servers", "127.0.0.1:9092", "--tower-layers", "16,8",
+                "--alpha", "0.1,0.3", "--snapshot-retain", "4"});
+        int[] tower = c.modelConfig().towerLayers();
+        tower[0] = 99;
+        assertEquals(16, c.modelConfig().towerLayers()[0], "the model's layer sizes are a copy");
+        assertEquals(0.3, c.modelConfig().alpha(1));
+        assertThrows(UnsupportedOperationException.class, () -> c.modelOptions().put("alpha", "1"));
+
+        // Flink ships the configuration to its tasks by Java serialization
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(c);
+        }
+        JobConfig back;
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            back = (JobConfig) in.readObject();
+        }
+        assertEquals(c.modelConfig(), back.modelConfig());
+        assertEquals(4, back.snapshotRetain());
+        assertEquals(c.deliveryGuarantee(), back.deliveryGuarantee());
+    }
 }

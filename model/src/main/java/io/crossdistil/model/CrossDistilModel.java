@@ -87,16 +87,16 @@ public final class CrossDistilModel {
         studentToTeacher = new StudentToTeacherDistillation[numTasks];
         for (int k = 0; k < numTasks; k++) {
             String task = cfg.tasks.get(k);
-            double alpha = variant.distils() ? cfg.alpha[k] : 0.0;
-            students[k] = new StudentObjective(task, alpha, cfg.studentWeights[k], cfg.tau);
+            double alpha = variant.distils() ? cfg.alpha(k) : 0.0;
+            students[k] = new StudentObjective(task, alpha, cfg.studentWeight(k), cfg.tau);
             if (variant.teachersByRegression()) {
-                teachers[k] = new RegressionTeacherObjective(task, cfg.teacherWeights[k]);
+                teachers[k] = new RegressionTeacherObjective(task, cfg.teacherWeight(k));
             } else if (variant.ranksTeachers()) {
-                teachers[k] = new RankingTeacherObjective(task, k, numTasks, variant.auxiliaryRanking(), cfg.beta1[k], cfg.beta2[k],
-                        cfg.teacherWeights[k]);
+                teachers[k] = new RankingTeacherObjective(task, k, numTasks, variant.auxiliaryRanking(), cfg.beta1(k), cfg.beta2(k),
+                        cfg.teacherWeight(k));
             }
             if (variant.teachersDistilFromStudents()) {
-                studentToTeacher[k] = new StudentToTeacherDistillation(task, cfg.alpha[k], cfg.teacherWeights[k], cfg.tau);
+                studentToTeacher[k] = new StudentToTeacherDistillation(task, cfg.alpha(k), cfg.teacherWeight(k), cfg.tau);
             }
         }
     }
@@ -190,7 +190,7 @@ public final class CrossDistilModel {
                 teacherLoss += mutual.lossAndGradient(r, soft, b, calibration.scale(k), calibration.shift(k), d, terms);
             }
             p.dTeacher[k] = d;
-            total += cfg.teacherWeights[k] * teacherLoss;
+            total += cfg.teacherWeight(k) * teacherLoss;
         }
         network.backward(p);
         return total;

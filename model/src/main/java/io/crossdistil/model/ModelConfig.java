@@ -1,5 +1,6 @@
 package io.crossdistil.model;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -23,7 +24,8 @@ import org.nd4j.linalg.api.buffer.DataType;
  * reference measurement described in docs/algorithm.md ("Teacher routing"); "project" our own
  * choice where the method paper states no value.
  */
-public final class ModelConfig {
+public final class ModelConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
 
     /** One documented option. */
     public record Option(String key, String defaultValue, String source, String doc) {}
@@ -75,18 +77,18 @@ public final class ModelConfig {
     public final int embeddingDim;
     public final int hashRows;
     public final Backbone backbone;
-    public final int[] bottomLayers;
+    private final int[] bottomLayers;
     public final int experts;
-    public final int[] expertLayers;
-    public final int[] towerLayers;
+    private final int[] expertLayers;
+    private final int[] towerLayers;
     public final TeacherRouting teacherRouting;
-    public final double[] alpha;
-    public final double[] beta1;
-    public final double[] beta2;
+    private final double[] alpha;
+    private final double[] beta1;
+    private final double[] beta2;
     public final double tau;
     public final double margin;
-    public final double[] teacherWeights;
-    public final double[] studentWeights;
+    private final double[] teacherWeights;
+    private final double[] studentWeights;
     public final OptimizerKind optimizer;
     public final double learningRate;
     public final double calibrationLearningRate;
@@ -187,6 +189,46 @@ public final class ModelConfig {
     /** Every option with its value; {@code fromMap(toMap())} gives an equal configuration. */
     public Map<String, String> toMap() {
         return values;
+    }
+
+    /** Hidden sizes of the shared bottom (and of a separate teacher bottom). */
+    public int[] bottomLayers() {
+        return bottomLayers.clone();
+    }
+
+    /** MMoE: hidden sizes of each expert. */
+    public int[] expertLayers() {
+        return expertLayers.clone();
+    }
+
+    /** Hidden sizes of every head's tower, before its logit. */
+    public int[] towerLayers() {
+        return towerLayers.clone();
+    }
+
+    /** The distillation weight of task k. */
+    public double alpha(int k) {
+        return alpha[k];
+    }
+
+    /** The weight of task k's auxiliary ranking inside its positives. */
+    public double beta1(int k) {
+        return beta1[k];
+    }
+
+    /** The weight of task k's auxiliary ranking inside its negatives. */
+    public double beta2(int k) {
+        return beta2[k];
+    }
+
+    /** The weight of task k's teacher loss in L_Model. */
+    public double teacherWeight(int k) {
+        return teacherWeights[k];
+    }
+
+    /** The weight of task k's student loss in L_Model. */
+    public double studentWeight(int k) {
+        return studentWeights[k];
     }
 
     public int numTasks() {

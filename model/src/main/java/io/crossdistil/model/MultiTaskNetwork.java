@@ -80,19 +80,19 @@ final class MultiTaskNetwork {
         theta = new ParameterStore(cfg.dtype, cfg.optimizer.updater(cfg.learningRate));
         int towerInput;
         if (cfg.backbone == Backbone.SHARED_BOTTOM) {
-            bottom = new Mlp(theta, "bottom", inputSize, cfg.bottomLayers, false);
+            bottom = new Mlp(theta, "bottom", inputSize, cfg.bottomLayers(), false);
             towerInput = bottom.outputSize();
         } else {
             bottom = null;
             for (int e = 0; e < cfg.experts; e++) {
-                experts.add(new Mlp(theta, "expert." + e, inputSize, cfg.expertLayers, false));
+                experts.add(new Mlp(theta, "expert." + e, inputSize, cfg.expertLayers(), false));
             }
             towerInput = experts.get(0).outputSize();
         }
         boolean teachers = withTeachers && variant.hasTeachers();
         boolean separate = teachers && cfg.teacherRouting == TeacherRouting.SEPARATE;
-        teacherBottom = separate ? new Mlp(theta, "teacher-bottom", inputSize, cfg.bottomLayers, false) : null;
-        int[] towerSizes = Arrays.copyOf(cfg.towerLayers, cfg.towerLayers.length + 1);
+        teacherBottom = separate ? new Mlp(theta, "teacher-bottom", inputSize, cfg.bottomLayers(), false) : null;
+        int[] towerSizes = Arrays.copyOf(cfg.towerLayers(), cfg.towerLayers().length + 1);
         towerSizes[towerSizes.length - 1] = 1;
         List<Integer> all = IntStream.range(0, numTasks).boxed().toList();
         if (cfg.backbone == Backbone.SHARED_BOTTOM) {
