@@ -3,10 +3,10 @@ package io.crossdistil.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.crossdistil.avro.FeedbackEvent;
-import io.crossdistil.job.io.EventDecoder;
-import io.crossdistil.job.io.InvalidEventException;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.Variant;
+import io.crossdistil.model.features.FeatureEncoder;
+import io.crossdistil.model.features.InvalidEventException;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticStream;
@@ -102,8 +102,8 @@ public final class ExperimentRunner {
 
     private static VariantResult trainOne(ModelConfig cfg, List<FeedbackEvent> events, int curvePoints, AtomicLongArray progress,
             int index) {
-        // the job's own decoder turns an event into an example, so the experiment trains on what the job would
-        EventDecoder decoder = new EventDecoder(cfg, Integer.MAX_VALUE, Integer.MAX_VALUE);
+        // the job's own definition turns an event into an example, so the experiment trains on what the job would
+        FeatureEncoder encoder = new FeatureEncoder(cfg);
         // curves are read over the most recent tenth of the stream: smaller windows are mostly noise
         OnlineTrainer trainer = new OnlineTrainer(cfg, Math.max(2_000, events.size() / 10));
         long every = Math.max(cfg.batchSize, events.size() / curvePoints);
@@ -111,7 +111,7 @@ public final class ExperimentRunner {
         long start = System.nanoTime();
         for (int i = 0; i < events.size(); i++) {
             try {
-                trainer.learn(decoder.toExample(events.get(i)));
+                trainer.learn(encoder.example(events.get(i)));
             } catch (InvalidEventException e) {
                 throw new IllegalArgumentException("event " + i + " of the stream: " + e.getMessage(), e);
             }

@@ -6,6 +6,7 @@ import io.crossdistil.avro.TaskMetrics;
 import io.crossdistil.avro.TrainingMetrics;
 import io.crossdistil.job.CrossDistilPipeline;
 import io.crossdistil.job.JobConfig;
+import io.crossdistil.kafka.EmbeddedKafka;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.snapshot.SnapshotFiles;

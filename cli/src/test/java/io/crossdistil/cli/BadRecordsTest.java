@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.job.io.EventDecoder;
-import io.crossdistil.job.io.InvalidEventException;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.features.InvalidEventException;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -2,6 +2,7 @@ package io.crossdistil.cli;
 
 import io.crossdistil.job.CrossDistilPipeline;
 import io.crossdistil.job.JobConfig;
+import io.crossdistil.kafka.EmbeddedKafka;
 import io.crossdistil.model.synthetic.SyntheticStream;
 import java.nio.file.Path;
 import java.time.Duration;

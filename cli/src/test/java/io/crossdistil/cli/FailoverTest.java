@@ -3,6 +3,7 @@ package io.crossdistil.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.crossdistil.kafka.EmbeddedKafka;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.snapshot.SnapshotFiles;
 import java.nio.file.Files;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.avro.DeadLetter;
+import io.crossdistil.kafka.EmbeddedKafka;
 import io.crossdistil.model.state.SeededRandom;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

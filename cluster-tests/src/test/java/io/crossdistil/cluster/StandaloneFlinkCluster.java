@@ -1,6 +1,6 @@
 package io.crossdistil.cluster;
 
-import static io.crossdistil.cli.EmbeddedKafka.freePort;
+import static io.crossdistil.kafka.EmbeddedKafka.freePort;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

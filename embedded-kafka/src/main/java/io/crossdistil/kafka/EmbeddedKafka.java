@@ -1,4 +1,4 @@
-package io.crossdistil.cli;
+package io.crossdistil.kafka;
 
 import java.io.IOException;
 import java.io.OutputStream;

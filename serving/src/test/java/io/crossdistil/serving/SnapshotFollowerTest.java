@@ -1,13 +1,12 @@
-package io.crossdistil.cli;
+package io.crossdistil.serving;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.crossdistil.kafka.EmbeddedKafka;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.training.OnlineTrainer;
-import io.crossdistil.serving.Scorer;
-import io.crossdistil.serving.SnapshotFollower;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;

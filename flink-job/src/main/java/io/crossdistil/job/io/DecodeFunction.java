@@ -2,6 +2,7 @@ package io.crossdistil.job.io;
 
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.event.Example;
+import io.crossdistil.model.features.InvalidEventException;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;

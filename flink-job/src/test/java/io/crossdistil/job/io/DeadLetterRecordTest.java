@@ -1,4 +1,4 @@
-package io.crossdistil.job;
+package io.crossdistil.job.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.avro.DeadLetter;
 import io.crossdistil.avro.Wire;
-import io.crossdistil.job.io.DeadLetterRecord;
-import io.crossdistil.job.io.RawRecord;
 import org.junit.jupiter.api.Test;
 
 class DeadLetterRecordTest {

@@ -1,4 +1,4 @@
-package io.crossdistil.job;
+package io.crossdistil.job.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,10 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.Wire;
-import io.crossdistil.job.io.EventDecoder;
-import io.crossdistil.job.io.InvalidEventException;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.event.Example;
+import io.crossdistil.model.features.InvalidEventException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

@@ -1,10 +1,9 @@
-package io.crossdistil.job;
+package io.crossdistil.job.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 
-import io.crossdistil.job.io.ExampleSerializer;
 import io.crossdistil.model.event.Example;
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.SerializerTestBase;

@@ -9,6 +9,8 @@ import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.Wire;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.event.Example;
+import io.crossdistil.model.features.FeatureEncoder;
+import io.crossdistil.model.features.InvalidEventException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,11 +24,11 @@ import org.apache.avro.specific.SpecificDatumWriter;
 import org.junit.jupiter.api.Test;
 
 /**
- * The in-place reader gives exactly what Avro's decoding and the decoder's checks give, or leaves
+ * Reading an event in place gives exactly what Avro's decoding and the encoder's checks give, or leaves
  * the record to them: on valid events of every shape, on events the checks refuse, on events
  * written in Avro's blocked map encoding, and on corrupted bytes.
  */
-class InPlaceExampleReaderTest {
+class InPlaceDecodingTest {
     private static final ModelConfig CFG = ModelConfig.fromMap(Map.of("features", "user_id,item_id,author,device,長",
             "dense-features", "watch,age"));
     private static final int MAX_FEATURES = 6;
@@ -34,12 +36,11 @@ class InPlaceExampleReaderTest {
     private static final String[] DENSE_KEYS = {"watch", "age", "other"};
 
     private final EventDecoder decoder = new EventDecoder(CFG, MAX_FEATURES, 1 << 20);
-    private final InPlaceExampleReader reader = new InPlaceExampleReader(CFG, MAX_FEATURES);
 
     /** What the Avro path makes of the bytes: the example, or the reason it refuses them. */
     private Object avroPath(byte[] bytes) {
         try {
-            return decoder.toExample(FeedbackEvent.getDecoder().decode(bytes));
+            return new FeatureEncoder(CFG, MAX_FEATURES).example(FeedbackEvent.getDecoder().decode(bytes));
         } catch (InvalidEventException e) {
             return "refused: " + e.getMessage();
         } catch (IOException | RuntimeException e) {
@@ -107,7 +108,7 @@ class InPlaceExampleReaderTest {
             byte[] bytes = trial % 4 == 3 ? blocked(e) : Wire.encode(e);
             blockedOtherwise += Arrays.equals(bytes, Wire.encode(e)) ? 0 : 1;
             Object expected = avroPath(bytes);
-            Example got = reader.read(bytes);
+            Example got = decoder.decodeInPlace(bytes);
             if (got != null) {
                 assertEquals(expected, got, e::toString);
                 inPlace++;
@@ -152,7 +153,7 @@ class InPlaceExampleReaderTest {
                     bytes = longer;
                 }
             }
-            Example got = reader.read(bytes);
+            Example got = decoder.decodeInPlace(bytes);
             if (got != null) {
                 byte[] b = bytes;
                 assertEquals(avroPath(b), got, () -> Arrays.toString(b));
@@ -168,10 +169,10 @@ class InPlaceExampleReaderTest {
         FeedbackEvent e = FeedbackEvent.newBuilder().setEventId("e").setUserId("u").setItemId("zzzz").setEventTime(5)
                 .setCategorical(Map.of("author", "qqqq")).setLabels(Map.of("finish", 1, "like", 0)).build();
         byte[] bytes = Wire.encode(e);
-        assertEquals(avroPath(bytes), reader.read(bytes));
+        assertEquals(avroPath(bytes), decoder.decodeInPlace(bytes));
         // a value that is not UTF-8: decoded as a decoder decodes it (U+FFFD), as the Avro path hashes it
         byte[] malformed = replace(bytes, "qqqq", new byte[] {'q', (byte) 0xff, (byte) 0xc3, 'q'});
-        Example got = reader.read(malformed);
+        Example got = decoder.decodeInPlace(malformed);
         assertNotNull(got);
         assertEquals(avroPath(malformed), got);
         // the event time 5 (zig-zag 10) written in two bytes instead of one: Avro reads it, the in-place reader leaves it
@@ -183,9 +184,9 @@ class InPlaceExampleReaderTest {
         padded[time + 1] = 0;
         System.arraycopy(bytes, time + 1, padded, time + 2, bytes.length - time - 1);
         assertEquals(avroPath(bytes), avroPath(padded));
-        assertNull(reader.read(padded));
+        assertNull(decoder.decodeInPlace(padded));
         // another schema's bytes
-        assertNull(reader.read(Arrays.copyOfRange(bytes, 1, bytes.length)));
+        assertNull(decoder.decodeInPlace(Arrays.copyOfRange(bytes, 1, bytes.length)));
     }
 
     private static int indexOf(byte[] bytes, String ascii) {

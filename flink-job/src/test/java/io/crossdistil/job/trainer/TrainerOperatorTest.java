@@ -1,4 +1,4 @@
-package io.crossdistil.job;
+package io.crossdistil.job.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,8 +9,6 @@ import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.avro.Wire;
 import io.crossdistil.job.io.MetricsMessage;
 import io.crossdistil.job.io.SnapshotMessage;
-import io.crossdistil.job.trainer.TrainerOperator;
-import io.crossdistil.job.trainer.TrainerSettings;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.nd4j.Nd4jThreads;

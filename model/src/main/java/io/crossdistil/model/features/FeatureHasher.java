@@ -76,7 +76,7 @@ public final class FeatureHasher {
      * from its characters: building the bytes (a string concatenation and its encoding, for each
      * of an event's fields) was a fifth of the source thread's allocation in the running job (JFR).
      */
-    private int row(int f, String value) {
+    public int row(int f, String value) {
         int h1 = prefixState[f];
         int block = prefixCarry[f];
         int filled = prefixCarryBytes[f];

@@ -1,4 +1,4 @@
-package io.crossdistil.job.io;
+package io.crossdistil.model.features;
 
 /** A record that is not a valid feedback event; the message is the dead letter's reason. */
 public final class InvalidEventException extends Exception {

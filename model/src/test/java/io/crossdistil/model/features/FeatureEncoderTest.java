@@ -2,9 +2,13 @@ package io.crossdistil.model.features;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.crossdistil.avro.FeedbackEvent;
+import io.crossdistil.avro.Wire;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.event.Example;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
@@ -28,5 +32,43 @@ class FeatureEncoderTest {
         int[] rows = new FeatureEncoder(CFG).encode(e, 0).rows;
         assertArrayEquals(new int[] {defined("user_id", "u7"), defined("item_id", "i9"), defined("device", "phone"),
                 defined("author", FeatureHasher.MISSING)}, rows);
+    }
+
+    private static FeedbackEvent event(Map<String, Integer> labels, Map<String, Float> dense, int categoricals) {
+        Map<String, String> categorical = new HashMap<>();
+        for (int i = 0; i < categoricals; i++) {
+            categorical.put(i == 0 ? "device" : "c" + i, "v" + i);
+        }
+        return FeedbackEvent.newBuilder().setEventId("e1").setEventTime(5L).setUserId("u1").setItemId("i1")
+                .setCategorical(categorical).setDense(dense).setLabels(labels).build();
+    }
+
+    private static String refusal(FeatureEncoder encoder, FeedbackEvent e) {
+        return assertThrows(InvalidEventException.class, () -> encoder.example(e)).getMessage();
+    }
+
+    @Test
+    void anEventIsReadTheSameFromItsBytesAsDecodedAndRefusedForTheFirstReasonInOrder() throws Exception {
+        ModelConfig cfg = ModelConfig.fromMap(Map.of("features", "user_id,item_id,device", "dense-features", "x",
+                "tasks", "finish,like"));
+        FeatureEncoder encoder = new FeatureEncoder(cfg, 3);
+        FeedbackEvent good = event(Map.of("finish", 1, "like", 0), Map.of("x", 0.5f), 2);
+        Example decoded = encoder.example(good);
+        assertEquals(decoded, encoder.exampleInPlace(Wire.encode(good)));
+        assertEquals(2, decoded.permutation);
+        assertEquals(0.5f, decoded.dense[0]);
+
+        // each reason, and which wins when several apply
+        assertEquals("label for unknown task 'click' (this job trains [finish, like])",
+                refusal(encoder, event(Map.of("click", 1), Map.of("x", Float.NaN), 9)));
+        assertEquals("missing label for task 'like'", refusal(encoder, event(Map.of("finish", 1), Map.of("x", Float.NaN), 9)));
+        assertEquals("label of task 'finish' is 2, not 0 or 1", refusal(encoder, event(Map.of("finish", 2, "like", 0), Map.of(), 9)));
+        assertEquals("too many features: 4 > max-features 3",
+                refusal(encoder, event(Map.of("finish", 0, "like", 0), Map.of("x", Float.NaN), 4)));
+        assertEquals("dense feature 'y' is Infinity, not a finite number",
+                refusal(encoder, event(Map.of("finish", 0, "like", 1), Map.of("y", Float.POSITIVE_INFINITY), 1)));
+        // a refused event is never read in place: its reason comes from the decoded path
+        assertNull(encoder.exampleInPlace(Wire.encode(event(Map.of("finish", 0, "like", 1), Map.of("x", Float.NaN), 1))));
+        assertNull(encoder.exampleInPlace(Wire.encode(event(Map.of("finish", 0), Map.of(), 1))));
     }
 }
