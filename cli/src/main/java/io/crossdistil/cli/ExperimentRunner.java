@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.StepResult;
 import io.crossdistil.model.Variant;
+import io.crossdistil.model.event.Example;
 import io.crossdistil.model.features.FeatureEncoder;
 import io.crossdistil.model.features.InvalidEventException;
+import io.crossdistil.model.metrics.Reliability;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticStream;
@@ -38,7 +41,16 @@ public final class ExperimentRunner {
     public record CurvePoint(long events, double[] auc, double[] multiAuc) {}
 
     /** One variant's outcome. */
-    public record VariantResult(String variant, List<TaskScore> scores, double eventsPerSecond, List<CurvePoint> curve) {}
+    /**
+     * One variant's outcome.
+     *
+     * @param reliability of the served probabilities since the start, or null (a run through Kafka)
+     */
+    public record VariantResult(String variant, List<TaskScore> scores, double eventsPerSecond, List<CurvePoint> curve,
+            Reliability reliability) {}
+
+    /** Buckets of the reliability tables. */
+    static final int RELIABILITY_BUCKETS = 10;
 
     /** What was run, for the record. */
     public record Setup(String command, String data, long events, List<String> tasks, Map<String, String> modelOptions) {}
@@ -108,10 +120,14 @@ public final class ExperimentRunner {
         OnlineTrainer trainer = new OnlineTrainer(cfg, Math.max(2_000, events.size() / 10));
         long every = Math.max(cfg.batchSize, events.size() / curvePoints);
         List<CurvePoint> curve = new ArrayList<>();
+        Reliability reliability = new Reliability(cfg.numTasks(), RELIABILITY_BUCKETS);
+        List<Example> batch = new ArrayList<>();
         long start = System.nanoTime();
         for (int i = 0; i < events.size(); i++) {
             try {
-                trainer.learn(encoder.example(events.get(i)));
+                Example x = encoder.example(events.get(i));
+                batch.add(x);
+                record(reliability, batch, trainer.learn(x));
             } catch (InvalidEventException e) {
                 throw new IllegalArgumentException("event " + i + " of the stream: " + e.getMessage(), e);
             }
@@ -120,10 +136,21 @@ public final class ExperimentRunner {
                 progress.set(index, i + 1);
             }
         }
-        trainer.flush();
+        record(reliability, batch, trainer.flush());
         double seconds = (System.nanoTime() - start) / 1e9;
         progress.set(index, events.size());
-        return new VariantResult(cfg.variant.key(), trainer.scores(), events.size() / seconds, curve);
+        return new VariantResult(cfg.variant.key(), trainer.scores(), events.size() / seconds, curve, reliability);
+    }
+
+    /** A step's served probabilities against its events' labels; the events since the last step are its batch. */
+    private static void record(Reliability reliability, List<Example> batch, StepResult step) {
+        if (step == null) {
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            reliability.record(batch.get(i).permutation, step.predictions()[i]);
+        }
+        batch.clear();
     }
 
     private static CurvePoint point(long events, List<TaskScore> scores) {
@@ -143,7 +170,8 @@ public final class ExperimentRunner {
         LocalRunner.Options o = new LocalRunner.Options(base.events(), base.csv(), base.labels(), base.csvFeatures(),
                 base.timeColumn(), null, null, 1, base.generator(), 0, options);
         LocalRunner.Summary s = LocalRunner.run(o, out);
-        return new VariantResult(variant, SnapshotCodec.scores(s.metrics().getTasks()), s.eventsTrained() / s.trainingSeconds(), List.of());
+        return new VariantResult(variant, SnapshotCodec.scores(s.metrics().getTasks()), s.eventsTrained() / s.trainingSeconds(), List.of(),
+                null);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -160,6 +188,12 @@ public final class ExperimentRunner {
                         "Progressive AUC, " + setup.tasks().get(k) + " (window)", "AUC", results, p -> p.auc()[task]);
                 Charts.learningCurves(dir.resolve("multi-auc-" + setup.tasks().get(k) + ".png"),
                         "Progressive Multi-AUC, " + setup.tasks().get(k) + " (window)", "Multi-AUC", results, p -> p.multiAuc()[task]);
+            }
+        }
+        if (results.stream().anyMatch(r -> r.reliability() != null)) {
+            for (int k = 0; k < setup.tasks().size(); k++) {
+                Charts.reliability(dir.resolve("reliability-" + setup.tasks().get(k) + ".png"),
+                        "Reliability of the served probability, " + setup.tasks().get(k) + " (since the start)", results, k);
             }
         }
     }
@@ -183,6 +217,19 @@ public final class ExperimentRunner {
                 curve.add(Map.of("events", p.events(), "window_auc", finiteList(p.auc()), "window_multi_auc", finiteList(p.multiAuc())));
             }
             v.put("curve", curve);
+            if (r.reliability() != null) {
+                Map<String, Object> tables = new LinkedHashMap<>();
+                for (int k = 0; k < setup.tasks().size(); k++) {
+                    List<Map<String, Object>> rows = new ArrayList<>();
+                    for (Reliability.Bucket bucket : r.reliability().table(k)) {
+                        rows.add(Map.of("from", bucket.from(), "to", bucket.to(), "events", bucket.events(),
+                                "mean_predicted", bucket.meanPredicted(), "observed_rate", bucket.observedRate()));
+                    }
+                    tables.put(setup.tasks().get(k), Map.of("buckets", rows,
+                            "expected_calibration_error", finite(r.reliability().expectedCalibrationError(k))));
+                }
+                v.put("reliability", tables);
+            }
             variants.put(r.variant(), v);
         }
         json.put("variants", variants);
@@ -202,7 +249,43 @@ public final class ExperimentRunner {
         if (results.stream().anyMatch(r -> r.variant().equals("mtl"))) {
             b.append("\nIn brackets: the difference to `mtl`, the plain multi-task baseline.\n");
         }
+        reliability(b, setup.tasks(), results);
         return b.toString();
+    }
+
+    /** Per task, the served probabilities' mean and the observed rate in each bucket, per variant, and the expected calibration error. */
+    private static void reliability(StringBuilder b, List<String> tasks, List<VariantResult> results) {
+        List<VariantResult> with = results.stream().filter(r -> r.reliability() != null).toList();
+        if (with.isEmpty()) {
+            return;
+        }
+        b.append("\n## Reliability of the served probabilities, since the start\n\n");
+        b.append("Per bucket of the served probability: mean prediction / observed positive rate (events).\n");
+        for (int k = 0; k < tasks.size(); k++) {
+            b.append("\n").append(tasks.get(k)).append(":\n\n| bucket |");
+            with.forEach(r -> b.append(' ').append(r.variant()).append(" |"));
+            b.append("\n|---|").append("---|".repeat(with.size())).append("\n");
+            for (int bucket = 0; bucket < RELIABILITY_BUCKETS; bucket++) {
+                double from = (double) bucket / RELIABILITY_BUCKETS;
+                b.append(String.format(Locale.ROOT, "| %.1f-%.1f |", from, from + 1.0 / RELIABILITY_BUCKETS));
+                for (VariantResult r : with) {
+                    Reliability.Bucket cell = null;
+                    for (Reliability.Bucket x : r.reliability().table(k)) {
+                        if (Math.abs(x.from() - from) < 1e-9) {
+                            cell = x;
+                        }
+                    }
+                    b.append(cell == null ? " - |" : String.format(Locale.ROOT, " %.3f / %.3f (%,d) |", cell.meanPredicted(),
+                            cell.observedRate(), cell.events()));
+                }
+                b.append("\n");
+            }
+            b.append("| expected calibration error |");
+            for (VariantResult r : with) {
+                b.append(String.format(Locale.ROOT, " %.4f |", r.reliability().expectedCalibrationError(k)));
+            }
+            b.append("\n");
+        }
     }
 
     private static void table(StringBuilder b, List<String> tasks, List<VariantResult> results, ToDoubleFunction<TaskScore> auc,

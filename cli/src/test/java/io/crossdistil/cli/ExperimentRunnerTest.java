@@ -40,10 +40,20 @@ class ExperimentRunnerTest {
                 assertTrue(json.get("variants").get(v).get(t).get("logloss").isNumber(), v + " " + t);
             }
             assertTrue(json.get("variants").get(v).get("events_per_s").asDouble() > 0);
+            // the reliability table counts every event once
+            long counted = 0;
+            for (JsonNode bucket : json.get("variants").get(v).get("reliability").get("like").get("buckets")) {
+                counted += bucket.get("events").asLong();
+                assertTrue(bucket.get("mean_predicted").asDouble() >= bucket.get("from").asDouble()
+                        && bucket.get("mean_predicted").asDouble() <= bucket.get("to").asDouble(), bucket.toString());
+            }
+            assertEquals(3_000, counted, v);
         }
         String md = Files.readString(dir.resolve("results.md"));
         assertTrue(md.contains("| crossdistil |") && md.contains("| mtl |") && md.contains("Multi-AUC like"), md);
-        for (String png : List.of("auc-finish.png", "auc-like.png", "multi-auc-finish.png", "multi-auc-like.png")) {
+        assertTrue(md.contains("## Reliability of the served probabilities") && md.contains("expected calibration error"), md);
+        for (String png : List.of("auc-finish.png", "auc-like.png", "multi-auc-finish.png", "multi-auc-like.png", "reliability-finish.png",
+                "reliability-like.png")) {
             byte[] b = Files.readAllBytes(dir.resolve(png));
             assertTrue(b.length > 1_000 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G', png + " is not a PNG");
         }

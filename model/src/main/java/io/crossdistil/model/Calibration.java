@@ -7,45 +7,62 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 import java.util.Map;
+import java.util.function.IntFunction;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Omega: Platt scaling of each teacher's logit, r~ = P r + Q, trained on the batch's labels with
- * L_Cal = sum over tasks of CE(y, sigmoid(P r + Q)), the teacher logits constant, by an optimizer
- * of its own (docs/algorithm.md, "Calibration").
+ * Platt scaling of one logit per task, z = P r + Q, trained on the batch's labels with
+ * sum over tasks of mean CE(y, sigmoid(P r + Q)), the logits constant, by an optimizer of its own
+ * (docs/algorithm.md, "Calibration"). The model keeps two: Omega on the teachers' logits (the
+ * distillation target's scale), and the output calibration on the students' logits (the
+ * probability serving returns).
  */
 final class Calibration {
-    private static final String SCALE = "calibration.P";
-    private static final String SHIFT = "calibration.Q";
+    /** The smallest P of an increasing calibration. */
+    static final double MIN_SCALE = 1e-3;
 
-    private final ParameterStore omega;
+    private final String scaleName;
+    private final String shiftName;
+    private final ParameterStore store;
     private final int numTasks;
+    private final boolean increasing;
 
-    Calibration(ModelConfig cfg, SeededRandom random) {
+    /**
+     * @param name the parameters' prefix: {@code name.P} and {@code name.Q}
+     * @param increasing keep every P at least {@link #MIN_SCALE}, so that the calibrated scores are
+     *     in the logits' order
+     */
+    Calibration(ModelConfig cfg, String name, double learningRate, boolean increasing, SeededRandom random) {
         numTasks = cfg.numTasks();
-        omega = new ParameterStore(cfg.dtype, cfg.optimizer.updater(cfg.calibrationLearningRate));
-        omega.add(SCALE, Double.NaN, 1, numTasks);
-        omega.add(SHIFT, 0.0, 1, numTasks);
-        omega.build(random);
+        this.increasing = increasing;
+        scaleName = name + ".P";
+        shiftName = name + ".Q";
+        store = new ParameterStore(cfg.dtype, cfg.optimizer.updater(learningRate));
+        store.add(scaleName, Double.NaN, 1, numTasks);
+        store.add(shiftName, 0.0, 1, numTasks);
+        store.build(random);
     }
 
     /** P of task k. */
     double scale(int k) {
-        return omega.param(SCALE).getDouble(k);
+        return store.param(scaleName).getDouble(k);
     }
 
     /** Q of task k. */
     double shift(int k) {
-        return omega.param(SHIFT).getDouble(k);
+        return store.param(shiftName).getDouble(k);
     }
 
-    /** L_Cal on the batch rows; its gradients are written to the calibration parameters' gradients. */
-    double lossAndGradients(ForwardPass p) {
-        INDArray pGrad = omega.grad(SCALE);
-        INDArray qGrad = omega.grad(SHIFT);
+    /**
+     * The loss on the first {@code batch} rows of each task's logits; its gradients are written to
+     * the parameters' gradients.
+     */
+    double lossAndGradients(IntFunction<double[]> logits, double[][] labels, int batch) {
+        INDArray pGrad = store.grad(scaleName);
+        INDArray qGrad = store.grad(shiftName);
         double loss = 0;
         for (int k = 0; k < numTasks; k++) {
-            double[] lg = Losses.plattLossAndGradient(p.teacherLogitsOnHost(k), p.labels[k], p.batch, scale(k), shift(k));
+            double[] lg = Losses.plattLossAndGradient(logits.apply(k), labels[k], batch, scale(k), shift(k));
             loss += lg[0];
             pGrad.putScalar(0, k, lg[1]);
             qGrad.putScalar(0, k, lg[2]);
@@ -53,28 +70,40 @@ final class Calibration {
         return loss;
     }
 
+    boolean gradientsFinite() {
+        return store.gradientsFinite();
+    }
+
     void applyUpdate(int iteration) {
-        omega.applyUpdate(iteration);
+        store.applyUpdate(iteration);
+        if (increasing) {
+            INDArray scale = store.param(scaleName);
+            for (int k = 0; k < numTasks; k++) {
+                if (!(scale.getDouble(k) >= MIN_SCALE)) {
+                    scale.putScalar(k, MIN_SCALE);
+                }
+            }
+        }
     }
 
     /** The parameters by name: views (changing them changes the calibration). */
     Map<String, INDArray> params() {
-        return omega.params();
+        return store.params();
     }
 
     ParameterStore parameters() {
-        return omega;
+        return store;
     }
 
     boolean allFinite() {
-        return omega.allFinite();
+        return store.allFinite();
     }
 
     void write(DataOutput out) throws IOException {
-        omega.write(out);
+        store.write(out);
     }
 
     void read(DataInput in) throws IOException {
-        omega.read(in);
+        store.read(in);
     }
 }

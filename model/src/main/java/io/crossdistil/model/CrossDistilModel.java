@@ -42,9 +42,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Deterministic: the same configuration (seed) and the same inputs give the same bits.
  */
 public final class CrossDistilModel {
-    private static final int FORMAT = 1;
+    /** 2: the output calibration follows the embeddings (1: without it, still read: the calibration starts at identity). */
+    private static final int FORMAT = 2;
     /** The name of the embedding table among the tensors. */
     static final String EMBEDDING = "embedding";
+    /** The prefix of the output calibration's tensors among the tensors. */
+    static final String OUTPUT = "output";
     /**
      * Every array a training step creates lives in this workspace, memory reused from step to step
      * instead of some thirty native allocations (malloc, zeroing, page faults): 6-9% of a step's
@@ -62,6 +65,8 @@ public final class CrossDistilModel {
     private final int numTasks;
     private final MultiTaskNetwork network;
     private final Calibration calibration;
+    /** Platt scaling of the students' logits: what serving returns. Null when switched off. */
+    private final Calibration output;
     private final StudentObjective[] students;
     /** Per task, null for a variant without teachers. */
     private final TeacherObjective[] teachers;
@@ -79,8 +84,9 @@ public final class CrossDistilModel {
         // initial values are drawn in this order, the one every checkpoint was written with
         SeededRandom random = new SeededRandom(cfg.seed);
         network.initialiseLayers(random);
-        calibration = new Calibration(cfg, random);
+        calibration = new Calibration(cfg, "calibration", cfg.calibrationLearningRate, false, random);
         network.initialiseEmbeddings(random);
+        output = cfg.outputCalibration ? new Calibration(cfg, OUTPUT, cfg.outputCalibrationLearningRate, true, random) : null;
 
         students = new StudentObjective[numTasks];
         teachers = new TeacherObjective[numTasks];
@@ -135,16 +141,22 @@ public final class CrossDistilModel {
         double modelLoss = modelLossAndGradients(pass, terms, new SoftTargets(numTasks));
         double calLoss = 0;
         if (variant.calibrates()) {
-            calLoss = calibration.lossAndGradients(pass);
+            calLoss = calibration.lossAndGradients(pass::teacherLogitsOnHost, pass.labels, pass.batch);
             terms.put("calibration", calLoss);
         }
-        double[][] predictions = pass.predictions();
+        double[][] scores = pass.predictions();
+        double[][] predictions = output == null ? scores : served(pass);
+        double outputLoss = 0;
+        if (output != null) {
+            outputLoss = output.lossAndGradients(pass::studentLogitsOnHost, pass.labels, pass.batch);
+            terms.put("output-calibration", outputLoss);
+        }
         ParameterStore theta = network.parameters();
-        boolean finite = Double.isFinite(modelLoss) && Double.isFinite(calLoss)
+        boolean finite = Double.isFinite(modelLoss) && Double.isFinite(calLoss) && Double.isFinite(outputLoss)
                 && theta.gradientsFinite() && pass.embeddingGradientFinite;
         if (!finite) {
             skippedSteps++;
-            return new StepResult(predictions, modelLoss, calLoss, true, terms);
+            return new StepResult(predictions, scores, modelLoss, calLoss, true, terms);
         }
         int iteration = (int) Math.min(Integer.MAX_VALUE, steps);
         theta.applyUpdate(iteration);
@@ -152,13 +164,30 @@ public final class CrossDistilModel {
         if (variant.calibrates()) {
             calibration.applyUpdate(iteration);
         }
+        if (output != null) {
+            output.applyUpdate(iteration);
+        }
         steps++;
-        return new StepResult(predictions, modelLoss, calLoss, false, terms);
+        return new StepResult(predictions, scores, modelLoss, calLoss, false, terms);
     }
 
-    /** The student probabilities, [events][tasks]: what serving returns. */
+    /** The students' calibrated probabilities, [events][tasks]: what serving returns. */
     public double[][] predict(List<Example> events) {
-        return network.forward(events, Samples.none(numTasks), false).predictions();
+        return served(network.forward(events, Samples.none(numTasks), false));
+    }
+
+    /** The students' probabilities through the output calibration, if on. */
+    private double[][] served(ForwardPass p) {
+        if (output == null) {
+            return p.predictions();
+        }
+        double[] scale = new double[numTasks];
+        double[] shift = new double[numTasks];
+        for (int k = 0; k < numTasks; k++) {
+            scale[k] = output.scale(k);
+            shift[k] = output.shift(k);
+        }
+        return p.predictions(scale, shift);
     }
 
     /**
@@ -214,6 +243,9 @@ public final class CrossDistilModel {
         all.put(EMBEDDING, network.embeddings().table());
         all.putAll(network.parameters().params());
         all.putAll(calibration.params());
+        if (output != null) {
+            all.putAll(output.params());
+        }
         return all;
     }
 
@@ -224,6 +256,9 @@ public final class CrossDistilModel {
         shapes.put(EMBEDDING, new long[] {embeddings.rows(), embeddings.dim()});
         network.parameters().params().forEach((name, p) -> shapes.put(name, p.shape()));
         calibration.params().forEach((name, p) -> shapes.put(name, p.shape()));
+        if (output != null) {
+            output.params().forEach((name, p) -> shapes.put(name, p.shape()));
+        }
         return shapes;
     }
 
@@ -237,8 +272,13 @@ public final class CrossDistilModel {
             network.embeddings().putFloats(out);
             return;
         }
-        Map<String, INDArray> dense = network.parameters().params();
-        INDArray p = dense.containsKey(name) ? dense.get(name) : calibration.params().get(name);
+        INDArray p = network.parameters().params().get(name);
+        if (p == null) {
+            p = calibration.params().get(name);
+        }
+        if (p == null && output != null) {
+            p = output.params().get(name);
+        }
         if (p == null) {
             throw new IllegalArgumentException("no tensor " + name);
         }
@@ -250,6 +290,9 @@ public final class CrossDistilModel {
         Map<String, INDArray> mine = tensors();
         for (Map.Entry<String, INDArray> e : mine.entrySet()) {
             INDArray v = values.get(e.getKey());
+            if (v == null && e.getKey().startsWith(OUTPUT + ".")) {
+                continue; // a snapshot from before the output calibration: it stays at identity
+            }
             if (v == null) {
                 throw new IllegalArgumentException("tensor " + e.getKey() + " is missing");
             }
@@ -267,7 +310,8 @@ public final class CrossDistilModel {
 
     /** True when every parameter is finite: a snapshot is only written then. */
     public boolean allFinite() {
-        return network.parameters().allFinite() && calibration.allFinite() && network.embeddings().allFinite();
+        return network.parameters().allFinite() && calibration.allFinite() && network.embeddings().allFinite()
+                && (output == null || output.allFinite());
     }
 
     /** Parameters, optimizer state, calibration and step counts, exactly. */
@@ -284,11 +328,14 @@ public final class CrossDistilModel {
             network.parameters().write(out);
             calibration.write(out);
             network.embeddings().write(out);
+            if (output != null) {
+                output.write(out);
+            }
         });
     }
 
     public static CrossDistilModel fromBytes(byte[] data) {
-        return StateBytes.read(data, FORMAT, "model state", in -> {
+        return StateBytes.read(data, 1, FORMAT, "model state", (format, in) -> {
             int n = in.readInt();
             Map<String, String> c = new LinkedHashMap<>();
             for (int i = 0; i < n; i++) {
@@ -300,6 +347,9 @@ public final class CrossDistilModel {
             m.network.parameters().read(in);
             m.calibration.read(in);
             m.network.embeddings().read(in);
+            if (format >= 2 && m.output != null) {
+                m.output.read(in);
+            }
             return m;
         });
     }
@@ -317,7 +367,18 @@ public final class CrossDistilModel {
 
     /** L_Cal and its gradients (written to the calibration gradient views). */
     double calibrationLossForCheck(List<Example> batch) {
-        return calibration.lossAndGradients(network.forward(batch, Samples.none(numTasks), true));
+        ForwardPass p = network.forward(batch, Samples.none(numTasks), true);
+        return calibration.lossAndGradients(p::teacherLogitsOnHost, p.labels, p.batch);
+    }
+
+    /** The output calibration's loss and gradients on a batch (written to its gradient views). */
+    double outputCalibrationLossForCheck(List<Example> batch) {
+        ForwardPass p = network.forward(batch, Samples.none(numTasks), true);
+        return output.lossAndGradients(p::studentLogitsOnHost, p.labels, p.batch);
+    }
+
+    ParameterStore outputForCheck() {
+        return output.parameters();
     }
 
     ParameterStore thetaForCheck() {

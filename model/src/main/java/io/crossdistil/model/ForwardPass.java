@@ -88,6 +88,19 @@ final class ForwardPass {
         }
     }
 
+    /** [row][task]: sigmoid(scale[task] r + shift[task]) of the student logits r: the calibrated probabilities. */
+    double[][] predictions(double[] scale, double[] shift) {
+        int numTasks = scale.length;
+        double[][] out = new double[batch][numTasks];
+        for (int k = 0; k < numTasks; k++) {
+            double[] r = studentLogitsOnHost(k);
+            for (int i = 0; i < batch; i++) {
+                out[i][k] = Losses.sigmoid(scale[k] * r[i] + shift[k]);
+            }
+        }
+        return out;
+    }
+
     /** [row][task]: sigmoid of the student logits. */
     double[][] predictions() {
         int numTasks = studentProbabilities.length;

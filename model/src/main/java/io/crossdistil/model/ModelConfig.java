@@ -53,6 +53,8 @@ public final class ModelConfig implements Serializable {
             new Option("optimizer", "adam", "reference run", "adam, adagrad or sgd (ND4J's updaters)"),
             new Option("learning-rate", "0.001", "reference run", "gamma1, the model step size"),
             new Option("calibration-learning-rate", "0.01", "project", "gamma2, the calibration step size"),
+            new Option("output-calibration", "true", "project", "fit each task's served probability online, sigmoid(a r + b) of the student logit r, on every batch's labels before the step (true or false)"),
+            new Option("output-calibration-learning-rate", "0.03", "project", "step size of the output calibration (chosen on census-income, confirmed on the generated stream)"),
             new Option("batch-size", "256", "reference run", "events per training step"),
             new Option("quadruplets-per-step", "64", "project", "tuples drawn per step, one event from each label permutation (a quadruplet for K = 2)"),
             new Option("marginal-pairs-per-step", "64", "project", "(positive, negative) pairs drawn per task per step for the coarse ranking"),
@@ -92,6 +94,8 @@ public final class ModelConfig implements Serializable {
     public final OptimizerKind optimizer;
     public final double learningRate;
     public final double calibrationLearningRate;
+    public final boolean outputCalibration;
+    public final double outputCalibrationLearningRate;
     public final int batchSize;
     public final int quadrupletsPerStep;
     public final int marginalPairsPerStep;
@@ -132,6 +136,12 @@ public final class ModelConfig implements Serializable {
         optimizer = parse("optimizer", OptimizerKind::parse);
         learningRate = number("learning-rate", Double.MIN_VALUE, 10);
         calibrationLearningRate = number("calibration-learning-rate", Double.MIN_VALUE, 10);
+        outputCalibration = parse("output-calibration", s -> switch (s.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("use true or false");
+        });
+        outputCalibrationLearningRate = number("output-calibration-learning-rate", Double.MIN_VALUE, 10);
         batchSize = positiveInt("batch-size");
         quadrupletsPerStep = positiveInt("quadruplets-per-step");
         marginalPairsPerStep = positiveInt("marginal-pairs-per-step");

@@ -15,7 +15,8 @@ import java.util.List;
  * of the most recent events. Memory is fixed; the whole state serializes to bytes.
  */
 public final class ProgressiveMetrics {
-    private static final int FORMAT = 1;
+    /** 2: the ring's bins are written (1: derived from the probabilities, still read). */
+    private static final int FORMAT = 2;
 
     private final List<String> tasks;
     private final int window;
@@ -57,20 +58,28 @@ public final class ProgressiveMetrics {
         record(new int[] {permutation}, new double[][] {probabilities});
     }
 
+    /** Records a batch whose probabilities also give its order (see {@link #record(int[], double[][], double[][])}). */
+    public void record(int[] permutations, double[][] probabilities) {
+        record(permutations, probabilities, probabilities);
+    }
+
     /**
-     * Records a batch of events, in order: what recording them one by one would, bit for bit.
+     * Records a batch of events, in order: what recording them one by one would, bit for bit. The
+     * AUCs are read from {@code ranking}'s order, the log-loss and calibration from
+     * {@code probabilities} (the served probabilities, whose order is the same at any one time).
      * The histogram updates come after all of the batch's scoring, in one tight loop: after a
      * training step each is likely a cache miss (measured in the running job: recording took 11%
      * of the trainer thread, 3% beside the bare trainer), and a loop of nothing but updates lets
      * the processor overlap the misses.
      */
-    public void record(int[] permutations, double[][] probabilities) {
+    public void record(int[] permutations, double[][] ranking, double[][] probabilities) {
         int n = permutations.length;
         int numTasks = tasks.size();
         if (n > window) {
             // the batch would overwrite its own events in the ring: a window's worth at a time
-            record(Arrays.copyOf(permutations, window), Arrays.copyOf(probabilities, window));
-            record(Arrays.copyOfRange(permutations, window, n), Arrays.copyOfRange(probabilities, window, n));
+            record(Arrays.copyOf(permutations, window), Arrays.copyOf(ranking, window), Arrays.copyOf(probabilities, window));
+            record(Arrays.copyOfRange(permutations, window, n), Arrays.copyOfRange(ranking, window, n),
+                    Arrays.copyOfRange(probabilities, window, n));
             return;
         }
         if (batchPermutation.length < n) {
@@ -96,7 +105,7 @@ public final class ProgressiveMetrics {
             int slot = (firstSlot + i) % window;
             ringPermutation[slot] = permutations[i];
             System.arraycopy(probabilities[i], 0, ringScores, slot * numTasks, numTasks);
-            ScoreHistograms.score(permutations[i], ringScores, numTasks, ringBins, ringLosses, slot * numTasks);
+            ScoreHistograms.score(permutations[i], ranking[i], ringScores, numTasks, ringBins, ringLosses, slot * numTasks);
         }
         // the updates in the order record(int, double[]) makes them, so that every sum is the same
         int firstEvicting = n - evicted;
@@ -143,6 +152,7 @@ public final class ProgressiveMetrics {
                 out.writeInt(ringPermutation[i]);
                 for (int k = 0; k < tasks.size(); k++) {
                     out.writeDouble(ringScores[i * tasks.size() + k]);
+                    out.writeShort(ringBins[i * tasks.size() + k]);
                 }
             }
             writeHistograms(out, total);
@@ -151,7 +161,7 @@ public final class ProgressiveMetrics {
     }
 
     public static ProgressiveMetrics fromBytes(byte[] data) {
-        return StateBytes.read(data, FORMAT, "metrics state", in -> {
+        return StateBytes.read(data, 1, FORMAT, "metrics state", (format, in) -> {
             int n = in.readInt();
             List<String> tasks = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -162,10 +172,16 @@ public final class ProgressiveMetrics {
             int kept = (int) Math.min(m.recorded, m.window);
             for (int i = 0; i < kept; i++) {
                 m.ringPermutation[i] = in.readInt();
+                int[] bins = new int[n];
                 for (int k = 0; k < n; k++) {
                     m.ringScores[i * n + k] = in.readDouble();
+                    bins[k] = format >= 2 ? in.readShort() : -1;
                 }
                 ScoreHistograms.score(m.ringPermutation[i], m.ringScores, n, m.ringBins, m.ringLosses, i * n);
+                if (format >= 2) {
+                    // the bins as written: they may come from another score than the probabilities
+                    System.arraycopy(bins, 0, m.ringBins, i * n, n);
+                }
             }
             // both histograms are read, not rebuilt, so that their floating-point sums are exact
             readHistograms(in, m.total);

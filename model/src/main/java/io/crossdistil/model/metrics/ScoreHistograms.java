@@ -55,6 +55,17 @@ final class ScoreHistograms {
         }
     }
 
+    /**
+     * {@link #score} with the bins of another score per task, {@code ranking}: the order the AUCs
+     * are read from, where the log-losses are those of the probabilities.
+     */
+    static void score(int permutation, double[] ranking, double[] probabilities, int numTasks, int[] bins, double[] losses, int at) {
+        for (int k = 0; k < numTasks; k++) {
+            bins[at + k] = bin(ranking[k]);
+            losses[at + k] = logLoss(probabilities[at + k], LabelOrder.label(permutation, k, numTasks));
+        }
+    }
+
     /** Adds ({@code sign} = 1) or removes ({@code sign} = -1) one event, with its {@link #score} (all three from {@code at}). */
     void add(int permutation, double[] probabilities, int[] bins, double[] losses, int at, int sign) {
         events += sign;

@@ -71,7 +71,7 @@ public final class OnlineTrainer {
             permutations[i] = e.permutation;
             lastEventTime = Math.max(lastEventTime, e.eventTime);
         }
-        metrics.record(permutations, r.predictions());
+        metrics.record(permutations, r.scores(), r.predictions());
         sampler.offerAll(pending);
         eventsTrained += pending.size();
         lastModelLoss = r.modelLoss();

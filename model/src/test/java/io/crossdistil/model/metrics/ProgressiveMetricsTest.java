@@ -132,4 +132,42 @@ class ProgressiveMetricsTest {
         assertArrayEquals(m.toBytes(), back.toBytes());
         assertTrue(back.recorded() == 120);
     }
+
+    /** AUCs follow the ranking scores, log-loss and calibration the served probabilities; a restored state keeps both apart. */
+    @Test
+    void aucsAreReadFromTheRankingAndLossesFromTheProbabilities() {
+        ProgressiveMetrics split = new ProgressiveMetrics(List.of("a", "b"), 40);
+        ProgressiveMetrics ranking = new ProgressiveMetrics(List.of("a", "b"), 40);
+        ProgressiveMetrics served = new ProgressiveMetrics(List.of("a", "b"), 40);
+        SeededRandom r = new SeededRandom(3);
+        ProgressiveMetrics restored = null;
+        for (int step = 0; step < 10; step++) {
+            int[] perms = new int[8];
+            double[][] scores = new double[8][];
+            double[][] probabilities = new double[8][];
+            for (int i = 0; i < 8; i++) {
+                perms[i] = r.nextInt(4);
+                scores[i] = new double[] {r.nextDouble(), r.nextDouble()};
+                // served: another probability, in another order
+                probabilities[i] = new double[] {1 - scores[i][0], 0.5 * scores[i][1]};
+            }
+            split.record(perms, scores, probabilities);
+            ranking.record(perms, scores);
+            served.record(perms, probabilities);
+            if (restored != null) {
+                restored.record(perms, scores, probabilities);
+            }
+            if (step == 4) {
+                restored = ProgressiveMetrics.fromBytes(split.toBytes());
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            TaskScore s = split.scores().get(k);
+            assertEquals(ranking.scores().get(k).auc(), s.auc());
+            assertEquals(ranking.scores().get(k).windowMultiAuc(), s.windowMultiAuc());
+            assertEquals(served.scores().get(k).logLoss(), s.logLoss());
+            assertEquals(served.scores().get(k).windowCalibration(), s.windowCalibration());
+        }
+        assertEquals(split.scores().toString(), restored.scores().toString());
+    }
 }

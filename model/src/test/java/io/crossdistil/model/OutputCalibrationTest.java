@@ -1,0 +1,121 @@
+package io.crossdistil.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.crossdistil.model.event.Example;
+import io.crossdistil.model.objective.Losses;
+import io.crossdistil.model.sampling.Samples;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** The output calibration: what serving returns is sigmoid(P r + Q) of the student logit r, fitted online, in r's order. */
+class OutputCalibrationTest {
+    private static ModelConfig cfg(String outputCalibration) {
+        return GradientCheckTest.tiny("output-calibration", outputCalibration);
+    }
+
+    @Test
+    void servedProbabilitiesAreTheStudentLogitThroughPAndQ() {
+        CrossDistilModel on = new CrossDistilModel(cfg("true"));
+        on.tensors().get("output.P").assign(Nd4j.createFromArray(new double[][] {{0.5, 2.0}}));
+        on.tensors().get("output.Q").assign(Nd4j.createFromArray(new double[][] {{0.3, -1.0}}));
+        CrossDistilModel off = new CrossDistilModel(cfg("false"));
+        off.loadTensors(on.tensors());
+        List<Example> events = GradientCheckTest.stepData(on.config()).batch();
+        double[][] served = on.predict(events);
+        double[][] raw = off.predict(events);
+        double[] p = {0.5, 2.0};
+        double[] q = {0.3, -1.0};
+        for (int i = 0; i < events.size(); i++) {
+            for (int k = 0; k < 2; k++) {
+                double r = Math.log(raw[i][k] / (1 - raw[i][k]));
+                assertEquals(Losses.sigmoid(p[k] * r + q[k]), served[i][k], 1e-9, "event " + i + " task " + k);
+            }
+        }
+        // the step serves the same, and reports the uncalibrated scores for the AUCs
+        StepResult step = on.step(events, Samples.none(2));
+        for (int i = 0; i < events.size(); i++) {
+            assertArrayEquals(served[i], step.predictions()[i], 0.0);
+            assertArrayEquals(raw[i], step.scores()[i], 1e-12);
+        }
+    }
+
+    @Test
+    void itsGradientsMatchFiniteDifferences() {
+        CrossDistilModel model = new CrossDistilModel(cfg("true"));
+        model.tensors().get("output.P").assign(Nd4j.createFromArray(new double[][] {{0.7, 1.3}}));
+        model.tensors().get("output.Q").assign(Nd4j.createFromArray(new double[][] {{-0.2, 0.4}}));
+        List<Example> batch = GradientCheckTest.stepData(model.config()).batch();
+        model.outputCalibrationLossForCheck(batch);
+        double eps = 1e-5;
+        for (String name : List.of("output.P", "output.Q")) {
+            double[] analytic = model.outputForCheck().grad(name).dup().ravel().toDoubleVector();
+            INDArray p = model.outputForCheck().param(name);
+            for (int i = 0; i < analytic.length; i++) {
+                double v = p.getDouble(i);
+                p.putScalar(i, v + eps);
+                double plus = model.outputCalibrationLossForCheck(batch);
+                p.putScalar(i, v - eps);
+                double minus = model.outputCalibrationLossForCheck(batch);
+                p.putScalar(i, v);
+                double numeric = (plus - minus) / (2 * eps);
+                assertEquals(numeric, analytic[i], 1e-6 * Math.max(1, Math.abs(numeric)), name + "[" + i + "]");
+            }
+        }
+    }
+
+    @Test
+    void theScaleStaysPositiveSoThatServingKeepsTheLogitsOrder() {
+        CrossDistilModel model = new CrossDistilModel(cfg("true"));
+        model.tensors().get("output.P").assign(Nd4j.createFromArray(new double[][] {{-1.0, 0.0}}));
+        List<Example> batch = GradientCheckTest.stepData(model.config()).batch();
+        model.step(batch, Samples.none(2));
+        double[] p = model.tensors().get("output.P").dup().ravel().toDoubleVector();
+        assertTrue(p[0] >= Calibration.MIN_SCALE && p[1] >= Calibration.MIN_SCALE, java.util.Arrays.toString(p));
+    }
+
+    /** A checkpoint written before the output calibration (format 1, no such options) reads; the calibration starts at identity. */
+    @Test
+    void aModelStateOfThePreviousFormatReads() throws Exception {
+        CrossDistilModel off = new CrossDistilModel(cfg("false"));
+        off.step(GradientCheckTest.stepData(off.config()).batch(), Samples.none(2));
+        byte[] current = off.toBytes();
+        // rewrite as format 1: the configuration without the output calibration's options, the rest as it is
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(current));
+        assertEquals(2, in.readInt());
+        int n = in.readInt();
+        Map<String, String> config = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            config.put(in.readUTF(), in.readUTF());
+        }
+        config.keySet().removeIf(key -> key.startsWith("output-calibration"));
+        ByteArrayOutputStream old = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(old);
+        out.writeInt(1);
+        out.writeInt(config.size());
+        for (Map.Entry<String, String> e : config.entrySet()) {
+            out.writeUTF(e.getKey());
+            out.writeUTF(e.getValue());
+        }
+        in.transferTo(out);
+        out.flush();
+
+        CrossDistilModel back = CrossDistilModel.fromBytes(old.toByteArray());
+        assertTrue(back.config().outputCalibration, "an old state takes today's default");
+        assertArrayEquals(new double[] {1, 1}, back.tensors().get("output.P").dup().ravel().toDoubleVector(), 0.0);
+        assertArrayEquals(new double[] {0, 0}, back.tensors().get("output.Q").dup().ravel().toDoubleVector(), 0.0);
+        for (Map.Entry<String, INDArray> e : off.tensors().entrySet()) {
+            assertEquals(e.getValue(), back.tensors().get(e.getKey()), e.getKey());
+        }
+        assertEquals(off.steps(), back.steps());
+    }
+}
