@@ -205,7 +205,7 @@ public final class CrossDistilModel {
             final int task = k;
             double[] soft = student.distils()
                     ? targets.forStudent(k, () -> StudentObjective.softTargets(distillationTarget(p, task), student.tau())) : null;
-            total += student.lossAndGradient(p.studentLogitsOnHost(k), p.labels[k], soft, d, probability, terms);
+            total += student.lossAndGradient(p.studentLogitsOnHost(k), p.labels[k], soft, distillationShare(), d, probability, terms);
             p.dStudent[k] = d;
         }
         for (int k = 0; k < numTasks && variant.hasTeachers(); k++) {
@@ -223,6 +223,15 @@ public final class CrossDistilModel {
         }
         network.backward(p);
         return total;
+    }
+
+    /**
+     * The part of alpha in force this step: a ramp from 0 to 1 over the first
+     * {@code distillation-ramp-events} events trained (a curriculum: the students learn from the
+     * labels first, while the teachers are poor, and from the teachers more and more), 1 without one.
+     */
+    private double distillationShare() {
+        return cfg.distillationRampEvents == 0 ? 1.0 : Math.min(1.0, (double) steps * cfg.batchSize / cfg.distillationRampEvents);
     }
 
     /** The distillation target of task k on the batch rows: a constant. */

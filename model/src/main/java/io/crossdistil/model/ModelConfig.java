@@ -47,6 +47,7 @@ public final class ModelConfig implements Serializable {
             new Option("beta1", "1.0", "project", "weight of the auxiliary ranking inside a task's positives, per task, >= 0"),
             new Option("beta2", "1.0", "project", "weight of the auxiliary ranking inside a task's negatives, per task, >= 0"),
             new Option("tau", "1.0", "project", "distillation temperature, > 0"),
+            new Option("distillation-ramp-events", "0", "project", "alpha grows linearly from 0 over this many trained events (a curriculum); 0: alpha from the first event"),
             new Option("margin", "0.0", "project", "error-correction margin m (in logits), >= 0"),
             new Option("teacher-weights", "1.0", "project", "w1, w2 ...: weight of each teacher's loss in L_Model, per task, >= 0"),
             new Option("student-weights", "1.0", "project", "w3, w4 ...: weight of each student's loss in L_Model, per task, >= 0"),
@@ -88,6 +89,7 @@ public final class ModelConfig implements Serializable {
     private final double[] beta1;
     private final double[] beta2;
     public final double tau;
+    public final long distillationRampEvents;
     public final double margin;
     private final double[] teacherWeights;
     private final double[] studentWeights;
@@ -130,6 +132,10 @@ public final class ModelConfig implements Serializable {
         beta1 = perTask("beta1", 0, Double.MAX_VALUE);
         beta2 = perTask("beta2", 0, Double.MAX_VALUE);
         tau = number("tau", Double.MIN_VALUE, Double.MAX_VALUE);
+        distillationRampEvents = parse("distillation-ramp-events", Long::parseLong);
+        if (distillationRampEvents < 0) {
+            throw bad("distillation-ramp-events", "must not be negative, not " + distillationRampEvents);
+        }
         margin = number("margin", 0, Double.MAX_VALUE);
         teacherWeights = perTask("teacher-weights", 0, Double.MAX_VALUE);
         studentWeights = perTask("student-weights", 0, Double.MAX_VALUE);

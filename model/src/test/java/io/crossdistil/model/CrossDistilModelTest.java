@@ -189,4 +189,18 @@ class CrossDistilModelTest {
         assertTrue(e.getMessage().contains("'reservoir-capacity'") && e.getMessage().contains("too large"), e.getMessage());
         assertEquals(ModelConfig.defaults(), ModelConfig.fromMap(ModelConfig.defaults().toMap()));
     }
+
+    /** With a ramp the students start without distillation and take it up as events are trained. */
+    @Test
+    void aDistillationRampStartsTheStudentsOnTheLabels() {
+        ModelConfig cfg = small("distillation-ramp-events", "256");
+        List<Example> events = TestData.examples(cfg, new double[] {0.4, 0.1}, 384, 12);
+        CrossDistilModel m = new CrossDistilModel(cfg);
+        StepResult first = m.step(events.subList(0, 128), Samples.none(2));
+        StepResult second = m.step(events.subList(128, 256), Samples.none(2));
+        assertFalse(first.terms().containsKey("student.finish.kd"), "share 0 at the first step: " + first.terms());
+        assertTrue(second.terms().containsKey("student.finish.kd"), "share 0.5 at the second: " + second.terms());
+        CrossDistilModel without = new CrossDistilModel(small());
+        assertTrue(without.step(events.subList(0, 128), Samples.none(2)).terms().containsKey("student.finish.kd"));
+    }
 }

@@ -39,9 +39,12 @@ public final class StudentObjective {
      * its terms into {@code terms}.
      *
      * @param soft sigmoid(t / tau) per row, a constant of the step; read only when {@link #distils}
+     * @param share the part of alpha in force this step, in [0, 1] (a curriculum's ramp)
      */
-    public double lossAndGradient(double[] r, double[] y, double[] soft, double[] d, double[] probability, Map<String, Double> terms) {
+    public double lossAndGradient(double[] r, double[] y, double[] soft, double share, double[] d, double[] probability,
+            Map<String, Double> terms) {
         int b = d.length;
+        double alpha = this.alpha * share;
         // L = BCE(y, sigmoid(r)); d/dr = sigmoid(r) - y
         double bce = 0;
         for (int i = 0; i < b; i++) {
