@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.nn.EmbeddingTable;
+import io.crossdistil.model.nn.ParameterStore;
 import io.crossdistil.model.sampling.QuadrupletSampler;
 import io.crossdistil.model.sampling.Samples;
 import java.util.ArrayList;
@@ -203,24 +204,37 @@ class GradientCheckTest {
 
     @Test
     void calibrationGradientsMatchFiniteDifferences() {
-        ModelConfig cfg = tiny();
-        CrossDistilModel model = new CrossDistilModel(cfg);
-        // move Omega away from its initial (1, 0) so that the check is not at a special point
-        model.omegaForCheck().param("calibration.P").assign(org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {{0.7, 1.3}}));
-        model.omegaForCheck().param("calibration.Q").assign(org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {{-0.2, 0.4}}));
-        Step d = stepData(cfg);
-        model.calibrationLossForCheck(d.batch());
-        for (String name : List.of("calibration.P", "calibration.Q")) {
-            double[] analytic = model.omegaForCheck().grad(name).dup().ravel().toDoubleVector();
-            INDArray p = model.omegaForCheck().param(name);
+        CrossDistilModel model = new CrossDistilModel(tiny());
+        List<Example> batch = stepData(model.config()).batch();
+        checkPlatt(model.omegaForCheck(), "calibration", () -> model.calibrationLossForCheck(batch));
+    }
+
+    @Test
+    void outputCalibrationGradientsMatchFiniteDifferences() {
+        CrossDistilModel model = new CrossDistilModel(tiny("output-calibration", "true"));
+        List<Example> batch = stepData(model.config()).batch();
+        checkPlatt(model.outputForCheck(), "output", () -> model.outputCalibrationLossForCheck(batch));
+    }
+
+    /**
+     * Checks the gradients a Platt scaling {@code name.P}, {@code name.Q} gets from {@code loss}
+     * (which writes them), away from its initial (1, 0) so that the check is not at a special point.
+     */
+    private static void checkPlatt(ParameterStore store, String name, java.util.function.DoubleSupplier loss) {
+        store.param(name + ".P").assign(org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {{0.7, 1.3}}));
+        store.param(name + ".Q").assign(org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {{-0.2, 0.4}}));
+        loss.getAsDouble();
+        for (String param : List.of(name + ".P", name + ".Q")) {
+            double[] analytic = store.grad(param).dup().ravel().toDoubleVector();
+            INDArray p = store.param(param);
             for (int i = 0; i < analytic.length; i++) {
                 double v = p.getDouble(i);
                 p.putScalar(i, v + EPS);
-                double plus = model.calibrationLossForCheck(d.batch());
+                double plus = loss.getAsDouble();
                 p.putScalar(i, v - EPS);
-                double minus = model.calibrationLossForCheck(d.batch());
+                double minus = loss.getAsDouble();
                 p.putScalar(i, v);
-                assertClose(analytic[i], (plus - minus) / (2 * EPS), name + "[" + i + "]");
+                assertClose(analytic[i], (plus - minus) / (2 * EPS), param + "[" + i + "]");
             }
         }
     }
