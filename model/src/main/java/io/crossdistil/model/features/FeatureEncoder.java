@@ -129,9 +129,9 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
         nonFiniteDense = null;
     }
 
-    /** The event's own ids win over categorical entries named user_id or item_id. */
+    /** The event's own ids win over categorical entries named user_id or item_id; a null id (an event built in code) leaves the field missing. */
     private void ownId(int f, String value) {
-        if (f >= 0) {
+        if (f >= 0 && value != null) {
             rows[f] = hasher.row(f, value);
         }
     }

@@ -32,6 +32,9 @@ class FeatureEncoderTest {
         int[] rows = new FeatureEncoder(CFG).encode(e, 0).rows;
         assertArrayEquals(new int[] {defined("user_id", "u7"), defined("item_id", "i9"), defined("device", "phone"),
                 defined("author", FeatureHasher.MISSING)}, rows);
+        // an event built in code without a user id: the field is missing, as a categorical field would be
+        e.setUserId(null);
+        assertEquals(defined("user_id", FeatureHasher.MISSING), new FeatureEncoder(CFG).encode(e, 0).rows[0]);
     }
 
     private static FeedbackEvent event(Map<String, Integer> labels, Map<String, Float> dense, int categoricals) {
