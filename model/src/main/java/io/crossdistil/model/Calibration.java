@@ -70,10 +70,6 @@ final class Calibration {
         return loss;
     }
 
-    boolean gradientsFinite() {
-        return store.gradientsFinite();
-    }
-
     void applyUpdate(int iteration) {
         store.applyUpdate(iteration);
         if (increasing) {

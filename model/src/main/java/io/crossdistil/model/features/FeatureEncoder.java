@@ -138,11 +138,20 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
 
     /** A categorical entry of a decoded event or map; a null value leaves the field missing. */
     private void categorical(String key, String value) {
-        features++;
-        int f = fields.indexOf(key);
-        if (f >= 0 && f != userIdField && f != itemIdField && value != null) {
+        int f = categoricalField(fields.indexOf(key));
+        if (f >= 0 && value != null) {
             rows[f] = hasher.row(f, value);
         }
+    }
+
+    /**
+     * Counts a categorical entry of configured field {@code f} (-1: not configured) and returns the
+     * field its value goes to, or -1: none, where the field is not configured or is one the event's
+     * own ids stand for.
+     */
+    private int categoricalField(int f) {
+        features++;
+        return f == userIdField || f == itemIdField ? -1 : f;
     }
 
     /** A dense entry of a decoded event or map; a null value leaves the field at 0 and is refused. */
@@ -256,9 +265,8 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
 
     @Override
     public void categorical(byte[] buf, int keyOffset, int keyLength, int valueOffset, int valueLength) {
-        int f = fields.indexOf(buf, keyOffset, keyLength);
-        features++;
-        if (f >= 0 && f != userIdField && f != itemIdField) {
+        int f = categoricalField(fields.indexOf(buf, keyOffset, keyLength));
+        if (f >= 0) {
             rows[f] = hasher.row(f, buf, valueOffset, valueLength);
         }
     }
