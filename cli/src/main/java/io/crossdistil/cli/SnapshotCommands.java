@@ -8,7 +8,7 @@ import io.crossdistil.model.event.LabelOrder;
 import io.crossdistil.model.metrics.ProgressiveMetrics;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.serving.Scorer;
-import io.crossdistil.serving.SnapshotStore;
+import io.crossdistil.model.snapshot.SnapshotFiles;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -31,7 +31,7 @@ final class SnapshotCommands {
         }
         Path path = Path.of(args[1]);
         Args a = new Args(java.util.Arrays.copyOfRange(args, 2, args.length));
-        ModelSnapshot s = SnapshotStore.read(path);
+        ModelSnapshot s = SnapshotFiles.read(path);
         if (args[0].equals("show")) {
             a.requireEmpty("snapshot show");
             show(s, out);

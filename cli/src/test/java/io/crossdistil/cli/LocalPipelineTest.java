@@ -159,7 +159,7 @@ class LocalPipelineTest {
         assertTrue(shown.toString().contains("(verified)"), shown.toString());
         java.io.ByteArrayOutputStream scored = new java.io.ByteArrayOutputStream();
         List<io.crossdistil.model.metrics.TaskScore> scores = SnapshotCommands.score(
-                io.crossdistil.serving.SnapshotStore.read(s.snapshotDir()),
+                io.crossdistil.model.snapshot.SnapshotFiles.read(s.snapshotDir()),
                 new Args(new String[] {"--csv", csv.toString(), "--labels", "click,buy", "--time", "time"}), new PrintStream(scored, true));
         assertTrue(scored.toString().contains("scored 1,200 rows"), scored.toString());
         assertTrue(scored.toString().contains("skipped 3 rows"), scored.toString());

@@ -13,7 +13,6 @@ import io.crossdistil.job.CrossDistilJob;
 import io.crossdistil.kafka.EmbeddedKafka;
 import io.crossdistil.model.snapshot.SnapshotFiles;
 import io.crossdistil.model.synthetic.SyntheticStream;
-import io.crossdistil.serving.SnapshotStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -272,7 +271,7 @@ class ClusterFailoverTest {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (true) {
                 if (Files.exists(snapshots.resolve(SnapshotFiles.LATEST))) {
-                    ModelSnapshot s = SnapshotStore.read(snapshots);
+                    ModelSnapshot s = SnapshotFiles.read(snapshots);
                     if (s.getEventsTrained() >= GOOD) {
                         assertEquals(GOOD, s.getEventsTrained(), name + ": events trained");
                         return s;

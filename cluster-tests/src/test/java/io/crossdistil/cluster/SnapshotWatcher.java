@@ -3,7 +3,6 @@ package io.crossdistil.cluster;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.snapshot.SnapshotFiles;
 import io.crossdistil.serving.SnapshotFollower;
-import io.crossdistil.serving.SnapshotStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -55,7 +54,7 @@ final class SnapshotWatcher implements AutoCloseable {
 
     private void read(Path path) {
         try {
-            SnapshotStore.read(path);
+            SnapshotFiles.read(path);
             reads.incrementAndGet();
         } catch (NoSuchFileException deletedByRetention) {
             // the writer keeps the newest few files; an older one may go between listing and reading

@@ -9,6 +9,7 @@ import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.snapshot.SnapshotCodec;
+import io.crossdistil.model.snapshot.SnapshotFiles;
 import io.crossdistil.model.synthetic.SyntheticEvent;
 import io.crossdistil.model.synthetic.SyntheticExamples;
 import io.crossdistil.model.synthetic.SyntheticStream;
@@ -50,8 +51,8 @@ class ScorerTest {
 
         Files.write(dir.resolve("snapshot-7.avro"), bytes);
         Files.writeString(dir.resolve(io.crossdistil.model.snapshot.SnapshotFiles.LATEST), "snapshot-7.avro\n", StandardCharsets.UTF_8);
-        Scorer fromDirectory = Scorer.of(SnapshotStore.read(dir));
-        Scorer fromFile = Scorer.of(SnapshotStore.read(dir.resolve("snapshot-7.avro")));
+        Scorer fromDirectory = Scorer.of(SnapshotFiles.read(dir));
+        Scorer fromFile = Scorer.of(SnapshotFiles.read(dir.resolve("snapshot-7.avro")));
         assertEquals(7, fromDirectory.version());
         double[][] served = fromDirectory.score(events);
         for (int i = 0; i < events.size(); i++) {
@@ -74,10 +75,10 @@ class ScorerTest {
         byte[] flipped = bytes.clone();
         flipped[flipped.length / 2] ^= 0x10;
         Files.write(dir.resolve("bad.avro"), flipped);
-        assertThrows(SnapshotCodec.CorruptSnapshotException.class, () -> SnapshotStore.read(dir.resolve("bad.avro")));
+        assertThrows(SnapshotCodec.CorruptSnapshotException.class, () -> SnapshotFiles.read(dir.resolve("bad.avro")));
         Files.write(dir.resolve("short.avro"), java.util.Arrays.copyOf(bytes, bytes.length - 100));
-        assertThrows(SnapshotCodec.CorruptSnapshotException.class, () -> SnapshotStore.read(dir.resolve("short.avro")));
-        ModelSnapshot ok = SnapshotStore.read(writeTo(dir.resolve("ok.avro"), bytes));
+        assertThrows(SnapshotCodec.CorruptSnapshotException.class, () -> SnapshotFiles.read(dir.resolve("short.avro")));
+        ModelSnapshot ok = SnapshotFiles.read(writeTo(dir.resolve("ok.avro"), bytes));
         assertEquals(1, ok.getVersion());
     }
 
