@@ -10,6 +10,7 @@ import io.crossdistil.model.event.Example;
 import io.crossdistil.model.features.FeatureEncoder;
 import io.crossdistil.model.features.InvalidEventException;
 import io.crossdistil.model.metrics.Reliability;
+import io.crossdistil.model.objective.DistillationGate;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticStream;
@@ -37,17 +38,41 @@ import java.util.function.ToDoubleFunction;
  */
 public final class ExperimentRunner {
 
-    /** One point of a learning curve: metrics over the recent window after {@code events} events. */
-    public record CurvePoint(long events, double[] auc, double[] multiAuc) {}
+    /**
+     * One point of a learning curve: metrics over the recent window after {@code events} events,
+     * and each task's distillation share then (NaN without a gate).
+     */
+    public record CurvePoint(long events, double[] auc, double[] multiAuc, double[] share) {}
+
+    /**
+     * The distillation gate at the end of a run, per task: the share of alpha, and the recent
+     * evidence, the student against its label-only twin (AUC and Multi-AUC differences, log-loss ratio).
+     */
+    public record GateSummary(double[] share, double[] auc, double[] multiAuc, double[] logLossRatio) {
+        static GateSummary of(DistillationGate g, int tasks) {
+            double[] share = new double[tasks];
+            double[] auc = new double[tasks];
+            double[] multiAuc = new double[tasks];
+            double[] logLoss = new double[tasks];
+            for (int k = 0; k < tasks; k++) {
+                share[k] = g.share(k);
+                auc[k] = g.studentAuc(k) - g.twinAuc(k);
+                multiAuc[k] = g.studentMultiAuc(k) - g.twinMultiAuc(k);
+                logLoss[k] = g.studentLogLoss(k) / g.twinLogLoss(k);
+            }
+            return new GateSummary(share, auc, multiAuc, logLoss);
+        }
+    }
 
     /** One variant's outcome. */
     /**
      * One variant's outcome.
      *
      * @param reliability of the served probabilities since the start, or null (a run through Kafka)
+     * @param gate the distillation gate at the end, or null (none, or a run through Kafka)
      */
     public record VariantResult(String variant, List<TaskScore> scores, double eventsPerSecond, List<CurvePoint> curve,
-            Reliability reliability) {}
+            Reliability reliability, GateSummary gate) {}
 
     /** Buckets of the reliability tables. */
     static final int RELIABILITY_BUCKETS = 10;
@@ -132,14 +157,16 @@ public final class ExperimentRunner {
                 throw new IllegalArgumentException("event " + i + " of the stream: " + e.getMessage(), e);
             }
             if ((i + 1) % every == 0) {
-                curve.add(point(i + 1, trainer.scores()));
+                curve.add(point(i + 1, trainer.scores(), trainer.model().gate()));
                 progress.set(index, i + 1);
             }
         }
         record(reliability, batch, trainer.flush());
         double seconds = (System.nanoTime() - start) / 1e9;
         progress.set(index, events.size());
-        return new VariantResult(cfg.variant.key(), trainer.scores(), events.size() / seconds, curve, reliability);
+        DistillationGate gate = trainer.model().gate();
+        return new VariantResult(cfg.variant.key(), trainer.scores(), events.size() / seconds, curve, reliability,
+                gate == null ? null : GateSummary.of(gate, cfg.numTasks()));
     }
 
     /** A step's served probabilities against its events' labels; the events since the last step are its batch. */
@@ -153,14 +180,16 @@ public final class ExperimentRunner {
         batch.clear();
     }
 
-    private static CurvePoint point(long events, List<TaskScore> scores) {
+    private static CurvePoint point(long events, List<TaskScore> scores, DistillationGate gate) {
         double[] auc = new double[scores.size()];
         double[] mauc = new double[scores.size()];
+        double[] share = new double[scores.size()];
         for (int k = 0; k < auc.length; k++) {
             auc[k] = scores.get(k).windowAuc();
             mauc[k] = scores.get(k).windowMultiAuc();
+            share[k] = gate == null ? Double.NaN : gate.share(k);
         }
-        return new CurvePoint(events, auc, mauc);
+        return new CurvePoint(events, auc, mauc, share);
     }
 
     /** The final progressive metrics of one variant run through the whole local pipeline. */
@@ -171,7 +200,7 @@ public final class ExperimentRunner {
                 base.timeColumn(), null, null, 1, base.generator(), 0, options);
         LocalRunner.Summary s = LocalRunner.run(o, out);
         return new VariantResult(variant, SnapshotCodec.scores(s.metrics().getTasks()), s.eventsTrained() / s.trainingSeconds(), List.of(),
-                null);
+                null, null);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -214,7 +243,8 @@ public final class ExperimentRunner {
             v.put("events_per_s", r.eventsPerSecond());
             List<Map<String, Object>> curve = new ArrayList<>();
             for (CurvePoint p : r.curve()) {
-                curve.add(Map.of("events", p.events(), "window_auc", finiteList(p.auc()), "window_multi_auc", finiteList(p.multiAuc())));
+                curve.add(Map.of("events", p.events(), "window_auc", finiteList(p.auc()), "window_multi_auc", finiteList(p.multiAuc()),
+                        "distillation_share", finiteList(p.share())));
             }
             v.put("curve", curve);
             if (r.reliability() != null) {
@@ -249,8 +279,30 @@ public final class ExperimentRunner {
         if (results.stream().anyMatch(r -> r.variant().equals("mtl"))) {
             b.append("\nIn brackets: the difference to `mtl`, the plain multi-task baseline.\n");
         }
+        gate(b, setup.tasks(), results);
         reliability(b, setup.tasks(), results);
         return b.toString();
+    }
+
+    /** Per gated variant and task: the share of alpha at the end and over the run, and the evidence behind it. */
+    private static void gate(StringBuilder b, List<String> tasks, List<VariantResult> results) {
+        List<VariantResult> gated = results.stream().filter(r -> r.gate() != null).toList();
+        if (gated.isEmpty()) {
+            return;
+        }
+        b.append("\n## The distillation gate\n\n");
+        b.append("Per task: the part of alpha in force at the end (its mean over the curve's points), and the recent evidence: ")
+                .append("the student against its label-only twin, AUC and Multi-AUC differences and log-loss ratio.\n\n");
+        b.append("| variant | task | share at the end (mean) | AUC - twin | Multi-AUC - twin | log-loss / twin |\n|---|---|---|---|---|---|\n");
+        for (VariantResult r : gated) {
+            for (int k = 0; k < tasks.size(); k++) {
+                int task = k;
+                double mean = r.curve().stream().mapToDouble(p -> p.share()[task]).average().orElse(Double.NaN);
+                GateSummary g = r.gate();
+                b.append(String.format(Locale.ROOT, "| %s | %s | %.2f (%.2f) | %+.4f | %+.4f | %.3f |%n", r.variant(), tasks.get(k), g.share()[k],
+                        mean, g.auc()[k], g.multiAuc()[k], g.logLossRatio()[k]));
+            }
+        }
     }
 
     /** Per task, the served probabilities' mean and the observed rate in each bucket, per variant, and the expected calibration error. */

@@ -43,7 +43,8 @@ public final class Main {
               experiment  the same stream through several variants; writes DIR/results.md, results.json, PNG curves
                            --variants crossdistil,no-aux-rank,no-calibration,no-correction,vanilla-kd,mtl,mutual
                            --out DIR  (--csv FILE --labels a,b [--features ..] [--time COL] | --events N [generator options])
-                           [--parallel N] [--curve-points 50] [--through-kafka] [model options]
+                           [--parallel N] [--curve-points 50] [--through-kafka] [--model-seed N] [model options]
+                                                (--model-seed: the model's seed; --seed is the generated stream's)
               bench      the trainer's and the pipeline's speed, memory, checkpoint and snapshot costs, in one run
                            [--quick] [--json FILE] [model options]
               snapshot show PATH
@@ -107,6 +108,7 @@ public final class Main {
         int parallel = (int) a.takeLong("parallel", Runtime.getRuntime().availableProcessors());
         int curvePoints = (int) a.takeLong("curve-points", 50);
         boolean throughKafka = a.takeFlag("through-kafka");
+        String modelSeed = a.take("model-seed", null);
         if (out == null) {
             throw new IllegalArgumentException("experiment needs --out DIR");
         }
@@ -115,6 +117,9 @@ public final class Main {
         }
         checkCsv(csv, labels);
         Map<String, String> model = new LinkedHashMap<>(a.rest());
+        if (modelSeed != null) {
+            model.put("seed", modelSeed); // --seed is the generated stream's
+        }
         List<String> tasks = csv != null ? labels : List.of(model.getOrDefault("tasks", "finish,like").split(","));
         if (csv == null) {
             generator.stream(tasks); // one rate per task

@@ -1,6 +1,7 @@
 package io.crossdistil.job;
 
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.snapshot.FrozenTeachers;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -112,6 +113,7 @@ public final class JobConfig implements Serializable {
         jobName = job.get("job-name");
         this.modelOptions = Map.copyOf(modelOptions);
         this.model = ModelConfig.fromMap(modelOptions); // model options are validated by the model's own configuration
+        FrozenTeachers.load(model); // a frozen teacher that cannot be used stops the job here, not on a TaskManager
         this.kafka = Map.copyOf(kafka);
     }
 
@@ -120,7 +122,13 @@ public final class JobConfig implements Serializable {
         return fromMap(parseArgs(args));
     }
 
-    /** {@code --key value} and {@code --key=value} pairs, in order; a missing value or a repeated key is an error. */
+    /** The one option that may be repeated: {@code --teacher-snapshot PATH}, one frozen teacher each. */
+    private static final String TEACHER_SNAPSHOT = "teacher-snapshot";
+
+    /**
+     * {@code --key value} and {@code --key=value} pairs, in order; a missing value or a repeated key
+     * is an error, except {@code --teacher-snapshot}, whose values join {@code teacher-snapshots}.
+     */
     public static Map<String, String> parseArgs(String[] args) {
         Map<String, String> raw = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
@@ -138,6 +146,11 @@ public final class JobConfig implements Serializable {
                 value = args[++i];
             } else {
                 throw new IllegalArgumentException("option --" + key + " needs a value");
+            }
+            if (key.equals(TEACHER_SNAPSHOT)) {
+                // repeatable: every one joins the model option that lists them
+                raw.merge("teacher-snapshots", value, (before, next) -> before + "," + next);
+                continue;
             }
             if (raw.put(key, value) != null) {
                 throw new IllegalArgumentException("option --" + key + " is given twice");

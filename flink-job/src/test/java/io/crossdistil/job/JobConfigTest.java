@@ -25,6 +25,15 @@ class JobConfigTest {
         assertTrue(error("--bootstrap-servers").contains("needs a value"));
         assertTrue(error("bootstrap").contains("expected an option"));
         assertTrue(error("--bootstrap-servers", "a", "--bootstrap-servers", "b").contains("given twice"));
+        // a frozen teacher that cannot be read stops the job before it starts
+        assertTrue(error("--bootstrap-servers", "k:9092", "--teacher-snapshot", "no/such/snapshot")
+                .contains("teacher snapshot no/such/snapshot cannot be read"));
+    }
+
+    @Test
+    void teacherSnapshotsMayBeRepeated() {
+        assertEquals("a.avro,dir/b", JobConfig.parseArgs(new String[] {"--teacher-snapshot", "a.avro", "--teacher-snapshot=dir/b"})
+                .get("teacher-snapshots"));
     }
 
     @Test

@@ -37,7 +37,9 @@ final class Calibration {
         this.increasing = increasing;
         scaleName = name + ".P";
         shiftName = name + ".Q";
-        store = new ParameterStore(cfg.dtype, cfg.optimizer.updater(learningRate));
+        // Adam whatever the model's optimizer: two numbers per task that must keep tracking moving
+        // logits (AdaGrad's ever smaller steps froze the served probabilities late in a stream)
+        store = new ParameterStore(cfg.dtype, OptimizerKind.ADAM.updater(learningRate));
         store.add(scaleName, Double.NaN, 1, numTasks);
         store.add(shiftName, 0.0, 1, numTasks);
         store.build(random);

@@ -4,7 +4,9 @@ import io.crossdistil.model.event.Example;
 import io.crossdistil.model.nd4j.HostArrays;
 import io.crossdistil.model.nn.EmbeddingTable;
 import io.crossdistil.model.nn.ParameterStore;
+import io.crossdistil.model.objective.DistillationGate;
 import io.crossdistil.model.objective.DistillationTarget;
+import io.crossdistil.model.objective.Losses;
 import io.crossdistil.model.objective.RankingTeacherObjective;
 import io.crossdistil.model.objective.RegressionTeacherObjective;
 import io.crossdistil.model.objective.StudentObjective;
@@ -42,8 +44,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Deterministic: the same configuration (seed) and the same inputs give the same bits.
  */
 public final class CrossDistilModel {
-    /** 2: the output calibration follows the embeddings (1: without it, still read: the calibration starts at identity). */
-    private static final int FORMAT = 2;
+    /**
+     * 3: the distillation gate's evidence follows the output calibration (2: without it, the gate
+     * starts without evidence; 1: without the output calibration either, which starts at identity).
+     */
+    private static final int FORMAT = 3;
     /** The name of the embedding table among the tensors. */
     static final String EMBEDDING = "embedding";
     /** The prefix of the output calibration's tensors among the tensors. */
@@ -68,16 +73,32 @@ public final class CrossDistilModel {
     /** Platt scaling of the students' logits: what serving returns. Null when switched off. */
     private final Calibration output;
     private final StudentObjective[] students;
+    /** Per task, the loss of the student's label-only twin (see DistillationGate); null without the gate. */
+    private final StudentObjective[] twins;
     /** Per task, null for a variant without teachers. */
     private final TeacherObjective[] teachers;
     /** Per task, null unless teachers also distil from their students. */
     private final StudentToTeacherDistillation[] studentToTeacher;
+    /** Per-task shares of alpha from the evidence; null when the gate is off or nothing distils. */
+    private DistillationGate gate;
+    /** Earlier models' students, distilled from beside the online teachers (see FrozenTeachers). */
+    private final List<StudentModel> frozenTeachers;
 
     private long steps;
     private long skippedSteps;
 
+    /** A model without frozen teachers (one that predicts, or has none configured). */
     public CrossDistilModel(ModelConfig cfg) {
+        this(cfg, List.of());
+    }
+
+    /**
+     * @param frozenTeachers the students of earlier snapshots, already checked against {@code cfg}
+     *     (see {@code FrozenTeachers.load}); with them the gate opens at once, as they are trained
+     */
+    public CrossDistilModel(ModelConfig cfg, List<StudentModel> frozenTeachers) {
         this.cfg = cfg;
+        this.frozenTeachers = List.copyOf(frozenTeachers);
         this.variant = cfg.variant;
         this.numTasks = cfg.numTasks();
         network = MultiTaskNetwork.forTraining(cfg);
@@ -87,14 +108,21 @@ public final class CrossDistilModel {
         calibration = new Calibration(cfg, "calibration", cfg.calibrationLearningRate, false, random);
         network.initialiseEmbeddings(random);
         output = cfg.outputCalibration ? new Calibration(cfg, OUTPUT, cfg.outputCalibrationLearningRate, true, random) : null;
+        gate = cfg.distillationGate && variant.distils()
+                ? new DistillationGate(numTasks, cfg.gateWindowEvents, cfg.gateTolerance, cfg.gateLogLossTolerance, cfg.gateAdaptEvents,
+                        1 + frozenTeachers.size(), frozenTeachers.isEmpty() ? 0 : 1) : null;
+        network.initialiseTwins();
 
         students = new StudentObjective[numTasks];
+        twins = new StudentObjective[numTasks];
         teachers = new TeacherObjective[numTasks];
         studentToTeacher = new StudentToTeacherDistillation[numTasks];
         for (int k = 0; k < numTasks; k++) {
             String task = cfg.tasks.get(k);
             double alpha = variant.distils() ? cfg.alpha(k) : 0.0;
-            students[k] = new StudentObjective(task, alpha, cfg.studentWeight(k), cfg.tau);
+            students[k] = new StudentObjective("student." + task, alpha, cfg.studentWeight(k), cfg.tau, cfg.oneSidedDistillation);
+            // the twin is the baseline's student: its loss is the student's without distillation, same weight
+            twins[k] = gate == null ? null : new StudentObjective("twin." + task, 0, cfg.studentWeight(k), cfg.tau);
             if (variant.teachersByRegression()) {
                 teachers[k] = new RegressionTeacherObjective(task, cfg.teacherWeight(k));
             } else if (variant.ranksTeachers()) {
@@ -136,9 +164,14 @@ public final class CrossDistilModel {
     }
 
     private StepResult stepInWorkspace(List<Example> batch, Samples samples) {
+        // the frozen teachers first, so that no other network runs between this pass and its backward
+        double[][][] frozen = frozenPredictions(batch);
         ForwardPass pass = network.forward(batch, samples, true);
+        if (gate != null) {
+            observeEvidence(pass, batch, frozen);
+        }
         Map<String, Double> terms = new LinkedHashMap<>();
-        double modelLoss = modelLossAndGradients(pass, terms, new SoftTargets(numTasks));
+        double modelLoss = modelLossAndGradients(pass, terms, new SoftTargets(numTasks), frozen);
         double calLoss = 0;
         if (variant.calibrates()) {
             calLoss = calibration.lossAndGradients(pass::teacherLogitsOnHost, pass.labels, pass.batch);
@@ -152,8 +185,9 @@ public final class CrossDistilModel {
             terms.put("output-calibration", outputLoss);
         }
         ParameterStore theta = network.parameters();
+        ParameterStore twinStore = network.twins();
         boolean finite = Double.isFinite(modelLoss) && Double.isFinite(calLoss) && Double.isFinite(outputLoss)
-                && theta.gradientsFinite() && pass.embeddingGradientFinite;
+                && theta.gradientsFinite() && pass.embeddingGradientFinite && (twinStore == null || twinStore.gradientsFinite());
         if (!finite) {
             skippedSteps++;
             return new StepResult(predictions, scores, modelLoss, calLoss, true, terms);
@@ -166,6 +200,9 @@ public final class CrossDistilModel {
         }
         if (output != null) {
             output.applyUpdate(iteration);
+        }
+        if (twinStore != null) {
+            twinStore.applyUpdate(iteration);
         }
         steps++;
         return new StepResult(predictions, scores, modelLoss, calLoss, false, terms);
@@ -194,7 +231,7 @@ public final class CrossDistilModel {
      * L_Model = sum over tasks of w_S L_Stu + w_T L_T; leaves the logit gradients in the pass and
      * runs the network's backward pass.
      */
-    private double modelLossAndGradients(ForwardPass p, Map<String, Double> terms, SoftTargets targets) {
+    private double modelLossAndGradients(ForwardPass p, Map<String, Double> terms, SoftTargets targets, double[][][] frozen) {
         double total = 0;
         int b = p.batch;
         for (int k = 0; k < numTasks; k++) {
@@ -204,9 +241,14 @@ public final class CrossDistilModel {
             p.studentProbabilities[k] = probability;
             final int task = k;
             double[] soft = student.distils()
-                    ? targets.forStudent(k, () -> StudentObjective.softTargets(distillationTarget(p, task), student.tau())) : null;
-            total += student.lossAndGradient(p.studentLogitsOnHost(k), p.labels[k], soft, distillationShare(), d, probability, terms);
+                    ? targets.forStudent(k, () -> softTargets(p, task, frozen, student.tau())) : null;
+            total += student.lossAndGradient(p.studentLogitsOnHost(k), p.labels[k], soft, distillationShare(k), d, probability, terms);
             p.dStudent[k] = d;
+            if (twins[k] != null) {
+                double[] dTwin = new double[b];
+                total += twins[k].lossAndGradient(p.twinLogitsOnHost(k), p.labels[k], null, 0, dTwin, new double[b], terms);
+                p.dTwin[k] = dTwin;
+            }
         }
         for (int k = 0; k < numTasks && variant.hasTeachers(); k++) {
             double[] r = p.teacherLogitsOnHost(k);
@@ -225,13 +267,116 @@ public final class CrossDistilModel {
         return total;
     }
 
+    /** The part of task k's alpha in force this step: the gate's share, else the ramp. */
+    private double distillationShare(int k) {
+        return gate != null ? gate.share(k) : ramp();
+    }
+
     /**
-     * The part of alpha in force this step: a ramp from 0 to 1 over the first
-     * {@code distillation-ramp-events} events trained (a curriculum: the students learn from the
-     * labels first, while the teachers are poor, and from the teachers more and more), 1 without one.
+     * A ramp from 0 to 1 over the first {@code distillation-ramp-events} events trained (a
+     * curriculum: the students learn from the labels first, while the teachers are poor, and from
+     * the teachers more and more), 1 without one.
      */
-    private double distillationShare() {
+    private double ramp() {
         return cfg.distillationRampEvents == 0 ? 1.0 : Math.min(1.0, (double) steps * cfg.batchSize / cfg.distillationRampEvents);
+    }
+
+    /** The batch's teacher targets (calibrated, before the correction reads the labels) and student logits, to the gate. */
+    private void observeEvidence(ForwardPass p, List<Example> batch, double[][][] frozen) {
+        int[] permutations = new int[p.batch];
+        for (int i = 0; i < p.batch; i++) {
+            permutations[i] = batch.get(i).permutation;
+        }
+        double[][][] teacherTargets = new double[1 + frozen.length][numTasks][];
+        double[][] studentLogits = new double[numTasks][];
+        double[][] twinLogits = new double[numTasks][];
+        for (int k = 0; k < numTasks; k++) {
+            teacherTargets[0][k] = DistillationTarget.of(p.teacherLogitsOnHost(k), p.labels[k], p.batch, variant.calibrates(),
+                    calibration.scale(k), calibration.shift(k), false, 0);
+            for (int j = 0; j < frozen.length; j++) {
+                teacherTargets[1 + j][k] = frozenLogits(frozen[j], k);
+            }
+            studentLogits[k] = servedLogits(p.studentLogitsOnHost(k), k);
+            twinLogits[k] = p.twinLogitsOnHost(k);
+            if (!allFinite(teacherTargets[0][k]) || !allFinite(studentLogits[k]) || !allFinite(twinLogits[k])) {
+                return; // a broken pass (its step is skipped) is no evidence
+            }
+        }
+        gate.observe(permutations, teacherTargets, studentLogits, twinLogits, p.batch, ramp());
+    }
+
+    private static boolean allFinite(double[] v) {
+        for (double x : v) {
+            if (!Double.isFinite(x)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** a r + b of the output calibration, the logits whose sigmoid serving returns (r itself without it). */
+    private double[] servedLogits(double[] r, int k) {
+        if (output == null) {
+            return r;
+        }
+        double[] out = new double[r.length];
+        for (int i = 0; i < r.length; i++) {
+            out[i] = output.scale(k) * r[i] + output.shift(k);
+        }
+        return out;
+    }
+
+    /** The gate, for reports; null when off. */
+    public DistillationGate gate() {
+        return gate;
+    }
+
+    /**
+     * Task k's soft targets on the batch rows: its online teacher's, or with frozen teachers the
+     * mean of every teacher's (each target error-corrected as the online one is), weighted by the
+     * gate's confidence in each (equal weights without a gate).
+     */
+    private double[] softTargets(ForwardPass p, int k, double[][][] frozen, double tau) {
+        double[] soft = StudentObjective.softTargets(distillationTarget(p, k), tau);
+        if (frozen.length == 0) {
+            return soft;
+        }
+        double[] weights = new double[1 + frozen.length];
+        java.util.Arrays.fill(weights, 1.0 / weights.length);
+        if (gate != null) {
+            weights = gate.teacherWeights(k);
+        }
+        for (int i = 0; i < p.batch; i++) {
+            soft[i] *= weights[0];
+        }
+        for (int j = 0; j < frozen.length; j++) {
+            double[] logits = frozenLogits(frozen[j], k);
+            double[] t = variant.corrects() ? Losses.errorCorrected(logits, p.labels[k], cfg.margin) : logits;
+            double[] more = StudentObjective.softTargets(t, tau);
+            for (int i = 0; i < p.batch; i++) {
+                soft[i] += weights[1 + j] * more[i];
+            }
+        }
+        return soft;
+    }
+
+    /** A frozen teacher's logits of task k, from its served probabilities [event][task]. */
+    private static double[] frozenLogits(double[][] probabilities, int k) {
+        double[] logits = new double[probabilities.length];
+        for (int i = 0; i < logits.length; i++) {
+            double q = Math.min(Math.max(probabilities[i][k], 1e-7), 1 - 1e-7);
+            logits[i] = Math.log(q / (1 - q));
+        }
+        return logits;
+    }
+
+    /** Every frozen teacher's served probabilities on the batch, [teacher][event][task]. */
+    private double[][][] frozenPredictions(List<Example> batch) {
+        double[][][] out = new double[frozenTeachers.size()][][];
+        for (int j = 0; j < out.length; j++) {
+            out[j] = frozenTeachers.get(j).predict(batch);
+        }
+        return out;
     }
 
     /** The distillation target of task k on the batch rows: a constant. */
@@ -340,17 +485,27 @@ public final class CrossDistilModel {
             if (output != null) {
                 output.write(out);
             }
+            if (gate != null) {
+                gate.write(out);
+                network.twins().write(out);
+            }
         });
     }
 
     public static CrossDistilModel fromBytes(byte[] data) {
+        return fromBytes(data, cfg -> List.of());
+    }
+
+    /** @param frozenTeachers the frozen teachers of the state's configuration (they are not part of the state) */
+    public static CrossDistilModel fromBytes(byte[] data, java.util.function.Function<ModelConfig, List<StudentModel>> frozenTeachers) {
         return StateBytes.read(data, 1, FORMAT, "model state", (format, in) -> {
             int n = in.readInt();
             Map<String, String> c = new LinkedHashMap<>();
             for (int i = 0; i < n; i++) {
                 c.put(in.readUTF(), in.readUTF());
             }
-            CrossDistilModel m = new CrossDistilModel(ModelConfig.fromMap(c));
+            ModelConfig cfg = ModelConfig.fromMap(c);
+            CrossDistilModel m = new CrossDistilModel(cfg, frozenTeachers.apply(cfg));
             m.steps = in.readLong();
             m.skippedSteps = in.readLong();
             m.network.parameters().read(in);
@@ -358,6 +513,13 @@ public final class CrossDistilModel {
             m.network.embeddings().read(in);
             if (format >= 2 && m.output != null) {
                 m.output.read(in);
+            }
+            if (format >= 3 && m.gate != null) {
+                m.gate = DistillationGate.read(in, m.numTasks, m.cfg.gateTolerance, m.cfg.gateLogLossTolerance, m.cfg.gateAdaptEvents);
+                m.network.twins().read(in);
+            } else if (m.gate != null) {
+                // a state from before the gate: the twins start as the students are, the gate without evidence
+                m.network.copyStudentsToTwins();
             }
             return m;
         });
@@ -370,8 +532,9 @@ public final class CrossDistilModel {
      * soft targets are taken from {@code targets}, worked out there on the first call.
      */
     double modelLossForCheck(List<Example> batch, Samples samples, SoftTargets targets) {
+        double[][][] frozen = frozenPredictions(batch);
         ForwardPass p = network.forward(batch, samples, true);
-        return modelLossAndGradients(p, new LinkedHashMap<>(), targets);
+        return modelLossAndGradients(p, new LinkedHashMap<>(), targets, frozen);
     }
 
     /** L_Cal and its gradients (written to the calibration gradient views). */
@@ -392,6 +555,10 @@ public final class CrossDistilModel {
 
     ParameterStore thetaForCheck() {
         return network.parameters();
+    }
+
+    ParameterStore twinsForCheck() {
+        return network.twins();
     }
 
     ParameterStore omegaForCheck() {

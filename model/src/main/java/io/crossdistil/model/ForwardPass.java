@@ -28,6 +28,8 @@ final class ForwardPass {
     /** Per head group, in the order of the network's student and teacher groups. */
     final Mlp.Activations[] studentActs;
     final Mlp.Activations[] teacherActs;
+    /** The label-only twins' (see DistillationGate), one per student group; empty outside training or without the gate. */
+    final Mlp.Activations[] twinActs;
     /** [task][batch row] */
     double[][] labels;
     /** [task][batch row]: sigmoid of the student logits, once the student losses have worked them out. */
@@ -35,14 +37,18 @@ final class ForwardPass {
     /** [task][row]: the loss gradient with respect to each head's logits. */
     final double[][] dStudent;
     final double[][] dTeacher;
+    final double[][] dTwin;
     boolean embeddingGradientFinite = true;
 
     private final List<HeadGroup> studentGroups;
     private final List<HeadGroup> teacherGroups;
+    private final List<HeadGroup> twinGroups;
     private final double[][] studentHost;
     private final double[][] teacherHost;
+    private final double[][] twinHost;
 
-    ForwardPass(StackedRows rows, int numTasks, List<HeadGroup> studentGroups, List<HeadGroup> teacherGroups) {
+    ForwardPass(StackedRows rows, int numTasks, List<HeadGroup> studentGroups, List<HeadGroup> teacherGroups,
+            List<HeadGroup> twinGroups) {
         this.rows = rows;
         this.batch = rows.batch;
         this.total = rows.total;
@@ -50,6 +56,10 @@ final class ForwardPass {
         this.teacherGroups = teacherGroups;
         studentActs = new Mlp.Activations[studentGroups.size()];
         teacherActs = new Mlp.Activations[teacherGroups.size()];
+        this.twinGroups = twinGroups;
+        twinActs = new Mlp.Activations[twinGroups.size()];
+        dTwin = new double[numTasks][];
+        twinHost = new double[numTasks][];
         studentProbabilities = new double[numTasks][];
         dStudent = new double[numTasks][];
         dTeacher = new double[numTasks][];
@@ -71,6 +81,14 @@ final class ForwardPass {
             copyLogits(teacherGroups, teacherActs, teacherHost);
         }
         return teacherHost[k];
+    }
+
+    /** Task k's label-only twin's logits on the host (batch rows), copied once per pass. */
+    double[] twinLogitsOnHost(int k) {
+        if (twinHost[k] == null) {
+            copyLogits(twinGroups, twinActs, twinHost);
+        }
+        return twinHost[k];
     }
 
     private static void copyLogits(List<HeadGroup> groups, Mlp.Activations[] acts, double[][] host) {

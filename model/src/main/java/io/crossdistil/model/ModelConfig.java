@@ -48,11 +48,18 @@ public final class ModelConfig implements Serializable {
             new Option("beta2", "1.0", "project", "weight of the auxiliary ranking inside a task's negatives, per task, >= 0"),
             new Option("tau", "1.0", "project", "distillation temperature, > 0"),
             new Option("distillation-ramp-events", "0", "project", "alpha grows linearly from 0 over this many trained events (a curriculum); 0: alpha from the first event"),
+            new Option("teacher-snapshots", "", "project", "frozen teachers: snapshots of earlier runs of this model (files or snapshot directories, comma-separated; on the command line also --teacher-snapshot PATH, repeatable) whose students the students distil from besides the online teachers; same tasks, features and model shape"),
+            new Option("one-sided-distillation", "false", "project", "distil an event only where its teacher pulls the student towards the event's label, a positive up and a negative down (docs/algorithm.md, One-sided distillation; true or false)"),
+            new Option("distillation-gate", "true", "project", "scale each task's alpha by what distilling measurably adds to the student against a label-only twin that trains the shared layers (docs/algorithm.md, The distillation gate; true or false)"),
+            new Option("gate-window-events", "10000", "project", "the gate's evidence decays by 1/e over this many events"),
+            new Option("gate-tolerance", "0.0005", "project", "AUC a task may lose to distillation on the recent stream (and Multi-AUC it may miss), against the student's label-only twin, > 0"),
+            new Option("gate-log-loss-tolerance", "0.01", "project", "part by which a task's served log-loss may exceed its label-only twin's on the recent stream, > 0"),
+            new Option("gate-adapt-events", "160000", "project", "events over which a task's distillation limit rises from 0 to 1 at the fastest (it falls four times as fast)"),
             new Option("margin", "0.0", "project", "error-correction margin m (in logits), >= 0"),
             new Option("teacher-weights", "1.0", "project", "w1, w2 ...: weight of each teacher's loss in L_Model, per task, >= 0"),
             new Option("student-weights", "1.0", "project", "w3, w4 ...: weight of each student's loss in L_Model, per task, >= 0"),
-            new Option("optimizer", "adam", "reference run", "adam, adagrad or sgd (ND4J's updaters)"),
-            new Option("learning-rate", "0.001", "reference run", "gamma1, the model step size"),
+            new Option("optimizer", "adagrad", "project", "adam, adagrad or sgd (ND4J's updaters); AdaGrad's per-weight rates suit embedding rows that see few updates (chosen on census-income, confirmed on the generated stream)"),
+            new Option("learning-rate", "0.05", "project", "gamma1, the model step size (chosen with the optimizer)"),
             new Option("calibration-learning-rate", "0.01", "project", "gamma2, the calibration step size"),
             new Option("output-calibration", "true", "project", "fit each task's served probability online, sigmoid(a r + b) of the student logit r, on every batch's labels before the step (true or false)"),
             new Option("output-calibration-learning-rate", "0.03", "project", "step size of the output calibration (chosen on census-income, confirmed on the generated stream)"),
@@ -90,6 +97,13 @@ public final class ModelConfig implements Serializable {
     private final double[] beta2;
     public final double tau;
     public final long distillationRampEvents;
+    public final List<String> teacherSnapshots;
+    public final boolean oneSidedDistillation;
+    public final boolean distillationGate;
+    public final int gateWindowEvents;
+    public final double gateTolerance;
+    public final double gateLogLossTolerance;
+    public final int gateAdaptEvents;
     public final double margin;
     private final double[] teacherWeights;
     private final double[] studentWeights;
@@ -136,17 +150,23 @@ public final class ModelConfig implements Serializable {
         if (distillationRampEvents < 0) {
             throw bad("distillation-ramp-events", "must not be negative, not " + distillationRampEvents);
         }
+        teacherSnapshots = names("teacher-snapshots", false);
+        if (!teacherSnapshots.isEmpty() && !variant.distils()) {
+            throw bad("teacher-snapshots", "needs a variant whose students distil; " + variant.key() + " does not");
+        }
+        oneSidedDistillation = bool("one-sided-distillation");
+        distillationGate = bool("distillation-gate");
+        gateWindowEvents = positiveInt("gate-window-events");
+        gateTolerance = number("gate-tolerance", Double.MIN_VALUE, 1);
+        gateLogLossTolerance = number("gate-log-loss-tolerance", Double.MIN_VALUE, 10);
+        gateAdaptEvents = positiveInt("gate-adapt-events");
         margin = number("margin", 0, Double.MAX_VALUE);
         teacherWeights = perTask("teacher-weights", 0, Double.MAX_VALUE);
         studentWeights = perTask("student-weights", 0, Double.MAX_VALUE);
         optimizer = parse("optimizer", OptimizerKind::parse);
         learningRate = number("learning-rate", Double.MIN_VALUE, 10);
         calibrationLearningRate = number("calibration-learning-rate", Double.MIN_VALUE, 10);
-        outputCalibration = parse("output-calibration", s -> switch (s.trim().toLowerCase(Locale.ROOT)) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw new IllegalArgumentException("use true or false");
-        });
+        outputCalibration = bool("output-calibration");
         outputCalibrationLearningRate = number("output-calibration-learning-rate", Double.MIN_VALUE, 10);
         batchSize = positiveInt("batch-size");
         quadrupletsPerStep = positiveInt("quadruplets-per-step");
@@ -296,6 +316,14 @@ public final class ModelConfig implements Serializable {
             throw bad(key, "must be a positive whole number, not " + v);
         }
         return v;
+    }
+
+    private boolean bool(String key) {
+        return parse(key, s -> switch (s.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("use true or false");
+        });
     }
 
     private double number(String key, double min, double max) {

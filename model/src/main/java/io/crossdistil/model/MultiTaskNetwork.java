@@ -48,6 +48,8 @@ final class MultiTaskNetwork {
     private static final int STUDENT_INPUT = 3;
     private static final int STUDENT_INPUT_WITH_ONES = 4;
     private static final int LOGIT_GRADIENTS = 5;
+    /** Salts the seed of the teachers' initial values. */
+    private static final long TEACHER_STREAM = 0x7EAC4E25L;
 
     private final ModelConfig cfg;
     private final int numTasks;
@@ -62,6 +64,12 @@ final class MultiTaskNetwork {
     private final Mlp teacherBottom;
     private final List<HeadGroup> studentGroups = new ArrayList<>();
     private final List<HeadGroup> teacherGroups = new ArrayList<>();
+    /**
+     * With the distillation gate: per student a label-only twin (training only), in a store of its
+     * own so that the rest of the network is drawn and laid out as without them; null without.
+     */
+    private final ParameterStore twinStore;
+    private final List<HeadGroup> twinGroups = new ArrayList<>();
 
     /**
      * Registers every layer's parameters; {@link #initialiseLayers} and {@link #initialiseEmbeddings}
@@ -114,7 +122,14 @@ final class MultiTaskNetwork {
                 }
             }
         }
-        kept = new KeptArrays(LOGIT_GRADIENTS + studentGroups.size() + teacherGroups.size());
+        // each twin reads what its student reads (MMoE: the student's mixture)
+        twinStore = teachers && cfg.distillationGate ? new ParameterStore(cfg.dtype, cfg.optimizer.updater(cfg.learningRate)) : null;
+        for (int g = 0; twinStore != null && g < studentGroups.size(); g++) {
+            List<String> prefixes = Arrays.stream(studentGroups.get(g).tasks()).mapToObj(this::twinName).toList();
+            Mlp net = Mlp.towers(twinStore, "twins", prefixes, towerInput, towerSizes, true);
+            twinGroups.add(new HeadGroup(net, studentGroups.get(g).tasks()));
+        }
+        kept = new KeptArrays(LOGIT_GRADIENTS + studentGroups.size() + teacherGroups.size() + twinGroups.size());
     }
 
     /** The whole network, to train: its values still to be drawn. */
@@ -151,9 +166,34 @@ final class MultiTaskNetwork {
         return v;
     }
 
-    /** Draws the dense layers' initial values. */
+    /**
+     * Draws the dense layers' initial values; the teachers' (towers, bottom, gates) from a stream
+     * of their own, so that every other value is what it is in a variant without teachers: a
+     * student that does not distil trains exactly as the multi-task baseline's.
+     */
     void initialiseLayers(SeededRandom random) {
-        theta.build(random);
+        SeededRandom teachers = new SeededRandom(cfg.seed ^ TEACHER_STREAM);
+        theta.build(name -> name.startsWith("teacher") || name.startsWith("gate.teacher") ? teachers : random);
+    }
+
+    /** Gives each label-only twin its student's initial values (after {@link #initialiseLayers}); no draws. */
+    void initialiseTwins() {
+        if (twinStore != null) {
+            twinStore.build(new SeededRandom(0)); // every value is overwritten next
+            copyStudentsToTwins();
+        }
+    }
+
+    /** Sets each twin's values to its student's current ones (a state from before the twins starts them there). */
+    void copyStudentsToTwins() {
+        for (Map.Entry<String, INDArray> e : twinStore.params().entrySet()) {
+            e.getValue().assign(theta.param("student." + e.getKey().substring("twin.".length())));
+        }
+    }
+
+    /** The label-only twins' parameters, or null without the gate. */
+    ParameterStore twins() {
+        return twinStore;
     }
 
     /** Draws the embedding table's initial values. */
@@ -181,6 +221,10 @@ final class MultiTaskNetwork {
         return "teacher." + cfg.tasks.get(k);
     }
 
+    private String twinName(int k) {
+        return "twin." + cfg.tasks.get(k);
+    }
+
     /** The dense parameters Theta, with their gradients and optimizer state. */
     ParameterStore parameters() {
         return theta;
@@ -202,7 +246,8 @@ final class MultiTaskNetwork {
      * thread); a prediction pass only the students, in new arrays.
      */
     ForwardPass forward(List<Example> batch, Samples samples, boolean training) {
-        ForwardPass p = new ForwardPass(new StackedRows(batch.size(), samples), numTasks, studentGroups, teacherGroups);
+        ForwardPass p = new ForwardPass(new StackedRows(batch.size(), samples), numTasks, studentGroups, teacherGroups,
+                training ? twinGroups : List.of());
         boolean teachersOn = training && cfg.variant.hasTeachers();
 
         p.indices = new int[p.total * numFields];
@@ -261,6 +306,9 @@ final class MultiTaskNetwork {
                     : training ? kept.rows(STUDENT_INPUT, shared, 0, p.batch) : Rows.first(shared, p.batch);
             INDArray inWithOnes = sharedWithOnes == null ? null : kept.rows(STUDENT_INPUT_WITH_ONES, sharedWithOnes, 0, p.batch);
             p.studentActs[g] = studentGroups.get(g).net().forward(in, inWithOnes, training, false);
+            if (training && !twinGroups.isEmpty()) {
+                p.twinActs[g] = twinGroups.get(g).net().forward(in, inWithOnes, training, false);
+            }
         }
         if (teachersOn) {
             INDArray separateOut = null;
@@ -304,11 +352,21 @@ final class MultiTaskNetwork {
         boolean teachersTrainShared = teachersOn && cfg.teacherRouting == TeacherRouting.SHARED;
         int sharedBackRows = teachersTrainShared ? p.sharedRows : p.batch;
 
-        // each group's input gradient is the sum over its towers (one product with the fused weights)
+        // each group's input gradient is the sum over its towers (one product with the fused weights);
+        // with label-only twins the backbone learns from theirs and the students' stops at their towers
+        boolean twins = twinStore != null;
         INDArray[] dStudentIn = new INDArray[studentGroups.size()];
         for (int g = 0; g < dStudentIn.length; g++) {
             HeadGroup group = studentGroups.get(g);
-            dStudentIn[g] = group.net().backward(p.studentActs[g], logitGradients(LOGIT_GRADIENTS + g, group, p.dStudent, 0, p.batch), 0, p.batch, true);
+            dStudentIn[g] = group.net().backward(p.studentActs[g], logitGradients(LOGIT_GRADIENTS + g, group, p.dStudent, 0, p.batch), 0, p.batch, !twins);
+        }
+        if (twins) {
+            twinStore.zeroGrad();
+            int slot = LOGIT_GRADIENTS + studentGroups.size() + teacherGroups.size();
+            for (int g = 0; g < twinGroups.size(); g++) {
+                HeadGroup group = twinGroups.get(g);
+                dStudentIn[g] = group.net().backward(p.twinActs[g], logitGradients(slot + g, group, p.dTwin, 0, p.batch), 0, p.batch, true);
+            }
         }
         INDArray[] dTeacherIn = new INDArray[teachersOn ? teacherGroups.size() : 0];
         for (int g = 0; g < dTeacherIn.length; g++) {

@@ -56,6 +56,8 @@ class GradientCheckTest {
         m.put("batch-size", "8");
         m.put("seed", "7");
         m.put("dtype", "double");
+        // a gate shuts distillation on a fresh model: the checks of the distillation terms need it open or off
+        m.put("distillation-gate", "false");
         for (int i = 0; i < overrides.length; i += 2) {
             m.put(overrides[i], overrides[i + 1]);
         }
@@ -80,8 +82,11 @@ class GradientCheckTest {
 
     /** Checks every entry of every theta parameter whose name passes {@code which}, and the touched embedding rows. */
     static void checkModelGradients(ModelConfig cfg, Predicate<String> which, boolean embeddings) {
-        CrossDistilModel model = new CrossDistilModel(cfg);
-        Step d = stepData(cfg);
+        checkModelGradients(new CrossDistilModel(cfg), stepData(cfg), which, embeddings);
+    }
+
+    static void checkModelGradients(CrossDistilModel model, Step d, Predicate<String> which, boolean embeddings) {
+        ModelConfig cfg = model.config();
         model.modelLossForCheck(d.batch(), d.samples(), d.targets());
         Map<String, double[]> analytic = new LinkedHashMap<>();
         model.thetaForCheck().params().keySet().forEach(n -> analytic.put(n, model.thetaForCheck().grad(n).dup().ravel().toDoubleVector()));
@@ -191,12 +196,84 @@ class GradientCheckTest {
         checkModelGradients(withoutTeacherLoss, n -> true, true);
     }
 
+    @Test
+    void withTheGateTheTwinsAloneTrainTheSharedLayersAndEveryTowerMatchesFiniteDifferences() {
+        // A gate that opens on its first step (adapt over one event): the students then distil with
+        // their whole alpha, and their gradients must stop at their towers. The shared layers learn
+        // from the label-only twins, which are the baseline's students: after the same step their
+        // gradients equal those of mtl with the same seed. (A small step: AdaGrad's first step moves
+        // every weight by the whole rate, which can leave a ReLU input at its kink.)
+        for (String backbone : List.of("shared-bottom", "mmoe")) {
+            ModelConfig gated = tiny("distillation-gate", "true", "gate-adapt-events", "1", "teacher-routing", "stop", "backbone", backbone,
+                    "learning-rate", "0.001");
+            ModelConfig baseline = tiny("variant", "mtl", "backbone", backbone, "learning-rate", "0.001");
+            CrossDistilModel model = new CrossDistilModel(gated);
+            CrossDistilModel mtl = new CrossDistilModel(baseline);
+            Step d = stepData(gated);
+            model.step(d.batch(), d.samples());
+            mtl.step(d.batch(), Samples.none(2));
+            assertEquals(1.0, model.gate().share(0), 0, "the gate is open");
+            Map<String, double[]> a = sharedGradients(model, d);
+            Map<String, double[]> b = sharedGradients(mtl, new Step(d.batch(), Samples.none(2), new SoftTargets(2)));
+            assertEquals(b.keySet(), a.keySet());
+            for (String k : a.keySet()) {
+                assertArrayEquals(b.get(k), a.get(k), 1e-12, backbone + ": " + k);
+            }
+            checkModelGradients(model, d, n -> n.startsWith("student.") || n.startsWith("teacher."), false);
+            checkStore(model, d, model.twinsForCheck());
+        }
+    }
+
+    @Test
+    void frozenTeachersJoinTheTargetAndTheGradientsStillMatch() {
+        // yesterday's model: the same shape, trained a step, served from its students (no margin: on
+        // models this young it would correct both teachers' targets to the same +-m)
+        ModelConfig cfg = tiny("margin", "0", "teacher-routing", "shared");
+        CrossDistilModel yesterday = new CrossDistilModel(cfg);
+        Step d = stepData(cfg);
+        yesterday.step(d.batch(), d.samples());
+        StudentModel frozen = StudentModel.of(cfg, yesterday.tensors());
+        CrossDistilModel today = new CrossDistilModel(cfg, List.of(frozen));
+        CrossDistilModel alone = new CrossDistilModel(cfg);
+        double with = today.modelLossForCheck(d.batch(), d.samples(), new SoftTargets(2));
+        double without = alone.modelLossForCheck(d.batch(), d.samples(), new SoftTargets(2));
+        assertTrue(Math.abs(with - without) > 1e-6, "the frozen teacher changes the distillation target: " + with + " " + without);
+        checkModelGradients(today, d, name -> true, true);
+    }
+
+    /** Checks every entry of a store's parameters (its gradients written by the model loss) against finite differences. */
+    private static void checkStore(CrossDistilModel model, Step d, ParameterStore store) {
+        model.modelLossForCheck(d.batch(), d.samples(), d.targets());
+        // every analytic gradient first: each numeric evaluation overwrites them
+        Map<String, double[]> analytic = new LinkedHashMap<>();
+        store.params().keySet().forEach(n -> analytic.put(n, store.grad(n).dup().ravel().toDoubleVector()));
+        int checked = 0;
+        for (Map.Entry<String, double[]> e : analytic.entrySet()) {
+            for (int i : spread(e.getValue().length, PER_TENSOR)) {
+                assertClose(e.getValue()[i], numeric(model, d, store.param(e.getKey()), i), e.getKey() + "[" + i + "]");
+                checked++;
+            }
+        }
+        assertTrue(checked > 10, "checked only " + checked);
+    }
+
     private static Map<String, double[]> bottomGradients(ModelConfig cfg) {
         CrossDistilModel m = new CrossDistilModel(cfg);
         Step d = stepData(cfg);
         m.modelLossForCheck(d.batch(), d.samples(), d.targets());
         Map<String, double[]> out = new LinkedHashMap<>();
         m.thetaForCheck().params().keySet().stream().filter(n -> n.startsWith("bottom."))
+                .forEach(n -> out.put(n, m.thetaForCheck().grad(n).dup().ravel().toDoubleVector()));
+        out.put("embedding", m.embeddingsForCheck().lastGradient().dup().ravel().toDoubleVector());
+        return out;
+    }
+
+    /** The gradients of the shared layers (bottom or experts and the students' MMoE gates) and of the embedding rows. */
+    private static Map<String, double[]> sharedGradients(CrossDistilModel m, Step d) {
+        m.modelLossForCheck(d.batch(), d.samples(), d.targets());
+        Map<String, double[]> out = new LinkedHashMap<>();
+        m.thetaForCheck().params().keySet().stream()
+                .filter(n -> n.startsWith("bottom.") || n.startsWith("expert.") || n.startsWith("gate.student."))
                 .forEach(n -> out.put(n, m.thetaForCheck().grad(n).dup().ravel().toDoubleVector()));
         out.put("embedding", m.embeddingsForCheck().lastGradient().dup().ravel().toDoubleVector());
         return out;

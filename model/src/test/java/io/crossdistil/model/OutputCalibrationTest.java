@@ -67,7 +67,7 @@ class OutputCalibrationTest {
         byte[] current = off.toBytes();
         // rewrite as format 1: the configuration without the output calibration's options, the rest as it is
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(current));
-        assertEquals(2, in.readInt());
+        assertEquals(3, in.readInt());
         int n = in.readInt();
         Map<String, String> config = new java.util.LinkedHashMap<>();
         for (int i = 0; i < n; i++) {

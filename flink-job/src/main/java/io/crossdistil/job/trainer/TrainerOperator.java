@@ -137,6 +137,8 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
             t.gauge("calibration", () -> latestScores.get(task).calibration());
             t.gauge("windowAuc", () -> latestScores.get(task).windowAuc());
             t.gauge("windowMultiAuc", () -> latestScores.get(task).windowMultiAuc());
+            // the part of alpha the distillation gate lets this task's student distil with (NaN without a gate)
+            t.gauge("distillationShare", () -> trainer.model().gate() == null ? Double.NaN : trainer.model().gate().share(task));
         }
         // an idle stream still gets its last report and its time-based snapshot
         long period = settings.metricsEverySeconds() * 1000;

@@ -128,10 +128,20 @@ public final class ParameterStore {
 
     /** Allocates and initialises every parameter from the generator, in registration order, with gradients and optimizer state. */
     public void build(SeededRandom random) {
+        build(name -> random);
+    }
+
+    /**
+     * As {@link #build(SeededRandom)}, each parameter drawn from the generator {@code randomFor}
+     * gives for its name (so that one group's values do not depend on whether another exists).
+     */
+    public void build(java.util.function.Function<String, SeededRandom> randomFor) {
         layOut(true);
         double[] init = new double[(int) size];
         int i = 0;
-        for (Slot s : slots.values()) {
+        for (Map.Entry<String, Slot> e : slots.entrySet()) {
+            Slot s = e.getValue();
+            SeededRandom random = randomFor.apply(e.getKey());
             long n = length(s.shape);
             for (int j = 0; j < n; j++) {
                 init[i++] = Double.isNaN(s.initStd) ? 1.0 : s.initStd * random.nextGaussian();

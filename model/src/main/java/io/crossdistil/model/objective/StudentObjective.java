@@ -5,20 +5,33 @@ import java.util.Map;
 /**
  * A student head's loss on the batch: L_Stu = (1 - alpha) BCE(y, sigmoid(r)) + alpha L_KD, with
  * L_KD = CE(sigmoid(t / tau), sigmoid(r / tau)) towards a constant soft target sigmoid(t / tau)
- * (docs/algorithm.md, "Students"). Every term is a mean over the batch.
+ * (docs/algorithm.md, "Students"). Every term is a mean over the batch. One-sided, L_KD counts
+ * only the events whose target lies on their label's side of the student's prediction
+ * (docs/algorithm.md, "One-sided distillation").
  */
 public final class StudentObjective {
-    private final String task;
+    private final String head;
     private final double alpha;
     private final double weight;
     private final double tau;
+    private final boolean oneSided;
 
     /**
+     * @param head names the loss terms, for example {@code student.finish}
      * @param alpha the distillation weight (0: the plain regression student of the multi-task baseline)
      * @param weight the student's weight in L_Model
      */
-    public StudentObjective(String task, double alpha, double weight, double tau) {
-        this.task = task;
+    public StudentObjective(String head, double alpha, double weight, double tau) {
+        this(head, alpha, weight, tau, false);
+    }
+
+    /**
+     * @param oneSided distil an event only where its target pulls the student towards the event's
+     *     label: a positive up, a negative down (the other events' distillation terms are 0)
+     */
+    public StudentObjective(String head, double alpha, double weight, double tau, boolean oneSided) {
+        this.oneSided = oneSided;
+        this.head = head;
         this.alpha = alpha;
         this.weight = weight;
         this.tau = tau;
@@ -54,7 +67,7 @@ public final class StudentObjective {
             d[i] = (probability[i] - y[i]) * (1 - alpha) * weight / b;
         }
         bce /= b;
-        terms.put("student." + task + ".bce", bce);
+        terms.put(head + ".bce", bce);
         double loss = (1 - alpha) * bce;
         if (alpha > 0) {
             // L_KD = CE(sigmoid(t / tau), sigmoid(r / tau)); d/dr = (sigmoid(r / tau) - sigmoid(t / tau)) / tau
@@ -62,11 +75,15 @@ public final class StudentObjective {
             for (int i = 0; i < b; i++) {
                 double z = r[i] / tau;
                 double e = Losses.expNegAbs(z);
+                double pull = soft[i] - Losses.sigmoid(z, e);
+                if (oneSided && (y[i] > 0.5 ? pull <= 0 : pull >= 0)) {
+                    continue;
+                }
                 kd += Losses.crossEntropyWithLogits(soft[i], z, e);
-                d[i] += (Losses.sigmoid(z, e) - soft[i]) * alpha * weight / (tau * b);
+                d[i] -= pull * alpha * weight / (tau * b);
             }
             kd /= b;
-            terms.put("student." + task + ".kd", kd);
+            terms.put(head + ".kd", kd);
             loss += alpha * kd;
         }
         return weight * loss;

@@ -9,6 +9,7 @@ import io.crossdistil.model.metrics.ProgressiveMetrics;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.sampling.QuadrupletSampler;
 import io.crossdistil.model.sampling.Samples;
+import io.crossdistil.model.snapshot.FrozenTeachers;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.state.StateBytes;
 import java.util.ArrayList;
@@ -35,8 +36,9 @@ public final class OnlineTrainer {
     /** Wall time of the last step, nanoseconds: a measurement, not state (not written with the trainer). */
     private long lastStepNanos;
 
+    /** @throws IllegalArgumentException when a frozen teacher the configuration names cannot be used (see FrozenTeachers) */
     public OnlineTrainer(ModelConfig cfg, int metricsWindow) {
-        this(new CrossDistilModel(cfg), new QuadrupletSampler(cfg.numTasks(), cfg.features.size(), cfg.denseFeatures.size(),
+        this(new CrossDistilModel(cfg, FrozenTeachers.load(cfg)), new QuadrupletSampler(cfg.numTasks(), cfg.features.size(), cfg.denseFeatures.size(),
                 cfg.reservoirCapacity, cfg.seed ^ 0x5DEECE66DL),
                 new ProgressiveMetrics(cfg.tasks, metricsWindow), new ArrayList<>());
     }
@@ -139,7 +141,7 @@ public final class OnlineTrainer {
 
     public static OnlineTrainer fromBytes(byte[] data) {
         return StateBytes.read(data, FORMAT, "trainer state", in -> {
-            CrossDistilModel model = CrossDistilModel.fromBytes(StateBytes.readBlock(in));
+            CrossDistilModel model = CrossDistilModel.fromBytes(StateBytes.readBlock(in), FrozenTeachers::load);
             ModelConfig cfg = model.config();
             QuadrupletSampler sampler = QuadrupletSampler.fromBytes(StateBytes.readBlock(in), cfg.features.size(), cfg.denseFeatures.size());
             ProgressiveMetrics metrics = ProgressiveMetrics.fromBytes(StateBytes.readBlock(in));

@@ -36,4 +36,36 @@ class StudentObjectiveTest {
         gradient(new StudentObjective("a", 0.4, 1.2, 2.0), 0.0, loss);
         assertEquals(1.2 * bce / R.length, loss[0], 1e-12);
     }
+
+    /**
+     * One-sided: the first two events' targets pull against their labels (a positive down, a
+     * negative up), so only their BCE terms act; the last two are distilled as two-sided.
+     */
+    @Test
+    void oneSidedDistillationSkipsTheEventsWhoseTargetPullsAgainstTheirLabel() {
+        double[] soft = {0.5, 0.6, 0.2, 0.6};
+        StudentObjective oneSided = new StudentObjective("a", 0.4, 1.2, 2.0, true);
+        StudentObjective twoSided = new StudentObjective("a", 0.4, 1.2, 2.0, false);
+        StudentObjective labelsOnly = new StudentObjective("a", 0.0, 1.2 * 0.6, 2.0, false);
+        double[] d = new double[4];
+        double[] both = new double[4];
+        double[] bce = new double[4];
+        oneSided.lossAndGradient(R, Y, soft, 1.0, d, new double[4], new HashMap<>());
+        twoSided.lossAndGradient(R, Y, soft, 1.0, both, new double[4], new HashMap<>());
+        labelsOnly.lossAndGradient(R, Y, soft, 1.0, bce, new double[4], new HashMap<>());
+        assertEquals(bce[0], d[0], 1e-15);
+        assertEquals(bce[1], d[1], 1e-15);
+        assertEquals(both[2], d[2], 1e-15);
+        assertEquals(both[3], d[3], 1e-15);
+        // and the gradient is the loss's (finite differences; which events count is constant near R)
+        for (int i = 0; i < R.length; i++) {
+            double[] plus = R.clone();
+            double[] minus = R.clone();
+            plus[i] += 1e-6;
+            minus[i] -= 1e-6;
+            double numeric = (oneSided.lossAndGradient(plus, Y, soft, 1.0, new double[4], new double[4], new HashMap<>())
+                    - oneSided.lossAndGradient(minus, Y, soft, 1.0, new double[4], new double[4], new HashMap<>())) / 2e-6;
+            assertEquals(numeric, d[i], 1e-8, "event " + i);
+        }
+    }
 }

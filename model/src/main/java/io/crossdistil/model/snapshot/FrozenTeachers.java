@@ -1,0 +1,53 @@
+package io.crossdistil.model.snapshot;
+
+import io.crossdistil.avro.ModelSnapshot;
+import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.StudentModel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Frozen teachers: the students of earlier snapshots of this model (yesterday's model teaching
+ * today's), loaded from the paths the {@code teacher-snapshots} option names. A snapshot must
+ * agree with the model on everything that decides what its inputs and outputs mean.
+ */
+public final class FrozenTeachers {
+    /** The options a frozen teacher must share with the model it teaches. */
+    static final List<String> SAME = List.of("tasks", "features", "dense-features", "hash-rows", "embedding-dim", "backbone",
+            "bottom-layers", "experts", "expert-layers", "tower-layers");
+
+    private FrozenTeachers() {}
+
+    /**
+     * @throws IllegalArgumentException naming the path and what is wrong: unreadable, damaged, or
+     *     another task list or model shape
+     */
+    public static List<StudentModel> load(ModelConfig cfg) {
+        List<StudentModel> teachers = new ArrayList<>();
+        for (String path : cfg.teacherSnapshots) {
+            ModelSnapshot s;
+            try {
+                s = SnapshotFiles.read(Path.of(path));
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalArgumentException("teacher snapshot " + path + " cannot be read: " + e.getMessage(), e);
+            }
+            check(cfg, ModelConfig.fromMap(s.getConfig()), path);
+            teachers.add(SnapshotCodec.toStudentModel(s));
+        }
+        return teachers;
+    }
+
+    static void check(ModelConfig model, ModelConfig teacher, String path) {
+        for (String key : SAME) {
+            String mine = model.toMap().get(key);
+            String theirs = teacher.toMap().get(key);
+            if (!Objects.equals(mine, theirs)) {
+                throw new IllegalArgumentException("teacher snapshot " + path + " has " + key + " '" + theirs + "', this model '" + mine
+                        + "': a frozen teacher needs the same " + String.join(", ", SAME));
+            }
+        }
+    }
+}
