@@ -27,6 +27,12 @@ public final class RecentMetrics {
     private final double[] sizes;
     /** logLoss[task]: decayed sum of the events' log-losses. */
     private final double[] logLoss;
+    /** Per task: its positive and negative permutations, and its teacher order (fixed; kept to spare the work per step). */
+    private final int[][] positives;
+    private final int[][] negatives;
+    private final int[][] orders;
+    /** Scratch: per row, its score's order key and the row (see {@link #record}). */
+    private long[] keys = new long[0];
 
     /** @param window events over which the counts decay by 1/e */
     public RecentMetrics(int numTasks, double window) {
@@ -40,11 +46,21 @@ public final class RecentMetrics {
         pairs = new double[classes * classes];
         sizes = new double[classes];
         logLoss = new double[numTasks];
+        positives = new int[numTasks][];
+        negatives = new int[numTasks][];
+        orders = new int[numTasks][];
+        for (int k = 0; k < numTasks; k++) {
+            positives[k] = LabelOrder.withLabel(k, 1, numTasks);
+            negatives[k] = LabelOrder.withLabel(k, 0, numTasks);
+            orders[k] = LabelOrder.teacherOrder(k, numTasks);
+        }
     }
 
     /**
      * Adds one batch: {@code scores[task][row]}, logits, for the first {@code rows} rows, and
-     * each row's permutation.
+     * each row's permutation. Scores are ranked at float precision (the model's logits are
+     * floats): each row's float, made to sort as a signed int, and its row number form one long,
+     * so that a primitive sort orders the batch (a sort of boxed indices was most of the cost).
      */
     public void record(int[] permutations, double[][] scores, int rows) {
         double keep = Math.exp(-rows / window);
@@ -66,25 +82,27 @@ public final class RecentMetrics {
                 }
             }
         }
-        Integer[] order = new Integer[rows];
+        if (keys.length < rows) {
+            keys = new long[rows];
+        }
         double[] below = new double[classes];
         double[] tie = new double[classes];
         for (int k = 0; k < numTasks; k++) {
             double[] s = scores[k];
             for (int i = 0; i < rows; i++) {
-                order[i] = i;
+                keys[i] = ((long) sortable((float) s[i]) << 32) | i;
                 // -log sigmoid(z) for a positive, -log(1 - sigmoid(z)) for a negative
                 double z = LabelOrder.label(permutations[i], k, numTasks) == 1 ? s[i] : -s[i];
                 logLoss[k] += Math.max(-z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
             }
-            Arrays.sort(order, (x, y) -> Double.compare(s[x], s[y]));
+            Arrays.sort(keys, 0, rows);
             Arrays.fill(below, 0);
             double[] w = wins[k];
             for (int start = 0; start < rows;) {
                 int end = start;
                 Arrays.fill(tie, 0);
-                while (end < rows && Double.compare(s[order[end]], s[order[start]]) == 0) {
-                    tie[permutations[order[end]]]++;
+                while (end < rows && (keys[end] >> 32) == (keys[start] >> 32)) {
+                    tie[permutations[(int) keys[end]]]++;
                     end++;
                 }
                 for (int a = 0; a < classes; a++) {
@@ -105,6 +123,12 @@ public final class RecentMetrics {
         }
     }
 
+    /** An int whose signed order is the float's order (NaN above every number). */
+    private static int sortable(float f) {
+        int bits = Float.floatToIntBits(f);
+        return bits >= 0 ? bits : bits ^ Integer.MAX_VALUE;
+    }
+
     private static void scale(double[] v, double by) {
         for (int i = 0; i < v.length; i++) {
             v[i] *= by;
@@ -115,8 +139,8 @@ public final class RecentMetrics {
     public double auc(int task) {
         double won = 0;
         double all = 0;
-        for (int a : LabelOrder.withLabel(task, 1, numTasks)) {
-            for (int b : LabelOrder.withLabel(task, 0, numTasks)) {
+        for (int a : positives[task]) {
+            for (int b : negatives[task]) {
                 won += wins[task][a * classes + b];
                 all += pairs[a * classes + b];
             }
@@ -129,7 +153,7 @@ public final class RecentMetrics {
      * the pairwise AUCs (higher permutation over lower) weighted by the two permutations' events.
      */
     public double multiAuc(int task) {
-        int[] order = LabelOrder.teacherOrder(task, numTasks);
+        int[] order = orders[task];
         double weighted = 0;
         double weights = 0;
         for (int i = 0; i < order.length; i++) {
