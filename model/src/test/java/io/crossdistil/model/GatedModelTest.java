@@ -7,10 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.sampling.QuadrupletSampler;
 import io.crossdistil.model.sampling.Samples;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -64,27 +60,12 @@ class GatedModelTest {
     void aStateFromBeforeTheGateReadsWithTheTwinsStartingAsTheStudents() throws Exception {
         CrossDistilModel before = new CrossDistilModel(gated("distillation-gate", "false"));
         train(before, TestData.examples(before.config(), new double[] {0.4, 0.2}, 8 * 10, 4));
-        // rewrite as format 2: the configuration without the gate's options, the rest as it is
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(before.toBytes()));
-        assertEquals(3, in.readInt());
-        int n = in.readInt();
-        Map<String, String> config = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < n; i++) {
-            config.put(in.readUTF(), in.readUTF());
-        }
-        config.keySet().removeIf(key -> key.startsWith("gate-") || key.equals("distillation-gate") || key.equals("one-sided-distillation"));
-        ByteArrayOutputStream old = new ByteArrayOutputStream();
-        DataOutputStream out = new DataOutputStream(old);
-        out.writeInt(2);
-        out.writeInt(config.size());
-        for (Map.Entry<String, String> e : config.entrySet()) {
-            out.writeUTF(e.getKey());
-            out.writeUTF(e.getValue());
-        }
-        in.transferTo(out);
-        out.flush();
+        // format 2: the configuration without the gate's options, the rest as it is
+        byte[] old = TestData.asFormat(before.toBytes(), 2,
+                key -> key.startsWith("gate-") || key.equals("distillation-gate") || key.equals("one-sided-distillation")
+                        || key.equals("teacher-snapshots"));
 
-        CrossDistilModel back = CrossDistilModel.fromBytes(old.toByteArray());
+        CrossDistilModel back = CrossDistilModel.fromBytes(old);
         assertTrue(back.config().distillationGate, "an old state takes today's default");
         assertEquals(0.0, back.gate().share(0), 0, "without evidence");
         for (Map.Entry<String, INDArray> e : back.twinsForCheck().params().entrySet()) {

@@ -7,10 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.objective.Losses;
 import io.crossdistil.model.sampling.Samples;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -64,28 +60,11 @@ class OutputCalibrationTest {
     void aModelStateOfThePreviousFormatReads() throws Exception {
         CrossDistilModel off = new CrossDistilModel(cfg("false"));
         off.step(GradientCheckTest.stepData(off.config()).batch(), Samples.none(2));
-        byte[] current = off.toBytes();
-        // rewrite as format 1: the configuration without the output calibration's options, the rest as it is
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(current));
-        assertEquals(3, in.readInt());
-        int n = in.readInt();
-        Map<String, String> config = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < n; i++) {
-            config.put(in.readUTF(), in.readUTF());
-        }
-        config.keySet().removeIf(key -> key.startsWith("output-calibration"));
-        ByteArrayOutputStream old = new ByteArrayOutputStream();
-        DataOutputStream out = new DataOutputStream(old);
-        out.writeInt(1);
-        out.writeInt(config.size());
-        for (Map.Entry<String, String> e : config.entrySet()) {
-            out.writeUTF(e.getKey());
-            out.writeUTF(e.getValue());
-        }
-        in.transferTo(out);
-        out.flush();
+        // format 1: without the output calibration's options (and those that came later), the rest as it is
+        byte[] old = TestData.asFormat(off.toBytes(), 1, key -> key.startsWith("output-calibration") || key.startsWith("gate-")
+                || key.equals("distillation-gate") || key.equals("one-sided-distillation") || key.equals("teacher-snapshots"));
 
-        CrossDistilModel back = CrossDistilModel.fromBytes(old.toByteArray());
+        CrossDistilModel back = CrossDistilModel.fromBytes(old);
         assertTrue(back.config().outputCalibration, "an old state takes today's default");
         assertArrayEquals(new double[] {1, 1}, back.tensors().get("output.P").dup().ravel().toDoubleVector(), 0.0);
         assertArrayEquals(new double[] {0, 0}, back.tensors().get("output.Q").dup().ravel().toDoubleVector(), 0.0);
