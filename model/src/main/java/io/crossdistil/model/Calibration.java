@@ -55,6 +55,16 @@ final class Calibration {
         return store.param(shiftName).getDouble(k);
     }
 
+    /** P of every task. */
+    double[] scales() {
+        return store.param(scaleName).dup().ravel().toDoubleVector();
+    }
+
+    /** Q of every task. */
+    double[] shifts() {
+        return store.param(shiftName).dup().ravel().toDoubleVector();
+    }
+
     /**
      * The loss on the first {@code batch} rows of each task's logits; its gradients are written to
      * the parameters' gradients.

@@ -2,11 +2,10 @@ package io.crossdistil.model;
 
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.nd4j.HostArrays;
+import io.crossdistil.model.nd4j.StepWorkspace;
 import io.crossdistil.model.nn.EmbeddingTable;
 import io.crossdistil.model.nn.ParameterStore;
 import io.crossdistil.model.objective.DistillationGate;
-import io.crossdistil.model.objective.DistillationTarget;
-import io.crossdistil.model.objective.Losses;
 import io.crossdistil.model.objective.RankingTeacherObjective;
 import io.crossdistil.model.objective.RegressionTeacherObjective;
 import io.crossdistil.model.objective.StudentObjective;
@@ -22,12 +21,7 @@ import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
-import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
-import org.nd4j.linalg.api.memory.enums.LearningPolicy;
-import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The multi-task model of docs/algorithm.md: a {@link MultiTaskNetwork} (embeddings, backbone, K
@@ -53,17 +47,6 @@ public final class CrossDistilModel {
     static final String EMBEDDING = "embedding";
     /** The prefix of the output calibration's tensors among the tensors. */
     static final String OUTPUT = "output";
-    /**
-     * Every array a training step creates lives in this workspace, memory reused from step to step
-     * instead of some thirty native allocations (malloc, zeroing, page faults): 6-9% of a step's
-     * CPU time in alternating A/B rounds. Sized by the first step; nothing made in it outlives the
-     * step (ND4J fails an op that reads such an array).
-     */
-    private static final WorkspaceConfiguration STEP_WORKSPACE = WorkspaceConfiguration.builder()
-            .policyLearning(LearningPolicy.FIRST_LOOP)
-            .policyAllocation(AllocationPolicy.OVERALLOCATE).overallocationLimit(0.3)
-            .policySpill(SpillPolicy.REALLOCATE)
-            .build();
 
     private final ModelConfig cfg;
     private final Variant variant;
@@ -81,8 +64,8 @@ public final class CrossDistilModel {
     private final StudentToTeacherDistillation[] studentToTeacher;
     /** Per-task shares of alpha from the evidence; null when the gate is off or nothing distils. */
     private DistillationGate gate;
-    /** Earlier models' students, distilled from beside the online teachers (see FrozenTeachers). */
-    private final List<StudentModel> frozenTeachers;
+    /** The online and the frozen teachers' targets, and the gate's evidence. */
+    private final TeacherEnsemble ensemble;
 
     private long steps;
     private long skippedSteps;
@@ -98,7 +81,6 @@ public final class CrossDistilModel {
      */
     public CrossDistilModel(ModelConfig cfg, List<StudentModel> frozenTeachers) {
         this.cfg = cfg;
-        this.frozenTeachers = List.copyOf(frozenTeachers);
         this.variant = cfg.variant;
         this.numTasks = cfg.numTasks();
         network = MultiTaskNetwork.forTraining(cfg);
@@ -108,9 +90,10 @@ public final class CrossDistilModel {
         calibration = new Calibration(cfg, "calibration", cfg.calibrationLearningRate, false, random);
         network.initialiseEmbeddings(random);
         output = cfg.outputCalibration ? new Calibration(cfg, OUTPUT, cfg.outputCalibrationLearningRate, true, random) : null;
+        ensemble = new TeacherEnsemble(cfg, calibration, output, frozenTeachers);
         gate = cfg.distillationGate && variant.distils()
                 ? new DistillationGate(numTasks, cfg.gateWindowEvents, cfg.gateTolerance, cfg.gateLogLossTolerance, cfg.gateAdaptEvents,
-                        1 + frozenTeachers.size(), frozenTeachers.isEmpty() ? 0 : 1) : null;
+                        ensemble.size(), ensemble.hasFrozenTeachers() ? 1 : 0) : null;
         network.initialiseTwins();
 
         students = new StudentObjective[numTasks];
@@ -158,17 +141,17 @@ public final class CrossDistilModel {
      * the reservoirs is the caller's (it owns the sampler).
      */
     public StepResult step(List<Example> batch, Samples samples) {
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP_WORKSPACE, "crossdistil-step")) {
+        try (MemoryWorkspace ws = StepWorkspace.open()) {
             return stepInWorkspace(batch, samples);
         }
     }
 
     private StepResult stepInWorkspace(List<Example> batch, Samples samples) {
         // the frozen teachers first, so that no other network runs between this pass and its backward
-        double[][][] frozen = frozenPredictions(batch);
+        double[][][] frozen = ensemble.frozenPredictions(batch);
         ForwardPass pass = network.forward(batch, samples, true);
         if (gate != null) {
-            observeEvidence(pass, batch, frozen);
+            ensemble.observe(gate, pass, batch, frozen, ramp());
         }
         Map<String, Double> terms = new LinkedHashMap<>();
         double modelLoss = modelLossAndGradients(pass, terms, new SoftTargets(numTasks), frozen);
@@ -215,16 +198,7 @@ public final class CrossDistilModel {
 
     /** The students' probabilities through the output calibration, if on. */
     private double[][] served(ForwardPass p) {
-        if (output == null) {
-            return p.predictions();
-        }
-        double[] scale = new double[numTasks];
-        double[] shift = new double[numTasks];
-        for (int k = 0; k < numTasks; k++) {
-            scale[k] = output.scale(k);
-            shift[k] = output.shift(k);
-        }
-        return p.predictions(scale, shift);
+        return output == null ? p.predictions() : p.predictions(output.scales(), output.shifts());
     }
 
     /**
@@ -241,7 +215,7 @@ public final class CrossDistilModel {
             p.studentProbabilities[k] = probability;
             final int task = k;
             double[] soft = student.distils()
-                    ? targets.forStudent(k, () -> softTargets(p, task, frozen, student.tau())) : null;
+                    ? targets.forStudent(k, () -> ensemble.softTargets(p, task, frozen, student.tau(), gate)) : null;
             total += student.lossAndGradient(p.studentLogitsOnHost(k), p.labels[k], soft, distillationShare(k), d, probability, terms);
             p.dStudent[k] = d;
             if (twins[k] != null) {
@@ -281,108 +255,9 @@ public final class CrossDistilModel {
         return cfg.distillationRampEvents == 0 ? 1.0 : Math.min(1.0, (double) steps * cfg.batchSize / cfg.distillationRampEvents);
     }
 
-    /** The batch's teacher targets (calibrated, before the correction reads the labels) and student logits, to the gate. */
-    private void observeEvidence(ForwardPass p, List<Example> batch, double[][][] frozen) {
-        int[] permutations = new int[p.batch];
-        for (int i = 0; i < p.batch; i++) {
-            permutations[i] = batch.get(i).permutation;
-        }
-        double[][][] teacherTargets = new double[1 + frozen.length][numTasks][];
-        double[][] studentLogits = new double[numTasks][];
-        double[][] twinLogits = new double[numTasks][];
-        for (int k = 0; k < numTasks; k++) {
-            teacherTargets[0][k] = DistillationTarget.of(p.teacherLogitsOnHost(k), p.labels[k], p.batch, variant.calibrates(),
-                    calibration.scale(k), calibration.shift(k), false, 0);
-            for (int j = 0; j < frozen.length; j++) {
-                teacherTargets[1 + j][k] = frozenLogits(frozen[j], k);
-            }
-            studentLogits[k] = servedLogits(p.studentLogitsOnHost(k), k);
-            twinLogits[k] = p.twinLogitsOnHost(k);
-            if (!allFinite(teacherTargets[0][k]) || !allFinite(studentLogits[k]) || !allFinite(twinLogits[k])) {
-                return; // a broken pass (its step is skipped) is no evidence
-            }
-        }
-        gate.observe(permutations, teacherTargets, studentLogits, twinLogits, p.batch, ramp());
-    }
-
-    private static boolean allFinite(double[] v) {
-        for (double x : v) {
-            if (!Double.isFinite(x)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** a r + b of the output calibration, the logits whose sigmoid serving returns (r itself without it). */
-    private double[] servedLogits(double[] r, int k) {
-        if (output == null) {
-            return r;
-        }
-        double[] out = new double[r.length];
-        for (int i = 0; i < r.length; i++) {
-            out[i] = output.scale(k) * r[i] + output.shift(k);
-        }
-        return out;
-    }
-
     /** The gate, for reports; null when off. */
     public DistillationGate gate() {
         return gate;
-    }
-
-    /**
-     * Task k's soft targets on the batch rows: its online teacher's, or with frozen teachers the
-     * mean of every teacher's (each target error-corrected as the online one is), weighted by the
-     * gate's confidence in each (equal weights without a gate).
-     */
-    private double[] softTargets(ForwardPass p, int k, double[][][] frozen, double tau) {
-        double[] soft = StudentObjective.softTargets(distillationTarget(p, k), tau);
-        if (frozen.length == 0) {
-            return soft;
-        }
-        double[] weights = new double[1 + frozen.length];
-        java.util.Arrays.fill(weights, 1.0 / weights.length);
-        if (gate != null) {
-            weights = gate.teacherWeights(k);
-        }
-        for (int i = 0; i < p.batch; i++) {
-            soft[i] *= weights[0];
-        }
-        for (int j = 0; j < frozen.length; j++) {
-            double[] logits = frozenLogits(frozen[j], k);
-            double[] t = variant.corrects() ? Losses.errorCorrected(logits, p.labels[k], cfg.margin) : logits;
-            double[] more = StudentObjective.softTargets(t, tau);
-            for (int i = 0; i < p.batch; i++) {
-                soft[i] += weights[1 + j] * more[i];
-            }
-        }
-        return soft;
-    }
-
-    /** A frozen teacher's logits of task k, from its served probabilities [event][task]. */
-    private static double[] frozenLogits(double[][] probabilities, int k) {
-        double[] logits = new double[probabilities.length];
-        for (int i = 0; i < logits.length; i++) {
-            double q = Math.min(Math.max(probabilities[i][k], 1e-7), 1 - 1e-7);
-            logits[i] = Math.log(q / (1 - q));
-        }
-        return logits;
-    }
-
-    /** Every frozen teacher's served probabilities on the batch, [teacher][event][task]. */
-    private double[][][] frozenPredictions(List<Example> batch) {
-        double[][][] out = new double[frozenTeachers.size()][][];
-        for (int j = 0; j < out.length; j++) {
-            out[j] = frozenTeachers.get(j).predict(batch);
-        }
-        return out;
-    }
-
-    /** The distillation target of task k on the batch rows: a constant. */
-    private double[] distillationTarget(ForwardPass p, int k) {
-        return DistillationTarget.of(p.teacherLogitsOnHost(k), p.labels[k], p.batch,
-                variant.calibrates(), calibration.scale(k), calibration.shift(k), variant.corrects(), cfg.margin);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -395,12 +270,18 @@ public final class CrossDistilModel {
     public Map<String, INDArray> tensors() {
         Map<String, INDArray> all = new LinkedHashMap<>();
         all.put(EMBEDDING, network.embeddings().table());
-        all.putAll(network.parameters().params());
-        all.putAll(calibration.params());
-        if (output != null) {
-            all.putAll(output.params());
-        }
+        all.putAll(denseTensors());
         return all;
+    }
+
+    /** Views of every dense parameter that snapshots carry (the network's, then the calibrations'), by name. */
+    private Map<String, INDArray> denseTensors() {
+        Map<String, INDArray> dense = new LinkedHashMap<>(network.parameters().params());
+        dense.putAll(calibration.params());
+        if (output != null) {
+            dense.putAll(output.params());
+        }
+        return dense;
     }
 
     /** The shape of every tensor of {@link #tensors()}, in the same order, without copying a value. */
@@ -408,11 +289,7 @@ public final class CrossDistilModel {
         Map<String, long[]> shapes = new LinkedHashMap<>();
         EmbeddingTable embeddings = network.embeddings();
         shapes.put(EMBEDDING, new long[] {embeddings.rows(), embeddings.dim()});
-        network.parameters().params().forEach((name, p) -> shapes.put(name, p.shape()));
-        calibration.params().forEach((name, p) -> shapes.put(name, p.shape()));
-        if (output != null) {
-            output.params().forEach((name, p) -> shapes.put(name, p.shape()));
-        }
+        denseTensors().forEach((name, p) -> shapes.put(name, p.shape()));
         return shapes;
     }
 
@@ -426,13 +303,7 @@ public final class CrossDistilModel {
             network.embeddings().putFloats(out);
             return;
         }
-        INDArray p = network.parameters().params().get(name);
-        if (p == null) {
-            p = calibration.params().get(name);
-        }
-        if (p == null && output != null) {
-            p = output.params().get(name);
-        }
+        INDArray p = denseTensors().get(name);
         if (p == null) {
             throw new IllegalArgumentException("no tensor " + name);
         }
@@ -532,7 +403,7 @@ public final class CrossDistilModel {
      * soft targets are taken from {@code targets}, worked out there on the first call.
      */
     double modelLossForCheck(List<Example> batch, Samples samples, SoftTargets targets) {
-        double[][][] frozen = frozenPredictions(batch);
+        double[][][] frozen = ensemble.frozenPredictions(batch);
         ForwardPass p = network.forward(batch, samples, true);
         return modelLossAndGradients(p, new LinkedHashMap<>(), targets, frozen);
     }

@@ -4,7 +4,6 @@ import io.crossdistil.model.event.Example;
 import io.crossdistil.model.event.LabelOrder;
 import io.crossdistil.model.nd4j.HostArrays;
 import io.crossdistil.model.nd4j.KeptArrays;
-import io.crossdistil.model.nd4j.MatMul;
 import io.crossdistil.model.nd4j.Rows;
 import io.crossdistil.model.nn.EmbeddingTable;
 import io.crossdistil.model.nn.Mlp;
@@ -21,7 +20,6 @@ import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The network Theta: hashed field embeddings (one shared table, sparse row updates) and dense
@@ -61,6 +59,8 @@ final class MultiTaskNetwork {
     private final KeptArrays kept;
     private final Mlp bottom;
     private final List<Mlp> experts = new ArrayList<>();
+    /** MMoE: the towers' gates over the experts; null on a shared bottom. */
+    private final ExpertGates gates;
     private final Mlp teacherBottom;
     private final List<HeadGroup> studentGroups = new ArrayList<>();
     private final List<HeadGroup> teacherGroups = new ArrayList<>();
@@ -97,6 +97,7 @@ final class MultiTaskNetwork {
             }
             towerInput = experts.get(0).outputSize();
         }
+        gates = bottom == null ? new ExpertGates(theta, experts, cfg.dtype) : null;
         boolean teachers = withTeachers && variant.hasTeachers();
         boolean separate = teachers && cfg.teacherRouting == TeacherRouting.SEPARATE;
         teacherBottom = separate ? new Mlp(theta, "teacher-bottom", inputSize, cfg.bottomLayers(), false) : null;
@@ -108,7 +109,7 @@ final class MultiTaskNetwork {
         } else {
             for (int k = 0; k < numTasks; k++) {
                 studentGroups.add(group("students", List.of(k), this::studentName, towerInput, towerSizes));
-                addGate(studentName(k));
+                ExpertGates.register(theta, studentName(k), inputSize, cfg.experts);
             }
         }
         if (teachers) {
@@ -118,7 +119,7 @@ final class MultiTaskNetwork {
             } else {
                 for (int k = 0; k < numTasks; k++) {
                     teacherGroups.add(group("teachers", List.of(k), this::teacherName, in, towerSizes));
-                    addGate(teacherName(k));
+                    ExpertGates.register(theta, teacherName(k), inputSize, cfg.experts);
                 }
             }
         }
@@ -206,11 +207,6 @@ final class MultiTaskNetwork {
         List<String> prefixes = tasks.stream().map(name::apply).toList();
         Mlp net = Mlp.towers(theta, block, prefixes, in, sizes, true);
         return new HeadGroup(net, tasks.stream().mapToInt(Integer::intValue).toArray());
-    }
-
-    private void addGate(String head) {
-        theta.add("gate." + head + ".W", Math.sqrt(1.0 / inputSize), inputSize, cfg.experts);
-        theta.add("gate." + head + ".b", 0.0, 1, cfg.experts);
     }
 
     private String studentName(int k) {
@@ -302,7 +298,7 @@ final class MultiTaskNetwork {
         }
         for (int g = 0; g < studentGroups.size(); g++) {
             int k = studentGroups.get(g).tasks()[0];
-            INDArray in = shared == null ? mixture(p, k, studentName(k), p.batch)
+            INDArray in = shared == null ? gates.mixture(p, k, studentName(k), p.batch)
                     : training ? kept.rows(STUDENT_INPUT, shared, 0, p.batch) : Rows.first(shared, p.batch);
             INDArray inWithOnes = sharedWithOnes == null ? null : kept.rows(STUDENT_INPUT_WITH_ONES, sharedWithOnes, 0, p.batch);
             p.studentActs[g] = studentGroups.get(g).net().forward(in, inWithOnes, training, false);
@@ -319,24 +315,11 @@ final class MultiTaskNetwork {
             for (int g = 0; g < teacherGroups.size(); g++) {
                 int k = teacherGroups.get(g).tasks()[0];
                 INDArray in = separateOut != null ? separateOut
-                        : shared != null ? shared : mixture(p, numTasks + k, teacherName(k), p.total);
+                        : shared != null ? shared : gates.mixture(p, numTasks + k, teacherName(k), p.total);
                 p.teacherActs[g] = teacherGroups.get(g).net().forward(in, separateOut == null ? sharedWithOnes : null, training, false);
             }
         }
         return p;
-    }
-
-    /** MMoE: the gate-weighted sum of the expert outputs for tower {@code tower}, first {@code rows} rows. */
-    private INDArray mixture(ForwardPass p, int tower, String head, int rows) {
-        INDArray x = Rows.first(p.x0, rows);
-        INDArray gate = Transforms.softmax(MatMul.of(x, false, theta.param("gate." + head + ".W"), false).addiRowVector(theta.param("gate." + head + ".b")), false);
-        p.gates[tower] = gate;
-        INDArray out = null;
-        for (int e = 0; e < experts.size(); e++) {
-            INDArray term = Rows.first(p.expertActs.get(e).output(), rows).mulColumnVector(gate.getColumn(e, true));
-            out = out == null ? term : out.addi(term);
-        }
-        return out;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -403,11 +386,11 @@ final class MultiTaskNetwork {
             // MMoE: one tower per group, each behind its own gate
             for (int g = 0; g < dStudentIn.length; g++) {
                 int k = studentGroups.get(g).tasks()[0];
-                gateBackward(p, k, studentName(k), dStudentIn[g], p.batch, dExpert, dx0);
+                gates.backward(p, k, studentName(k), dStudentIn[g], p.batch, dExpert, dx0);
             }
             for (int g = 0; teachersTrainShared && g < dTeacherIn.length; g++) {
                 int k = teacherGroups.get(g).tasks()[0];
-                gateBackward(p, numTasks + k, teacherName(k), dTeacherIn[g], p.total, dExpert, dx0);
+                gates.backward(p, numTasks + k, teacherName(k), dTeacherIn[g], p.total, dExpert, dx0);
             }
             for (int e = 0; e < dExpert.length; e++) {
                 Rows.first(dx0, sharedBackRows).addi(experts.get(e).backward(p.expertActs.get(e), dExpert[e], 0, sharedBackRows, true));
@@ -453,22 +436,5 @@ final class MultiTaskNetwork {
             }
         }
         return first;
-    }
-
-    /** MMoE backward through one tower's gate and mixture; accumulates expert and input gradients. */
-    private void gateBackward(ForwardPass p, int tower, String head, INDArray dMix, int rows, INDArray[] dExpert, INDArray dx0) {
-        INDArray gate = p.gates[tower];
-        INDArray dGate = Nd4j.create(cfg.dtype, rows, experts.size());
-        for (int e = 0; e < experts.size(); e++) {
-            INDArray out = Rows.first(p.expertActs.get(e).output(), rows);
-            Rows.first(dExpert[e], rows).addi(dMix.mulColumnVector(gate.getColumn(e, true)));
-            dGate.putColumn(e, dMix.mul(out).sum(true, 1));
-        }
-        // softmax backward: dz = g * (dg - sum(dg * g))
-        INDArray dz = gate.mul(dGate.subColumnVector(dGate.mul(gate).sum(true, 1)));
-        INDArray x = Rows.first(p.x0, rows);
-        MatMul.into(x, true, dz, false, theta.grad("gate." + head + ".W"));
-        dz.sum(theta.grad("gate." + head + ".b"), 0);
-        Rows.first(dx0, rows).addi(MatMul.of(dz, false, theta.param("gate." + head + ".W"), true));
     }
 }
