@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
@@ -82,6 +84,43 @@ class TrainerOperatorTest {
             assertTrue(steps.getStatistics().getMin() > 0, "a step takes time");
             // the three steps are timed within the loop that made them
             assertTrue(3 * steps.getStatistics().getMean() <= elapsedMicros, steps.getStatistics().getMean() + " us a step, " + elapsedMicros + " us in all");
+        }
+    }
+
+    /** Each task's distillation share is a gauge under its task group, and it follows the gate. */
+    @Test
+    void eachTasksDistillationShareIsAGauge() throws Exception {
+        Map<String, Metric> byName = new java.util.HashMap<>();
+        InterceptingOperatorMetricGroup operatorMetrics = new InterceptingOperatorMetricGroup() {
+            @Override
+            public MetricGroup addGroup(String key, String value) {
+                // the task groups' metrics, kept as key.value.name
+                return new InterceptingOperatorMetricGroup() {
+                    @Override
+                    protected void addMetric(String name, Metric metric) {
+                        byName.put(key + "." + value + "." + name, metric);
+                    }
+                };
+            }
+        };
+        InterceptingTaskMetricGroup taskMetrics = new InterceptingTaskMetricGroup() {
+            @Override
+            public InternalOperatorMetricGroup getOrAddOperator(OperatorID id, String name, Map<String, String> additionalVariables) {
+                return operatorMetrics;
+            }
+        };
+        try (MockEnvironment env = new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build();
+                OneInputStreamOperatorTestHarness<Example, SnapshotMessage> h = new OneInputStreamOperatorTestHarness<>(
+                        new TrainerOperator(new TrainerSettings(MODEL, 200, 0, 3600, 500, 1)), env)) {
+            h.open();
+            Gauge<?> like = (Gauge<?>) byName.get("task.like.distillationShare");
+            assertEquals(0.0, (Double) like.getValue(), 0, "shut before any evidence");
+            for (Example e : events(5 * 64)) {
+                h.processElement(new StreamRecord<>(e));
+            }
+            double share = (Double) like.getValue();
+            // the limit rises from 0 by 64 / 160,000 a step at the most
+            assertTrue(share > 0 && share <= 5 * 64 / 160_000.0 + 1e-12, "share after five steps: " + share);
         }
     }
 
