@@ -58,19 +58,48 @@ class TrainerOperatorTest {
         return r;
     }
 
-    /** Each training step's wall time goes into the stepMicros histogram, one value a step; events that only join a batch add none. */
-    @Test
-    void everyStepsWallTimeIsInTheStepHistogram() throws Exception {
-        InterceptingOperatorMetricGroup operatorMetrics = new InterceptingOperatorMetricGroup();
+    /** The operator's metrics, by name; those of a group as {@code key.value.name}. */
+    private static final class RecordingMetrics extends InterceptingOperatorMetricGroup {
+        private final Map<String, Metric> inGroups = new java.util.HashMap<>();
+
+        @Override
+        public MetricGroup addGroup(String key, String value) {
+            return new InterceptingOperatorMetricGroup() {
+                @Override
+                protected void addMetric(String name, Metric metric) {
+                    inGroups.put(key + "." + value + "." + name, metric);
+                }
+            };
+        }
+
+        @Override
+        public Metric get(String name) {
+            Metric m = super.get(name);
+            return m != null ? m : inGroups.get(name);
+        }
+    }
+
+    /** A trainer with the test model in {@code env}. */
+    private static OneInputStreamOperatorTestHarness<Example, SnapshotMessage> harnessIn(MockEnvironment env) throws Exception {
+        return new OneInputStreamOperatorTestHarness<>(new TrainerOperator(new TrainerSettings(MODEL, 200, 0, 3600, 500, 1)), env);
+    }
+
+    private static MockEnvironment environmentReportingTo(RecordingMetrics metrics) {
         InterceptingTaskMetricGroup taskMetrics = new InterceptingTaskMetricGroup() {
             @Override
             public InternalOperatorMetricGroup getOrAddOperator(OperatorID id, String name, Map<String, String> additionalVariables) {
-                return operatorMetrics;
+                return metrics;
             }
         };
-        try (MockEnvironment env = new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build();
-                OneInputStreamOperatorTestHarness<Example, SnapshotMessage> h = new OneInputStreamOperatorTestHarness<>(
-                        new TrainerOperator(new TrainerSettings(MODEL, 200, 0, 3600, 500, 1)), env)) {
+        return new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build();
+    }
+
+    /** Each training step's wall time goes into the stepMicros histogram, one value a step; events that only join a batch add none. */
+    @Test
+    void everyStepsWallTimeIsInTheStepHistogram() throws Exception {
+        RecordingMetrics operatorMetrics = new RecordingMetrics();
+        try (MockEnvironment env = environmentReportingTo(operatorMetrics);
+                OneInputStreamOperatorTestHarness<Example, SnapshotMessage> h = harnessIn(env)) {
             h.open();
             List<Example> events = events(3 * 64 + 10);
             long start = System.nanoTime();
@@ -90,30 +119,11 @@ class TrainerOperatorTest {
     /** Each task's distillation share is a gauge under its task group, and it follows the gate. */
     @Test
     void eachTasksDistillationShareIsAGauge() throws Exception {
-        Map<String, Metric> byName = new java.util.HashMap<>();
-        InterceptingOperatorMetricGroup operatorMetrics = new InterceptingOperatorMetricGroup() {
-            @Override
-            public MetricGroup addGroup(String key, String value) {
-                // the task groups' metrics, kept as key.value.name
-                return new InterceptingOperatorMetricGroup() {
-                    @Override
-                    protected void addMetric(String name, Metric metric) {
-                        byName.put(key + "." + value + "." + name, metric);
-                    }
-                };
-            }
-        };
-        InterceptingTaskMetricGroup taskMetrics = new InterceptingTaskMetricGroup() {
-            @Override
-            public InternalOperatorMetricGroup getOrAddOperator(OperatorID id, String name, Map<String, String> additionalVariables) {
-                return operatorMetrics;
-            }
-        };
-        try (MockEnvironment env = new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build();
-                OneInputStreamOperatorTestHarness<Example, SnapshotMessage> h = new OneInputStreamOperatorTestHarness<>(
-                        new TrainerOperator(new TrainerSettings(MODEL, 200, 0, 3600, 500, 1)), env)) {
+        RecordingMetrics operatorMetrics = new RecordingMetrics();
+        try (MockEnvironment env = environmentReportingTo(operatorMetrics);
+                OneInputStreamOperatorTestHarness<Example, SnapshotMessage> h = harnessIn(env)) {
             h.open();
-            Gauge<?> like = (Gauge<?>) byName.get("task.like.distillationShare");
+            Gauge<?> like = (Gauge<?>) operatorMetrics.get("task.like.distillationShare");
             assertEquals(0.0, (Double) like.getValue(), 0, "shut before any evidence");
             for (Example e : events(5 * 64)) {
                 h.processElement(new StreamRecord<>(e));
