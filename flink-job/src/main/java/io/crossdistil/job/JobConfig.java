@@ -113,7 +113,7 @@ public final class JobConfig implements Serializable {
         jobName = job.get("job-name");
         this.modelOptions = Map.copyOf(modelOptions);
         this.model = ModelConfig.fromMap(modelOptions); // model options are validated by the model's own configuration
-        FrozenTeachers.load(model); // a frozen teacher that cannot be used stops the job here, not on a TaskManager
+        FrozenTeachers.check(model); // a frozen teacher that cannot be used stops the job here, not on a TaskManager
         this.kafka = Map.copyOf(kafka);
     }
 

@@ -22,11 +22,31 @@ public final class FrozenTeachers {
     private FrozenTeachers() {}
 
     /**
+     * The students of the snapshots, ready to predict.
+     *
      * @throws IllegalArgumentException naming the path and what is wrong: unreadable, damaged, or
      *     another task list or model shape
      */
     public static List<StudentModel> load(ModelConfig cfg) {
         List<StudentModel> teachers = new ArrayList<>();
+        for (ModelSnapshot s : read(cfg)) {
+            teachers.add(SnapshotCodec.toStudentModel(s));
+        }
+        return teachers;
+    }
+
+    /**
+     * Reads and checks every snapshot without building a model (no native arrays): what a job's
+     * configuration does before anything starts.
+     *
+     * @throws IllegalArgumentException as {@link #load}
+     */
+    public static void check(ModelConfig cfg) {
+        read(cfg);
+    }
+
+    private static List<ModelSnapshot> read(ModelConfig cfg) {
+        List<ModelSnapshot> snapshots = new ArrayList<>();
         for (String path : cfg.teacherSnapshots) {
             ModelSnapshot s;
             try {
@@ -35,9 +55,9 @@ public final class FrozenTeachers {
                 throw new IllegalArgumentException("teacher snapshot " + path + " cannot be read: " + e.getMessage(), e);
             }
             check(cfg, ModelConfig.fromMap(s.getConfig()), path);
-            teachers.add(SnapshotCodec.toStudentModel(s));
+            snapshots.add(s);
         }
-        return teachers;
+        return snapshots;
     }
 
     static void check(ModelConfig model, ModelConfig teacher, String path) {

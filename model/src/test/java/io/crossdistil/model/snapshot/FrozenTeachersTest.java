@@ -89,6 +89,9 @@ class FrozenTeachersTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> FrozenTeachers.load(cfg("teacher-snapshots", otherTowers.toString())));
         assertTrue(e.getMessage().contains("tower-layers '4', this model '8'"), e.getMessage());
+        // the check a job's configuration makes, without building the teacher, refuses it alike
+        e = assertThrows(IllegalArgumentException.class, () -> FrozenTeachers.check(cfg("teacher-snapshots", otherTowers.toString())));
+        assertTrue(e.getMessage().contains("tower-layers '4', this model '8'"), e.getMessage());
 
         Path otherTasks = snapshotOf(cfg("tasks", "like,finish"), "tasks");
         e = assertThrows(IllegalArgumentException.class, () -> FrozenTeachers.load(cfg("teacher-snapshots", otherTasks.toString())));
