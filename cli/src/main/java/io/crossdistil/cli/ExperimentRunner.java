@@ -45,22 +45,28 @@ public final class ExperimentRunner {
     public record CurvePoint(long events, double[] auc, double[] multiAuc, double[] share) {}
 
     /**
-     * The distillation gate at the end of a run, per task: the share of alpha, and the recent
-     * evidence, the student against its label-only twin (AUC and Multi-AUC differences, log-loss ratio).
+     * The distillation gate at the end of a run, per task: the share of alpha, the recent
+     * evidence, the student against its label-only twin (AUC and Multi-AUC differences, log-loss
+     * ratio), and the online teacher's own recent AUC and Multi-AUC.
      */
-    public record GateSummary(double[] share, double[] auc, double[] multiAuc, double[] logLossRatio) {
+    public record GateSummary(double[] share, double[] auc, double[] multiAuc, double[] logLossRatio, double[] teacherAuc,
+            double[] teacherMultiAuc) {
         static GateSummary of(DistillationGate g, int tasks) {
             double[] share = new double[tasks];
             double[] auc = new double[tasks];
             double[] multiAuc = new double[tasks];
             double[] logLoss = new double[tasks];
+            double[] teacherAuc = new double[tasks];
+            double[] teacherMultiAuc = new double[tasks];
             for (int k = 0; k < tasks; k++) {
                 share[k] = g.share(k);
                 auc[k] = g.studentAuc(k) - g.twinAuc(k);
                 multiAuc[k] = g.studentMultiAuc(k) - g.twinMultiAuc(k);
                 logLoss[k] = g.studentLogLoss(k) / g.twinLogLoss(k);
+                teacherAuc[k] = g.teacherAuc(k);
+                teacherMultiAuc[k] = g.teacherMultiAuc(k);
             }
-            return new GateSummary(share, auc, multiAuc, logLoss);
+            return new GateSummary(share, auc, multiAuc, logLoss, teacherAuc, teacherMultiAuc);
         }
     }
 
@@ -292,15 +298,17 @@ public final class ExperimentRunner {
         }
         b.append("\n## The distillation gate\n\n");
         b.append("Per task: the part of alpha in force at the end (its mean over the curve's points), and the recent evidence: ")
-                .append("the student against its label-only twin, AUC and Multi-AUC differences and log-loss ratio.\n\n");
-        b.append("| variant | task | share at the end (mean) | AUC - twin | Multi-AUC - twin | log-loss / twin |\n|---|---|---|---|---|---|\n");
+                .append("the student against its label-only twin, AUC and Multi-AUC differences and log-loss ratio; ")
+                .append("and the online teacher's own recent AUC and Multi-AUC.\n\n");
+        b.append("| variant | task | share at the end (mean) | AUC - twin | Multi-AUC - twin | log-loss / twin | teacher AUC | teacher Multi-AUC |\n")
+                .append("|---|---|---|---|---|---|---|---|\n");
         for (VariantResult r : gated) {
             for (int k = 0; k < tasks.size(); k++) {
                 int task = k;
                 double mean = r.curve().stream().mapToDouble(p -> p.share()[task]).average().orElse(Double.NaN);
                 GateSummary g = r.gate();
-                b.append(String.format(Locale.ROOT, "| %s | %s | %.2f (%.2f) | %+.4f | %+.4f | %.3f |%n", r.variant(), tasks.get(k), g.share()[k],
-                        mean, g.auc()[k], g.multiAuc()[k], g.logLossRatio()[k]));
+                b.append(String.format(Locale.ROOT, "| %s | %s | %.2f (%.2f) | %+.4f | %+.4f | %.3f | %.4f | %.4f |%n", r.variant(), tasks.get(k),
+                        g.share()[k], mean, g.auc()[k], g.multiAuc()[k], g.logLossRatio()[k], g.teacherAuc()[k], g.teacherMultiAuc()[k]));
             }
         }
     }
