@@ -156,6 +156,8 @@ final class Bench {
         r.put("step_share_of_peak", (double) at256.get("step_gflops") / peak);
         out.printf(Locale.ROOT, "batch 256: %.1f%% of the peak matrix-product rate%n", 100 * (double) at256.get("step_gflops") / peak);
 
+        r.put("tower_exchange", towerExchangeCost(base, quick, out));
+
         r.put("pipeline_warmup_events", events);
         r.put("pipeline_warmup_events_per_s", warmUp);
         r.put("pipeline_events", events);
@@ -181,6 +183,34 @@ final class Bench {
         r.put("process_rss_bytes", rss);
         out.printf(Locale.ROOT, "memory                              heap peak %,d MB, off-heap %,d MB (RSS %,d MB less the JVM's committed memory)%n",
                 heapPeak >> 20, Math.max(0, rss - jvm) >> 20, rss >> 20);
+        return r;
+    }
+
+    /**
+     * The step's cost with each tower exchange option (none, ctfm, gkd, ctfm+gkd) at batch 256,
+     * their rounds taken in turn; per option milliseconds per step, microseconds per event and the
+     * ratio to none, all from the same run.
+     */
+    static Map<String, Object> towerExchangeCost(ModelConfig base, boolean quick, PrintStream out) {
+        String[] options = {"none", "ctfm", "gkd", "ctfm+gkd"};
+        int rounds = quick ? 8 : 16;
+        TrainerRounds[] trainers = new TrainerRounds[options.length];
+        for (int i = 0; i < options.length; i++) {
+            trainers[i] = new TrainerRounds(base.with("batch-size", "256").with("tower-exchange", options[i]), 64, 16, rounds);
+        }
+        inTurn(trainers, rounds, 256);
+        Map<String, Object> r = new LinkedHashMap<>();
+        double none = median(trainers[0].wallMs);
+        for (int i = 0; i < options.length; i++) {
+            double ms = median(trainers[i].wallMs);
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("ms_per_step_median", ms);
+            o.put("cpu_ms_per_step_median", median(trainers[i].cpuMs));
+            o.put("us_per_event", ms * 1000 / 256);
+            o.put("ratio_to_none", ms / none);
+            r.put(options[i], o);
+            out.printf(Locale.ROOT, "tower exchange %-9s batch 256     %7.2f ms/step  %6.2f us/event  x%.2f%n", options[i], ms, ms * 1000 / 256, ms / none);
+        }
         return r;
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.StepResult;
+import io.crossdistil.model.TowerExchange;
 import io.crossdistil.model.Variant;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.features.FeatureEncoder;
@@ -114,6 +115,24 @@ public final class ExperimentRunner {
         return all;
     }
 
+    /**
+     * The model options a variant of an experiment names: a variant's key, optionally followed by
+     * tower exchange modules ({@code crossdistil+ctfm+gkd}), or {@code dml}, Deep Mutual Learning
+     * across Task Towers as published: {@code mtl+ctfm+gkd}.
+     *
+     * @throws IllegalArgumentException for an unknown variant or module
+     */
+    public static Map<String, String> variantOptions(String spec) {
+        String s = spec.trim();
+        String[] parts = (s.equals("dml") ? "mtl+ctfm+gkd" : s).split("\\+", 2);
+        Map<String, String> options = new LinkedHashMap<>();
+        options.put("variant", Variant.parse(parts[0]).key());
+        if (parts.length == 2) {
+            options.put("tower-exchange", TowerExchange.parse(parts[1]).key());
+        }
+        return options;
+    }
+
     /** Trains every variant on the events (several at once with {@code parallel} > 1) and returns their results. */
     public static List<VariantResult> run(List<FeedbackEvent> events, List<String> variants, Map<String, String> modelOptions,
             int parallel, int curvePoints, PrintStream out) throws Exception {
@@ -123,9 +142,10 @@ public final class ExperimentRunner {
         for (int v = 0; v < variants.size(); v++) {
             int index = v;
             Map<String, String> options = new LinkedHashMap<>(modelOptions);
-            options.put("variant", Variant.parse(variants.get(v)).key());
+            options.putAll(variantOptions(variants.get(v)));
             ModelConfig cfg = ModelConfig.fromMap(options);
-            futures.add(pool.submit(() -> trainOne(cfg, events, curvePoints, progress, index)));
+            String name = variants.get(v).trim();
+            futures.add(pool.submit(() -> trainOne(name, cfg, events, curvePoints, progress, index)));
         }
         pool.shutdown();
         long start = System.nanoTime();
@@ -143,7 +163,7 @@ public final class ExperimentRunner {
         return results;
     }
 
-    private static VariantResult trainOne(ModelConfig cfg, List<FeedbackEvent> events, int curvePoints, AtomicLongArray progress,
+    private static VariantResult trainOne(String name, ModelConfig cfg, List<FeedbackEvent> events, int curvePoints, AtomicLongArray progress,
             int index) {
         // the job's own definition turns an event into an example, so the experiment trains on what the job would
         FeatureEncoder encoder = new FeatureEncoder(cfg);
@@ -171,7 +191,7 @@ public final class ExperimentRunner {
         double seconds = (System.nanoTime() - start) / 1e9;
         progress.set(index, events.size());
         DistillationGate gate = trainer.model().gate();
-        return new VariantResult(cfg.variant.key(), trainer.scores(), events.size() / seconds, curve, reliability,
+        return new VariantResult(name, trainer.scores(), events.size() / seconds, curve, reliability,
                 gate == null ? null : GateSummary.of(gate, cfg.numTasks()));
     }
 
@@ -201,7 +221,7 @@ public final class ExperimentRunner {
     /** The final progressive metrics of one variant run through the whole local pipeline. */
     public static VariantResult throughKafka(LocalRunner.Options base, String variant, PrintStream out) throws Exception {
         Map<String, String> options = new LinkedHashMap<>(base.jobOptions());
-        options.put("variant", variant);
+        options.putAll(variantOptions(variant));
         LocalRunner.Options o = new LocalRunner.Options(base.events(), base.csv(), base.labels(), base.csvFeatures(),
                 base.timeColumn(), null, null, 1, base.generator(), 0, options);
         LocalRunner.Summary s = LocalRunner.run(o, out);

@@ -41,7 +41,8 @@ public final class Main {
                            --csv FILE --labels a,b[,c] [--features f1,...] [--time COL]
                            --bootstrap-servers HOST:PORT [--topic feedback] [--dlq-topic feedback-dlq]
               experiment  the same stream through several variants; writes DIR/results.md, results.json, PNG curves
-                           --variants crossdistil,no-aux-rank,no-calibration,no-correction,vanilla-kd,mtl,mutual
+                           --variants crossdistil,no-aux-rank,no-calibration,no-correction,vanilla-kd,mtl,two-way-kd
+                           (a variant may add tower exchange modules: crossdistil+ctfm+gkd; dml = mtl+ctfm+gkd)
                            --out DIR  (--csv FILE --labels a,b [--features ..] [--time COL] | --events N [generator options])
                            [--parallel N] [--curve-points 50] [--through-kafka] [--model-seed N] [model options]
                                                 (--model-seed: the model's seed; --seed is the generated stream's)
@@ -102,7 +103,7 @@ public final class Main {
         if (variants.isEmpty()) {
             variants = Arrays.stream(Variant.values()).map(Variant::key).toList();
         }
-        variants.forEach(Variant::parse); // an unknown name stops here, before any training
+        variants.forEach(ExperimentRunner::variantOptions); // an unknown name stops here, before any training
         long events = a.takeLong("events", 100_000);
         Generator generator = Generator.from(a, Generator.standard(1, new double[] {0.38, 0.04}));
         int parallel = (int) a.takeLong("parallel", Runtime.getRuntime().availableProcessors());

@@ -22,13 +22,13 @@ class BenchTest {
         // a teacher's first layer needs no input gradient, and its losses reach only the 12 sample rows
         double teacherStop = 16 * (towerFirst + towerLast) + 12 * (towerFirst + 2 * towerLast);
         assertEquals(16 * bottom + 2 * 4 * bottom + 2 * student + 2 * teacherStop, Bench.flopsPerStep(cfg), 1e-9);
-        // without the auxiliary ranking only the 4 marginal rows; mutual learning reaches the batch too
+        // without the auxiliary ranking only the 4 marginal rows; two-way distillation reaches the batch too
         double teacherMarginal = 16 * (towerFirst + towerLast) + 4 * (towerFirst + 2 * towerLast);
         assertEquals(16 * bottom + 2 * 4 * bottom + 2 * student + 2 * teacherMarginal,
                 Bench.flopsPerStep(cfg.with("variant", "no-aux-rank")), 1e-9);
         double teacherAll = 16 * (towerFirst + towerLast) + 16 * (towerFirst + 2 * towerLast);
         assertEquals(16 * bottom + 2 * 4 * bottom + 2 * student + 2 * teacherAll,
-                Bench.flopsPerStep(cfg.with("variant", "mutual")), 1e-9);
+                Bench.flopsPerStep(cfg.with("variant", "two-way-kd")), 1e-9);
         // shared: everything runs backward over all rows, three times the forward count
         double forward = 16 * bottom + 2 * 4 * (towerFirst + towerLast) + 2 * 16 * (towerFirst + towerLast);
         assertEquals(3 * forward, Bench.flopsPerStep(cfg.with("teacher-routing", "shared")), 1e-9);

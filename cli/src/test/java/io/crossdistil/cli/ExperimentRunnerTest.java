@@ -58,4 +58,14 @@ class ExperimentRunnerTest {
             assertTrue(b.length > 1_000 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G', png + " is not a PNG");
         }
     }
+
+    @Test
+    void aVariantMayAddTowerExchangeModulesAndDmlIsTheBaselineWithBoth() {
+        assertEquals(Map.of("variant", "mtl", "tower-exchange", "ctfm+gkd"), ExperimentRunner.variantOptions("dml"));
+        assertEquals(Map.of("variant", "crossdistil", "tower-exchange", "ctfm"), ExperimentRunner.variantOptions("crossdistil+ctfm"));
+        assertEquals(Map.of("variant", "two-way-kd"), ExperimentRunner.variantOptions("mutual"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ExperimentRunner.variantOptions("mtl+attention"));
+        assertTrue(e.getMessage().contains("attention"), e.getMessage());
+    }
 }

@@ -149,6 +149,7 @@ public final class CrossDistilModel {
     private StepResult stepInWorkspace(List<Example> batch, Samples samples) {
         // the frozen teachers first, so that no other network runs between this pass and its backward
         double[][][] frozen = ensemble.frozenPredictions(batch);
+        network.beginStep(steps);
         ForwardPass pass = network.forward(batch, samples, true);
         if (gate != null) {
             ensemble.observe(gate, pass, batch, frozen, ramp());
@@ -228,11 +229,11 @@ public final class CrossDistilModel {
             double[] r = p.teacherLogitsOnHost(k);
             double[] d = new double[p.total];
             double teacherLoss = teachers[k].lossAndGradient(r, p.labels[k], p.rows, d, terms);
-            StudentToTeacherDistillation mutual = studentToTeacher[k];
-            if (mutual != null && mutual.active()) {
+            StudentToTeacherDistillation reverse = studentToTeacher[k];
+            if (reverse != null && reverse.active()) {
                 final int task = k;
-                double[] soft = targets.forTeacher(k, () -> StudentObjective.softTargets(p.studentLogitsOnHost(task), mutual.tau()));
-                teacherLoss += mutual.lossAndGradient(r, soft, b, calibration.scale(k), calibration.shift(k), d, terms);
+                double[] soft = targets.forTeacher(k, () -> StudentObjective.softTargets(p.studentLogitsOnHost(task), reverse.tau()));
+                teacherLoss += reverse.lossAndGradient(r, soft, b, calibration.scale(k), calibration.shift(k), d, terms);
             }
             p.dTeacher[k] = d;
             total += cfg.teacherWeight(k) * teacherLoss;
@@ -418,6 +419,11 @@ public final class CrossDistilModel {
     double outputCalibrationLossForCheck(List<Example> batch) {
         ForwardPass p = network.forward(batch, Samples.none(numTasks), true);
         return output.lossAndGradients(p::studentLogitsOnHost, p.labels, p.batch);
+    }
+
+    /** The tower exchange's stopped inputs held constant from the next pass on, or released. */
+    void holdStoppedInputsForCheck(boolean on) {
+        network.holdStoppedInputs(on);
     }
 
     ParameterStore outputForCheck() {

@@ -30,6 +30,9 @@ final class ForwardPass {
     final Mlp.Activations[] teacherActs;
     /** The label-only twins' (see DistillationGate), one per student group; empty outside training or without the gate. */
     final Mlp.Activations[] twinActs;
+    /** What the students' and the twins' towers exchanged (see TowerSet); the twins' null without them. */
+    TowerSet.ExchangePass studentExchange;
+    TowerSet.ExchangePass twinExchange;
     /** [task][batch row] */
     double[][] labels;
     /** [task][batch row]: sigmoid of the student logits, once the student losses have worked them out. */

@@ -42,6 +42,9 @@ public final class ModelConfig implements Serializable {
             new Option("experts", "4", "project", "MMoE: number of experts"),
             new Option("expert-layers", "64", "project", "MMoE: hidden sizes of each expert MLP"),
             new Option("tower-layers", "32", "project", "hidden sizes of every head's tower; each ends in one logit"),
+            new Option("tower-exchange", "none", "project", "what the student towers exchange, from Deep Mutual Learning across Task Towers: none, ctfm (cross-task feature mining at their entry), gkd (global knowledge distillation at their top) or ctfm+gkd (docs/algorithm.md, Tower exchange)"),
+            new Option("ctfm-task-embedding", "true", "method", "feature mining adds a learned task embedding to each tower's input first, as the reference code does (true or false)"),
+            new Option("tower-exchange-dropout", "0.0", "method", "dropout rate of the mined features and of the global knowledge in training, in [0, 1); the reference code's default is 0, its published runs 0.5"),
             new Option("teacher-routing", "stop", "reference run", "where teacher gradients flow: shared (as published), stop (not into the shared bottom), separate (own teacher bottom)"),
             new Option("alpha", "0.2", "reference run", "distillation weight alpha per task, in [0, 1]"),
             new Option("beta1", "1.0", "project", "weight of the auxiliary ranking inside a task's positives, per task, >= 0"),
@@ -91,6 +94,9 @@ public final class ModelConfig implements Serializable {
     public final int experts;
     private final int[] expertLayers;
     private final int[] towerLayers;
+    public final TowerExchange towerExchange;
+    public final boolean ctfmTaskEmbedding;
+    public final double towerExchangeDropout;
     public final TeacherRouting teacherRouting;
     private final double[] alpha;
     private final double[] beta1;
@@ -141,6 +147,12 @@ public final class ModelConfig implements Serializable {
         experts = positiveInt("experts");
         expertLayers = layers("expert-layers");
         towerLayers = layers("tower-layers");
+        towerExchange = parse("tower-exchange", TowerExchange::parse);
+        ctfmTaskEmbedding = bool("ctfm-task-embedding");
+        towerExchangeDropout = number("tower-exchange-dropout", 0, 1);
+        if (towerExchangeDropout == 1) {
+            throw bad("tower-exchange-dropout", "must be below 1 (1 drops everything)");
+        }
         teacherRouting = parse("teacher-routing", TeacherRouting::parse);
         alpha = perTask("alpha", 0, 1);
         beta1 = perTask("beta1", 0, Double.MAX_VALUE);

@@ -48,6 +48,10 @@ final class MultiTaskNetwork {
     private static final int LOGIT_GRADIENTS = 5;
     /** Salts the seed of the teachers' initial values. */
     private static final long TEACHER_STREAM = 0x7EAC4E25L;
+    /** Salts the seed of the tower exchange's initial values. */
+    private static final long EXCHANGE_STREAM = 0xE8C4A26EL;
+    /** Salts the seed of a step's dropout masks. */
+    private static final long DROPOUT_STREAM = 0xD50F0E7L;
 
     private final ModelConfig cfg;
     private final int numTasks;
@@ -70,6 +74,11 @@ final class MultiTaskNetwork {
      */
     private final ParameterStore twinStore;
     private final List<HeadGroup> twinGroups = new ArrayList<>();
+    /** The students' and the twins' towers with what they exchange (twins: null without the gate). */
+    private final TowerSet students;
+    private final TowerSet twinTowers;
+    /** The training step the next training pass belongs to: it seeds the pass's dropout masks. */
+    private long step;
 
     /**
      * Registers every layer's parameters; {@link #initialiseLayers} and {@link #initialiseEmbeddings}
@@ -104,12 +113,15 @@ final class MultiTaskNetwork {
         int[] towerSizes = Arrays.copyOf(cfg.towerLayers(), cfg.towerLayers().length + 1);
         towerSizes[towerSizes.length - 1] = 1;
         List<Integer> all = IntStream.range(0, numTasks).boxed().toList();
-        if (cfg.backbone == Backbone.SHARED_BOTTOM) {
+        if (cfg.backbone == Backbone.SHARED_BOTTOM && !cfg.towerExchange.mining()) {
             studentGroups.add(group("students", all, this::studentName, towerInput, towerSizes));
         } else {
+            // one group per task: MMoE's towers and mined features' towers read inputs of their own
             for (int k = 0; k < numTasks; k++) {
                 studentGroups.add(group("students", List.of(k), this::studentName, towerInput, towerSizes));
-                ExpertGates.register(theta, studentName(k), inputSize, cfg.experts);
+                if (cfg.backbone == Backbone.MMOE) {
+                    ExpertGates.register(theta, studentName(k), inputSize, cfg.experts);
+                }
             }
         }
         if (teachers) {
@@ -131,6 +143,36 @@ final class MultiTaskNetwork {
             twinGroups.add(new HeadGroup(net, studentGroups.get(g).tasks()));
         }
         kept = new KeptArrays(LOGIT_GRADIENTS + studentGroups.size() + teacherGroups.size() + twinGroups.size());
+        // registered last, so that every other initial value is what it is without them
+        students = towerSet(theta, "student", studentGroups, towerInput);
+        twinTowers = twinStore == null ? null : towerSet(twinStore, "twin", twinGroups, towerInput);
+    }
+
+    private TowerSet towerSet(ParameterStore store, String prefix, List<HeadGroup> groups, int towerInput) {
+        TowerExchange x = cfg.towerExchange;
+        int[] towerLayers = cfg.towerLayers();
+        CrossTaskFeatureMining mining = x.mining()
+                ? new CrossTaskFeatureMining(store, prefix + ".ctfm", numTasks, towerInput, cfg.ctfmTaskEmbedding, cfg.towerExchangeDropout) : null;
+        GlobalKnowledgeDistillation global = x.global()
+                ? new GlobalKnowledgeDistillation(store, prefix + ".gkd", cfg.tasks, towerLayers[towerLayers.length - 1], cfg.towerExchangeDropout) : null;
+        return new TowerSet(groups, numTasks, mining, global);
+    }
+
+    /** Sets the training step of the next training passes (their dropout masks follow from it and the seed). */
+    void beginStep(long step) {
+        this.step = step;
+    }
+
+    /** For gradient checks: the tower exchange's stopped inputs held constant from the next pass on (see TowerSet). */
+    void holdStoppedInputs(boolean on) {
+        students.holdStoppedInputs(on);
+        if (twinTowers != null) {
+            twinTowers.holdStoppedInputs(on);
+        }
+    }
+
+    private SeededRandom dropoutRandom() {
+        return new SeededRandom(cfg.seed ^ DROPOUT_STREAM ^ (step * 0x9E3779B97F4A7C15L));
     }
 
     /** The whole network, to train: its values still to be drawn. */
@@ -168,13 +210,15 @@ final class MultiTaskNetwork {
     }
 
     /**
-     * Draws the dense layers' initial values; the teachers' (towers, bottom, gates) from a stream
-     * of their own, so that every other value is what it is in a variant without teachers: a
-     * student that does not distil trains exactly as the multi-task baseline's.
+     * Draws the dense layers' initial values; the teachers' (towers, bottom, gates) and the tower
+     * exchange's from streams of their own, so that every other value is what it is without them:
+     * a student that does not distil trains exactly as the multi-task baseline's.
      */
     void initialiseLayers(SeededRandom random) {
         SeededRandom teachers = new SeededRandom(cfg.seed ^ TEACHER_STREAM);
-        theta.build(name -> name.startsWith("teacher") || name.startsWith("gate.teacher") ? teachers : random);
+        SeededRandom exchange = new SeededRandom(cfg.seed ^ EXCHANGE_STREAM);
+        theta.build(name -> name.startsWith("teacher") || name.startsWith("gate.teacher") ? teachers
+                : name.startsWith("student.ctfm.") || name.startsWith("student.gkd.") ? exchange : random);
     }
 
     /** Gives each label-only twin its student's initial values (after {@link #initialiseLayers}); no draws. */
@@ -296,15 +340,18 @@ final class MultiTaskNetwork {
             }
             p.gates = new INDArray[2 * numTasks];
         }
-        for (int g = 0; g < studentGroups.size(); g++) {
+        INDArray[] towerIn = new INDArray[studentGroups.size()];
+        INDArray[] inWithOnes = new INDArray[towerIn.length];
+        for (int g = 0; g < towerIn.length; g++) {
             int k = studentGroups.get(g).tasks()[0];
-            INDArray in = shared == null ? gates.mixture(p, k, studentName(k), p.batch)
+            towerIn[g] = shared == null ? gates.mixture(p, k, studentName(k), p.batch)
                     : training ? kept.rows(STUDENT_INPUT, shared, 0, p.batch) : Rows.first(shared, p.batch);
-            INDArray inWithOnes = sharedWithOnes == null ? null : kept.rows(STUDENT_INPUT_WITH_ONES, sharedWithOnes, 0, p.batch);
-            p.studentActs[g] = studentGroups.get(g).net().forward(in, inWithOnes, training, false);
-            if (training && !twinGroups.isEmpty()) {
-                p.twinActs[g] = twinGroups.get(g).net().forward(in, inWithOnes, training, false);
-            }
+            inWithOnes[g] = sharedWithOnes == null ? null : kept.rows(STUDENT_INPUT_WITH_ONES, sharedWithOnes, 0, p.batch);
+        }
+        p.studentExchange = students.forward(towerIn, inWithOnes, training, training ? dropoutRandom() : null, p.studentActs);
+        if (training && twinTowers != null) {
+            // the same masks as the students': a twin is what a student without distillation would be
+            p.twinExchange = twinTowers.forward(towerIn, inWithOnes, true, dropoutRandom(), p.twinActs);
         }
         if (teachersOn) {
             INDArray separateOut = null;
@@ -338,18 +385,13 @@ final class MultiTaskNetwork {
         // each group's input gradient is the sum over its towers (one product with the fused weights);
         // with label-only twins the backbone learns from theirs and the students' stops at their towers
         boolean twins = twinStore != null;
-        INDArray[] dStudentIn = new INDArray[studentGroups.size()];
-        for (int g = 0; g < dStudentIn.length; g++) {
-            HeadGroup group = studentGroups.get(g);
-            dStudentIn[g] = group.net().backward(p.studentActs[g], logitGradients(LOGIT_GRADIENTS + g, group, p.dStudent, 0, p.batch), 0, p.batch, !twins);
-        }
+        INDArray[] dStudentIn = students.backward(p.studentActs, p.studentExchange,
+                g -> logitGradients(LOGIT_GRADIENTS + g, studentGroups.get(g), p.dStudent, 0, p.batch), p.batch, !twins);
         if (twins) {
             twinStore.zeroGrad();
             int slot = LOGIT_GRADIENTS + studentGroups.size() + teacherGroups.size();
-            for (int g = 0; g < twinGroups.size(); g++) {
-                HeadGroup group = twinGroups.get(g);
-                dStudentIn[g] = group.net().backward(p.twinActs[g], logitGradients(slot + g, group, p.dTwin, 0, p.batch), 0, p.batch, true);
-            }
+            dStudentIn = twinTowers.backward(p.twinActs, p.twinExchange,
+                    g -> logitGradients(slot + g, twinGroups.get(g), p.dTwin, 0, p.batch), p.batch, true);
         }
         INDArray[] dTeacherIn = new INDArray[teachersOn ? teacherGroups.size() : 0];
         for (int g = 0; g < dTeacherIn.length; g++) {
@@ -363,11 +405,11 @@ final class MultiTaskNetwork {
         int embRows = cfg.teacherRouting == TeacherRouting.STOP || !teachersOn ? p.batch : p.total;
         INDArray dx0;
         if (bottom != null) {
-            // a shared bottom has one student group and at most one teacher group (see the constructor)
-            INDArray dShared = dStudentIn[0];
+            // a shared bottom has at most one teacher group (see the constructor)
+            INDArray dShared = towersGradient(dStudentIn, p.batch);
             if (teachersTrainShared) {
+                Rows.first(dTeacherIn[0], p.batch).addi(dShared);
                 dShared = dTeacherIn[0];
-                Rows.first(dShared, p.batch).addi(dStudentIn[0]);
             }
             // with its ones column when the input had one (see forward)
             INDArray dBottomIn = bottom.backward(p.bottomActs, dShared, 0, sharedBackRows, true);
@@ -408,6 +450,22 @@ final class MultiTaskNetwork {
         INDArray dEmb = numDense == 0 ? dx0 : dx0.get(NDArrayIndex.all(), NDArrayIndex.interval(0, (long) numFields * cfg.embeddingDim));
         int[] used = Arrays.copyOf(p.indices, embRows * numFields);
         p.embeddingGradientFinite = p.x0WithOnes != null ? embeddings.accumulate(used, numFields, dEmb) : embeddings.accumulate(used, dEmb);
+    }
+
+    /**
+     * The student towers' gradient at the shared bottom's output, with its ones column (see
+     * forward): one fused group's input gradient has it; towers of their own add up into one.
+     */
+    private INDArray towersGradient(INDArray[] dTowersIn, int rows) {
+        if (dTowersIn.length == 1) {
+            return dTowersIn[0];
+        }
+        INDArray sum = Nd4j.zeros(cfg.dtype, rows, bottom.outputSize() + 1);
+        INDArray units = sum.get(NDArrayIndex.all(), NDArrayIndex.interval(0, bottom.outputSize()));
+        for (INDArray d : dTowersIn) {
+            units.addi(d);
+        }
+        return sum;
     }
 
     /** A group's logit gradients for rows {@code from} to {@code from + rows - 1} as one matrix (kept in {@code slot}): column i is task {@code tasks[i]}'s. */

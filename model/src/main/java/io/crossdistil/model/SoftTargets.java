@@ -4,7 +4,7 @@ import java.util.function.Supplier;
 
 /**
  * The soft targets of one step's distillation terms, per task: what the students distil towards
- * and, in the {@code mutual} variant, what the teachers distil towards. Each is a constant of the
+ * and, in the {@code two-way-kd} variant, what the teachers distil towards. Each is a constant of the
  * step, worked out on first use. A gradient check holds one instance across its evaluations, so
  * that finite differences see the same constants the analytic gradient treats as constant.
  */

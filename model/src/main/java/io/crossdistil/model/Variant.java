@@ -1,6 +1,7 @@
 package io.crossdistil.model;
 
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The variants of the method (docs/algorithm.md, "Variants"). Each is a configuration of the
@@ -23,9 +24,14 @@ public enum Variant {
     /**
      * As {@link #CROSSDISTIL}, and each teacher also distils from its task's student (the
      * student's logit as a constant target for the calibrated teacher logit), so that the two
-     * towers of a task teach each other through a loss between their predictions.
+     * towers of a task teach each other through a loss between their predictions. Named
+     * {@code mutual} before; not Deep Mutual Learning across task towers, which exchanges hidden
+     * representations between the towers (the model option {@code tower-exchange}).
      */
-    MUTUAL(Teachers.RANKING, true, true, true, true);
+    TWO_WAY_KD(Teachers.RANKING, true, true, true, true);
+
+    /** Earlier names still read (configurations and snapshots written before a rename). */
+    private static final Map<String, Variant> FORMER_NAMES = Map.of("mutual", TWO_WAY_KD);
 
     /** How the teacher towers learn, if there are any. */
     private enum Teachers { NONE, RANKING, REGRESSION }
@@ -45,10 +51,14 @@ public enum Variant {
     }
 
     public static Variant parse(String s) {
+        String key = s.trim().toLowerCase(Locale.ROOT);
         for (Variant v : values()) {
-            if (v.key().equals(s.trim().toLowerCase(Locale.ROOT))) {
+            if (v.key().equals(key)) {
                 return v;
             }
+        }
+        if (FORMER_NAMES.containsKey(key)) {
+            return FORMER_NAMES.get(key);
         }
         throw new IllegalArgumentException("unknown variant '" + s + "'; use one of " + keys());
     }

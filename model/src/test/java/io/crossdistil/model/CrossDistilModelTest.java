@@ -63,7 +63,7 @@ class CrossDistilModelTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"crossdistil", "no-aux-rank", "no-calibration", "no-correction", "vanilla-kd", "mtl", "mutual"})
+    @ValueSource(strings = {"crossdistil", "no-aux-rank", "no-calibration", "no-correction", "vanilla-kd", "mtl", "two-way-kd"})
     void everyVariantTrainsWithFiniteLossesAndLearns(String variant) {
         ModelConfig cfg = small("variant", variant, "teacher-routing", "shared", "backbone", "mmoe", "expert-layers", "32");
         List<Example> events = TestData.examples(cfg, new double[] {0.38, 0.1}, 12_800, 4);

@@ -22,7 +22,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Finite-difference checks, in double precision, of the analytic gradients of L_Model and L_Cal
  * for every parameter group (embeddings, backbone, gates, each head, calibration) and every loss
- * term (student BCE and distillation, auxiliary and coarse ranking, vanilla and mutual terms).
+ * term (student BCE and distillation, auxiliary and coarse ranking, vanilla and two-way terms).
  * The distillation targets are constants of a step (docs/algorithm.md), so the check holds them
  * fixed across its evaluations, exactly as the analytic gradient treats them.
  */
@@ -163,7 +163,7 @@ class GradientCheckTest {
         "vanilla-kd, shared, shared-bottom, 'a,b'",
         "mtl, shared, shared-bottom, 'a,b'",
         "mtl, shared, mmoe, 'a,b'",
-        "mutual, shared, shared-bottom, 'a,b'",
+        "two-way-kd, shared, shared-bottom, 'a,b'",
         "crossdistil, shared, shared-bottom, 'a,b,c'",
     })
     void everyParameterMatchesFiniteDifferences(String variant, String routing, String backbone, String tasks) {

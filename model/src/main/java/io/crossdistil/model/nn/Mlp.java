@@ -10,6 +10,7 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * A stack of dense layers, ReLU between them; the last layer is ReLU too unless it is a logit
@@ -73,6 +74,11 @@ public final class Mlp {
 
         public INDArray output() {
             return output;
+        }
+
+        /** The last layer's input: the last hidden layer's output (the input itself for one layer). */
+        public INDArray lastHidden() {
+            return inputs.get(inputs.size() - 1);
         }
 
         /** The output with a ones column after it (the array {@link #output} is a view of), or null. */
@@ -316,8 +322,24 @@ public final class Mlp {
      *     column's worth of ignored values after it when the output was kept with one
      */
     public INDArray backward(Activations a, INDArray dOut, int from, int rows, boolean inputGradient) {
+        return backward(a, dOut, from, rows, inputGradient, null);
+    }
+
+    /**
+     * As {@link #backward(Activations, INDArray, int, int, boolean)}, with {@code dLastHidden}
+     * (or null) added to the gradient at the last layer's input: the gradient of a loss that also
+     * reads the last hidden layer from outside the network ({@link Activations#lastHidden}).
+     */
+    public INDArray backward(Activations a, INDArray dOut, int from, int rows, boolean inputGradient, INDArray dLastHidden) {
+        if (dLastHidden != null && sizes.length < 2) {
+            throw new IllegalArgumentException("a network of one layer has no hidden layer");
+        }
         INDArray d = dOut;
         for (int l = sizes.length - 1; l >= 0; l--) {
+            if (l == sizes.length - 2 && dLastHidden != null) {
+                // d may carry a ones column's worth of ignored values after the hidden units
+                (d.columns() == dLastHidden.columns() ? d : d.get(NDArrayIndex.all(), NDArrayIndex.interval(0, dLastHidden.columns()))).addi(dLastHidden);
+            }
             boolean relu = !(l == sizes.length - 1 && linearOutput);
             INDArray stored = a.stored.get(l);
             INDArray dz = d;

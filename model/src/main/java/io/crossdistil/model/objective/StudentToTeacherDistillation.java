@@ -3,7 +3,7 @@ package io.crossdistil.model.objective;
 import java.util.Map;
 
 /**
- * The reverse distillation of the {@code mutual} variant: a teacher also learns from its task's
+ * The reverse distillation of the {@code two-way-kd} variant: a teacher also learns from its task's
  * student, alpha * CE(sigmoid(r_S / tau), sigmoid((P r + Q) / tau)) on the batch, with the
  * student's logit r_S and the calibration (P, Q) as constants. A loss between the two towers'
  * predictions; not the hidden-representation exchange of published Deep Mutual Learning across
@@ -46,7 +46,7 @@ public final class StudentToTeacherDistillation {
             d[i] += (Losses.sigmoid(z, e) - soft[i]) * alpha * scale * weight / (tau * batch);
         }
         kd /= batch;
-        terms.put("teacher." + task + ".mutual", kd);
+        terms.put("teacher." + task + ".from-student", kd);
         return alpha * kd;
     }
 }
