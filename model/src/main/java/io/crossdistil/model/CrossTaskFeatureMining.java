@@ -1,13 +1,11 @@
 package io.crossdistil.model;
 
+import io.crossdistil.model.nd4j.HostArrays;
 import io.crossdistil.model.nd4j.MatMul;
-import io.crossdistil.model.nd4j.Rows;
 import io.crossdistil.model.nn.ParameterStore;
 import io.crossdistil.model.state.SeededRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Cross-task feature mining (CTFM), Deep Mutual Learning across Task Towers' module at the towers'
@@ -41,13 +39,14 @@ final class CrossTaskFeatureMining {
         INDArray stacked;
         /** What the keys and values read: the stacked inputs, as a constant (stopped). */
         INDArray stopped;
-        INDArray q;
-        INDArray k;
-        INDArray v;
-        /** Per task t, a_t: [rows, tasks]. */
-        INDArray[] attention;
-        /** Per task, the dropout mask of the mined features, or null. */
-        INDArray[] masks;
+        /** Queries, keys and values on the host, stacked as the inputs (row t * rows + i is task t's event i). */
+        double[] q;
+        double[] k;
+        double[] v;
+        /** a_tu of event i at [(t * rows + i) * tasks + u]. */
+        double[] attention;
+        /** The dropout mask of the mined features on the host, stacked as the inputs, or null. */
+        double[] mask;
         /** Per task, y_t. */
         INDArray[] outputs;
 
@@ -84,13 +83,18 @@ final class CrossTaskFeatureMining {
     Pass forward(INDArray[] x, SeededRandom dropoutRandom) {
         int rows = (int) x[0].rows();
         Pass p = new Pass(rows);
-        p.stacked = Nd4j.create(dtype, (long) tasks * rows, dim);
+        double[][] inputs = new double[tasks][];
+        double[] stacked = new double[tasks * rows * dim];
+        double[] embedding = taskEmbedding ? HostArrays.values(store.param(prefix + ".task")) : null;
         for (int t = 0; t < tasks; t++) {
-            INDArray block = Rows.block(p.stacked, t * rows, rows).assign(x[t]);
-            if (taskEmbedding) {
-                block.addiRowVector(store.param(prefix + ".task").getRow(t, true));
+            inputs[t] = t > 0 && x[t] == x[t - 1] ? inputs[t - 1] : HostArrays.values(x[t]);
+            for (int i = 0, r = 0; i < rows; i++) {
+                for (int j = 0; j < dim; j++, r++) {
+                    stacked[t * rows * dim + r] = inputs[t][r] + (embedding == null ? 0 : embedding[t * dim + j]);
+                }
             }
         }
+        p.stacked = HostArrays.matrix(stacked, (long) tasks * rows, dim, dtype);
         p.stopped = p.stacked;
         if (hold) {
             held = held == null ? p.stacked.dup() : held;
@@ -99,26 +103,53 @@ final class CrossTaskFeatureMining {
         p.q = dense("Q", p.stacked);
         p.k = dense("K", p.stopped);
         p.v = dense("V", p.stopped);
+        INDArray maskArray = DropoutMask.draw(dropoutRandom, dropout, (long) tasks * rows, dim, dtype);
+        p.mask = maskArray == null ? null : HostArrays.values(maskArray);
+        // the attention over T towers is T^2 dot products of d values per event: on the host, in one
+        // pass, rather than as dozens of small ND4J ops on column views
         double scale = 1 / Math.sqrt(dim);
-        p.attention = new INDArray[tasks];
-        p.masks = new INDArray[tasks];
+        p.attention = new double[tasks * rows * tasks];
+        double[] mined = new double[tasks * rows * dim];
+        for (int t = 0; t < tasks; t++) {
+            for (int i = 0; i < rows; i++) {
+                int qt = (t * rows + i) * dim;
+                int at = (t * rows + i) * tasks;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int u = 0; u < tasks; u++) {
+                    int ku = (u * rows + i) * dim;
+                    double dot = 0;
+                    for (int j = 0; j < dim; j++) {
+                        dot += p.q[qt + j] * p.k[ku + j];
+                    }
+                    p.attention[at + u] = dot * scale;
+                    max = Math.max(max, dot * scale);
+                }
+                double sum = 0;
+                for (int u = 0; u < tasks; u++) {
+                    p.attention[at + u] = Math.exp(p.attention[at + u] - max);
+                    sum += p.attention[at + u];
+                }
+                for (int u = 0; u < tasks; u++) {
+                    double a = p.attention[at + u] /= sum;
+                    int vu = (u * rows + i) * dim;
+                    for (int j = 0; j < dim; j++) {
+                        mined[qt + j] += a * p.v[vu + j];
+                    }
+                }
+                if (p.mask != null) {
+                    for (int j = 0; j < dim; j++) {
+                        mined[qt + j] *= p.mask[qt + j];
+                    }
+                }
+            }
+        }
         p.outputs = new INDArray[tasks];
         for (int t = 0; t < tasks; t++) {
-            INDArray qt = Rows.block(p.q, t * rows, rows);
-            INDArray scores = Nd4j.create(dtype, rows, tasks);
-            for (int u = 0; u < tasks; u++) {
-                scores.putColumn(u, qt.mul(Rows.block(p.k, u * rows, rows)).sum(true, 1).muli(scale));
+            double[] y = new double[rows * dim];
+            for (int r = 0; r < y.length; r++) {
+                y[r] = inputs[t][r] + mined[t * rows * dim + r];
             }
-            p.attention[t] = Transforms.softmax(scores, false);
-            INDArray mined = Nd4j.create(dtype, rows, dim);
-            for (int u = 0; u < tasks; u++) {
-                mined.addi(Rows.block(p.v, u * rows, rows).mulColumnVector(p.attention[t].getColumn(u, true)));
-            }
-            p.masks[t] = DropoutMask.draw(dropoutRandom, dropout, rows, dim, dtype);
-            if (p.masks[t] != null) {
-                mined.muli(p.masks[t]);
-            }
-            p.outputs[t] = mined.addi(x[t]);
+            p.outputs[t] = HostArrays.matrix(y, rows, dim, dtype);
         }
         return p;
     }
@@ -132,9 +163,16 @@ final class CrossTaskFeatureMining {
         held = null;
     }
 
-    private INDArray dense(String m, INDArray in) {
-        INDArray z = MatMul.of(in, false, store.param(prefix + "." + m + ".W"), false).addiRowVector(store.param(prefix + "." + m + ".b"));
-        return Transforms.relu(z, false);
+    /** ReLU(in W + b) on the host, row-major. */
+    private double[] dense(String m, INDArray in) {
+        double[] z = HostArrays.values(MatMul.of(in, false, store.param(prefix + "." + m + ".W"), false));
+        double[] b = HostArrays.values(store.param(prefix + "." + m + ".b"));
+        for (int r = 0; r < z.length; r += dim) {
+            for (int j = 0; j < dim; j++) {
+                z[r + j] = Math.max(0, z[r + j] + b[j]);
+            }
+        }
+        return z;
     }
 
     /**
@@ -144,52 +182,86 @@ final class CrossTaskFeatureMining {
     INDArray[] backward(Pass p, INDArray[] dOut, boolean inputGradient) {
         int rows = p.rows;
         double scale = 1 / Math.sqrt(dim);
-        INDArray dq = Nd4j.zeros(dtype, (long) tasks * rows, dim);
-        INDArray dk = Nd4j.zeros(dtype, (long) tasks * rows, dim);
-        INDArray dv = Nd4j.zeros(dtype, (long) tasks * rows, dim);
+        double[] dq = new double[tasks * rows * dim];
+        double[] dk = new double[dq.length];
+        double[] dv = new double[dq.length];
+        double[] dMined = new double[dim];
+        double[] da = new double[tasks];
+        double[][] dy = new double[tasks][];
         for (int t = 0; t < tasks; t++) {
-            INDArray dMined = p.masks[t] == null ? dOut[t] : dOut[t].mul(p.masks[t]);
-            INDArray a = p.attention[t];
-            INDArray da = Nd4j.create(dtype, rows, tasks);
-            for (int u = 0; u < tasks; u++) {
-                da.putColumn(u, dMined.mul(Rows.block(p.v, u * rows, rows)).sum(true, 1));
-                Rows.block(dv, u * rows, rows).addi(dMined.mulColumnVector(a.getColumn(u, true)));
-            }
-            // softmax backward: ds = a * (da - sum(da * a)), times the scale of the scores
-            INDArray ds = a.mul(da.subColumnVector(da.mul(a).sum(true, 1))).muli(scale);
-            INDArray qt = Rows.block(p.q, t * rows, rows);
-            INDArray dqt = Rows.block(dq, t * rows, rows);
-            for (int u = 0; u < tasks; u++) {
-                INDArray weight = ds.getColumn(u, true);
-                dqt.addi(Rows.block(p.k, u * rows, rows).mulColumnVector(weight));
-                Rows.block(dk, u * rows, rows).addi(qt.mulColumnVector(weight));
+            dy[t] = HostArrays.values(dOut[t]);
+            for (int i = 0; i < rows; i++) {
+                int qt = (t * rows + i) * dim;
+                int at = (t * rows + i) * tasks;
+                for (int j = 0; j < dim; j++) {
+                    dMined[j] = p.mask == null ? dy[t][i * dim + j] : dy[t][i * dim + j] * p.mask[qt + j];
+                }
+                double weighted = 0;
+                for (int u = 0; u < tasks; u++) {
+                    int vu = (u * rows + i) * dim;
+                    double a = p.attention[at + u];
+                    double dot = 0;
+                    for (int j = 0; j < dim; j++) {
+                        dot += dMined[j] * p.v[vu + j];
+                        dv[vu + j] += a * dMined[j];
+                    }
+                    da[u] = dot;
+                    weighted += a * dot;
+                }
+                // softmax backward: ds_u = a_u (da_u - sum_w a_w da_w), times the scores' scale
+                for (int u = 0; u < tasks; u++) {
+                    double ds = p.attention[at + u] * (da[u] - weighted) * scale;
+                    int ku = (u * rows + i) * dim;
+                    for (int j = 0; j < dim; j++) {
+                        dq[qt + j] += ds * p.k[ku + j];
+                        dk[ku + j] += ds * p.q[qt + j];
+                    }
+                }
             }
         }
         // through the ReLUs (an output is positive exactly where its input is) to the weights;
         // keys and values read a stopped input, so only the queries pass a gradient down
         INDArray dStacked = null;
         for (String m : new String[] {"Q", "K", "V"}) {
-            INDArray out = m.equals("Q") ? p.q : m.equals("K") ? p.k : p.v;
-            INDArray dz = (m.equals("Q") ? dq : m.equals("K") ? dk : dv).muli(Transforms.sign(out, true));
+            double[] out = m.equals("Q") ? p.q : m.equals("K") ? p.k : p.v;
+            double[] d = m.equals("Q") ? dq : m.equals("K") ? dk : dv;
+            double[] bias = new double[dim];
+            for (int r = 0; r < d.length; r += dim) {
+                for (int j = 0; j < dim; j++) {
+                    d[r + j] = out[r + j] > 0 ? d[r + j] : 0;
+                    bias[j] += d[r + j];
+                }
+            }
+            INDArray dz = HostArrays.matrix(d, (long) tasks * rows, dim, dtype);
             MatMul.into(m.equals("Q") ? p.stacked : p.stopped, true, dz, false, store.grad(prefix + "." + m + ".W"));
-            store.grad(prefix + "." + m + ".b").assign(dz.sum(true, 0));
+            store.grad(prefix + "." + m + ".b").assign(HostArrays.matrix(bias, 1, dim, dtype));
             if (m.equals("Q")) {
                 dStacked = MatMul.of(dz, false, store.param(prefix + ".Q.W"), true);
             }
         }
+        double[] dx = HostArrays.values(dStacked);
         if (taskEmbedding) {
-            INDArray dTask = store.grad(prefix + ".task");
-            for (int t = 0; t < tasks; t++) {
-                dTask.putRow(t, Rows.block(dStacked, t * rows, rows).sum(true, 0));
+            double[] dTask = new double[tasks * dim];
+            for (int t = 0, r = 0; t < tasks; t++) {
+                for (int i = 0; i < rows; i++) {
+                    for (int j = 0; j < dim; j++, r++) {
+                        dTask[t * dim + j] += dx[r];
+                    }
+                }
             }
+            store.grad(prefix + ".task").assign(HostArrays.matrix(dTask, tasks, dim, dtype));
         }
         if (!inputGradient) {
             return null;
         }
-        INDArray[] dx = new INDArray[tasks];
+        INDArray[] dIn = new INDArray[tasks];
         for (int t = 0; t < tasks; t++) {
-            dx[t] = Rows.block(dStacked, t * rows, rows).add(dOut[t]);
+            double[] d = new double[rows * dim];
+            for (int r = 0; r < d.length; r++) {
+                d[r] = dx[t * rows * dim + r] + dy[t][r];
+            }
+            dIn[t] = HostArrays.matrix(d, rows, dim, dtype);
         }
-        return dx;
+        return dIn;
     }
 }

@@ -1,15 +1,12 @@
 package io.crossdistil.model;
 
+import io.crossdistil.model.nd4j.HostArrays;
 import io.crossdistil.model.nd4j.MatMul;
-import io.crossdistil.model.nd4j.Rows;
 import io.crossdistil.model.nn.ParameterStore;
 import io.crossdistil.model.state.SeededRandom;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Global knowledge distillation (GKD), Deep Mutual Learning across Task Towers' module at the
@@ -21,6 +18,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *   r_t += (w_t * i_t) v_t                    added to tower t's logit (v_t without bias)
  * </pre>
  * A task's loss reaches its own tower's h_t (through the gate w_t), never another tower's.
+ *
+ * <p>The products are ND4J's; the element-wise work is done on the host, where each of these small
+ * arrays takes a few microseconds against ND4J's fixed cost of tens of microseconds per op.
  */
 final class GlobalKnowledgeDistillation {
     private final ParameterStore store;
@@ -34,17 +34,17 @@ final class GlobalKnowledgeDistillation {
     private boolean hold;
     private INDArray held;
 
-    /** What the backward pass needs of one forward pass. */
+    /** What the backward pass needs of one forward pass; host arrays are row-major [rows][hidden]. */
     static final class Pass {
+        int rows;
         INDArray global;
-        INDArray[] hidden;
-        /** Per task: i_t (after dropout), its mask (or null), w_t and [h_t, i_t]. */
-        INDArray[] info;
-        INDArray[] masks;
-        INDArray[] gate;
+        /** Per task: [h_t, i_t] (i_t after dropout) as an ND4J matrix, i_t, its mask (or null) and w_t. */
         INDArray[] gateInput;
-        /** Per task, the term added to its logit: [rows, 1]. */
-        INDArray[] terms;
+        double[][] info;
+        double[][] masks;
+        double[][] gate;
+        /** Per task, the term added to its logit, one per row. */
+        double[][] terms;
     }
 
     /**
@@ -68,71 +68,121 @@ final class GlobalKnowledgeDistillation {
         }
     }
 
+    private String name(int t, String parameter) {
+        return name(taskNames.get(t), parameter);
+    }
+
     private String name(String task, String parameter) {
         return prefix + "." + task + "." + parameter;
     }
 
-    private INDArray param(int t, String parameter) {
-        return store.param(name(taskNames.get(t), parameter));
-    }
-
-    private INDArray grad(int t, String parameter) {
-        return store.grad(name(taskNames.get(t), parameter));
+    private double[] hostParam(int t, String parameter) {
+        return HostArrays.values(store.param(name(t, parameter)));
     }
 
     /**
-     * The terms for the towers' logits from their last hidden layers {@code h} (one per task, same
-     * rows); a training pass passes the step's dropout generator, a prediction pass null.
+     * The terms for the towers' logits from their last hidden layers {@code h} (row-major host
+     * arrays, one per task, {@code rows} rows each); a training pass passes the step's dropout
+     * generator, a prediction pass null.
      */
-    Pass forward(INDArray[] h, SeededRandom dropoutRandom) {
-        int rows = (int) h[0].rows();
+    Pass forward(double[][] h, int rows, SeededRandom dropoutRandom) {
         Pass p = new Pass();
-        p.hidden = h;
-        p.global = Nd4j.hstack(h);
+        p.rows = rows;
+        double[] g = new double[rows * tasks * hidden];
+        for (int t = 0; t < tasks; t++) {
+            for (int i = 0; i < rows; i++) {
+                System.arraycopy(h[t], i * hidden, g, (i * tasks + t) * hidden, hidden);
+            }
+        }
+        p.global = HostArrays.matrix(g, rows, (long) tasks * hidden, dtype);
         if (hold) {
             held = held == null ? p.global : held;
             p.global = held;
         }
-        p.info = new INDArray[tasks];
-        p.masks = new INDArray[tasks];
-        p.gate = new INDArray[tasks];
         p.gateInput = new INDArray[tasks];
-        p.terms = new INDArray[tasks];
+        p.info = new double[tasks][];
+        p.masks = new double[tasks][];
+        p.gate = new double[tasks][];
+        p.terms = new double[tasks][];
         for (int t = 0; t < tasks; t++) {
-            INDArray info = Transforms.relu(MatMul.of(p.global, false, param(t, "U.W"), false).addiRowVector(param(t, "U.b")), false);
-            p.masks[t] = DropoutMask.draw(dropoutRandom, dropout, rows, hidden, dtype);
-            p.info[t] = p.masks[t] == null ? info : info.muli(p.masks[t]);
-            p.gateInput[t] = Nd4j.hstack(h[t], p.info[t]);
-            p.gate[t] = Transforms.sigmoid(MatMul.of(p.gateInput[t], false, param(t, "A.W"), false).addiRowVector(param(t, "A.b")), false);
-            p.terms[t] = MatMul.of(p.gate[t].mul(p.info[t]), false, param(t, "v"), false);
+            double[] info = HostArrays.values(MatMul.of(p.global, false, store.param(name(t, "U.W")), false));
+            double[] u = hostParam(t, "U.b");
+            INDArray mask = DropoutMask.draw(dropoutRandom, dropout, rows, hidden, dtype);
+            p.masks[t] = mask == null ? null : HostArrays.values(mask);
+            double[] gateInput = new double[rows * 2 * hidden];
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < hidden; j++) {
+                    int r = i * hidden + j;
+                    info[r] = Math.max(0, info[r] + u[j]) * (p.masks[t] == null ? 1 : p.masks[t][r]);
+                    gateInput[i * 2 * hidden + j] = h[t][r];
+                    gateInput[i * 2 * hidden + hidden + j] = info[r];
+                }
+            }
+            p.info[t] = info;
+            p.gateInput[t] = HostArrays.matrix(gateInput, rows, 2L * hidden, dtype);
+            double[] w = HostArrays.values(MatMul.of(p.gateInput[t], false, store.param(name(t, "A.W")), false));
+            double[] a = hostParam(t, "A.b");
+            double[] v = hostParam(t, "v");
+            double[] terms = new double[rows];
+            for (int i = 0; i < rows; i++) {
+                double term = 0;
+                for (int j = 0; j < hidden; j++) {
+                    int r = i * hidden + j;
+                    w[r] = 1 / (1 + Math.exp(-(w[r] + a[j])));
+                    term += w[r] * info[r] * v[j];
+                }
+                terms[i] = term;
+            }
+            p.gate[t] = w;
+            p.terms[t] = terms;
         }
         return p;
     }
 
     /**
-     * Writes task t's parameter gradients from {@code dTerm}, the loss gradient at its logit
-     * ([rows, 1]), and returns the gradient at its tower's last hidden layer h_t.
+     * Writes task t's parameter gradients from {@code dTerm}, the loss gradient at its logit (one
+     * per row), and returns the gradient at its tower's last hidden layer h_t (row-major).
      */
-    INDArray backward(Pass p, int t, INDArray dTerm) {
-        INDArray info = p.info[t];
-        INDArray gate = p.gate[t];
-        MatMul.into(gate.mul(info), true, dTerm, false, grad(t, "v"));
-        INDArray dProduct = MatMul.of(dTerm, false, param(t, "v"), true);
-        // sigmoid backward: w (1 - w)
-        INDArray dzGate = dProduct.mul(info).muli(gate.mul(gate.rsub(1.0)));
-        MatMul.into(p.gateInput[t], true, dzGate, false, grad(t, "A.W"));
-        grad(t, "A.b").assign(dzGate.sum(true, 0));
-        INDArray dGateInput = MatMul.of(dzGate, false, param(t, "A.W"), true);
-        INDArray dInfo = dProduct.mul(gate).addi(dGateInput.get(NDArrayIndex.all(), NDArrayIndex.interval(hidden, 2L * hidden)));
-        if (p.masks[t] != null) {
-            dInfo.muli(p.masks[t]);
+    double[] backward(Pass p, int t, double[] dTerm) {
+        int rows = p.rows;
+        double[] info = p.info[t];
+        double[] w = p.gate[t];
+        double[] v = hostParam(t, "v");
+        double[] dv = new double[hidden];
+        double[] dz = new double[rows * hidden];
+        double[] da = new double[hidden];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < hidden; j++) {
+                int r = i * hidden + j;
+                dv[j] += w[r] * info[r] * dTerm[i];
+                // through w_t's sigmoid: w (1 - w)
+                dz[r] = dTerm[i] * v[j] * info[r] * w[r] * (1 - w[r]);
+                da[j] += dz[r];
+            }
         }
-        // through the ReLU (an output is positive exactly where its input is, mask or not: the mask is positive where it keeps)
-        dInfo.muli(Transforms.sign(info, true));
-        MatMul.into(p.global, true, dInfo, false, grad(t, "U.W"));
-        grad(t, "U.b").assign(dInfo.sum(true, 0));
+        store.grad(name(t, "v")).assign(HostArrays.matrix(dv, hidden, 1, dtype));
+        store.grad(name(t, "A.b")).assign(HostArrays.matrix(da, 1, hidden, dtype));
+        INDArray dzArray = HostArrays.matrix(dz, rows, hidden, dtype);
+        MatMul.into(p.gateInput[t], true, dzArray, false, store.grad(name(t, "A.W")));
+        double[] dGateInput = HostArrays.values(MatMul.of(dzArray, false, store.param(name(t, "A.W")), true));
+        double[] dh = new double[rows * hidden];
+        double[] dInfo = new double[rows * hidden];
+        double[] du = new double[hidden];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < hidden; j++) {
+                int r = i * hidden + j;
+                dh[r] = dGateInput[i * 2 * hidden + j];
+                // i_t is positive exactly where its ReLU passed and its mask kept (then scaled it)
+                double mask = p.masks[t] == null ? 1 : p.masks[t][r];
+                double d = info[r] > 0 ? (dTerm[i] * v[j] * w[r] + dGateInput[i * 2 * hidden + hidden + j]) * mask : 0;
+                dInfo[r] = d;
+                du[j] += d;
+            }
+        }
+        store.grad(name(t, "U.b")).assign(HostArrays.matrix(du, 1, hidden, dtype));
         // g is stopped: nothing flows back through it
-        return dGateInput.get(NDArrayIndex.all(), NDArrayIndex.interval(0, hidden)).dup('c');
+        MatMul.into(p.global, true, HostArrays.matrix(dInfo, rows, hidden, dtype), false, store.grad(name(t, "U.W")));
+        return dh;
     }
 
     /**
@@ -142,10 +192,5 @@ final class GlobalKnowledgeDistillation {
     void holdStoppedInput(boolean on) {
         hold = on;
         held = null;
-    }
-
-    /** Adds task t's term to column {@code column} of a group's logits. */
-    static void addTerm(Pass p, int t, INDArray logits, int column) {
-        logits.getColumn(column, true).addi(Rows.first(p.terms[t], (int) logits.rows()));
     }
 }

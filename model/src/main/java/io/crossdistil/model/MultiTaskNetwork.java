@@ -460,12 +460,17 @@ final class MultiTaskNetwork {
         if (dTowersIn.length == 1) {
             return dTowersIn[0];
         }
-        INDArray sum = Nd4j.zeros(cfg.dtype, rows, bottom.outputSize() + 1);
-        INDArray units = sum.get(NDArrayIndex.all(), NDArrayIndex.interval(0, bottom.outputSize()));
+        int units = bottom.outputSize();
+        double[] sum = new double[rows * (units + 1)];
         for (INDArray d : dTowersIn) {
-            units.addi(d);
+            double[] values = HostArrays.values(d);
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < units; j++) {
+                    sum[i * (units + 1) + j] += values[i * units + j];
+                }
+            }
         }
-        return sum;
+        return HostArrays.matrix(sum, rows, units + 1, cfg.dtype);
     }
 
     /** A group's logit gradients for rows {@code from} to {@code from + rows - 1} as one matrix (kept in {@code slot}): column i is task {@code tasks[i]}'s. */

@@ -1,12 +1,11 @@
 package io.crossdistil.model;
 
+import io.crossdistil.model.nd4j.HostArrays;
 import io.crossdistil.model.nn.Mlp;
 import io.crossdistil.model.state.SeededRandom;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The student towers (or their label-only twins): head groups reading the backbone's output, and
@@ -61,24 +60,46 @@ final class TowerSet {
         }
         GlobalKnowledgeDistillation.Pass knowledge = null;
         if (global != null) {
-            INDArray[] hidden = new INDArray[numTasks];
+            // a group's last hidden layer holds its towers' side by side (host arrays, row-major)
+            double[][] hidden = new double[numTasks][];
+            int rows = 0;
             for (int g = 0; g < groups.size(); g++) {
                 int[] tasks = groups.get(g).tasks();
                 INDArray h = acts[g].lastHidden();
-                long width = h.columns() / tasks.length;
+                rows = (int) h.rows();
+                double[] values = HostArrays.values(h);
                 for (int c = 0; c < tasks.length; c++) {
-                    hidden[tasks[c]] = tasks.length == 1 ? h : h.get(NDArrayIndex.all(), NDArrayIndex.interval(c * width, (c + 1) * width));
+                    hidden[tasks[c]] = columns(values, rows, tasks.length, c);
                 }
             }
-            knowledge = global.forward(hidden, dropout);
+            knowledge = global.forward(hidden, rows, dropout);
             for (int g = 0; g < groups.size(); g++) {
                 int[] tasks = groups.get(g).tasks();
+                INDArray logits = acts[g].output();
+                double[] values = HostArrays.values(logits);
                 for (int c = 0; c < tasks.length; c++) {
-                    GlobalKnowledgeDistillation.addTerm(knowledge, tasks[c], acts[g].output(), c);
+                    double[] terms = knowledge.terms[tasks[c]];
+                    for (int i = 0; i < rows; i++) {
+                        values[i * tasks.length + c] += terms[i];
+                    }
                 }
+                logits.assign(HostArrays.matrix(values, rows, tasks.length, logits.dataType()));
             }
         }
         return new ExchangePass(mined, knowledge);
+    }
+
+    /** Block {@code c} of {@code blocks} equal column blocks of a row-major {@code rows}-row matrix. */
+    private static double[] columns(double[] m, int rows, int blocks, int c) {
+        if (blocks == 1) {
+            return m;
+        }
+        int width = m.length / rows / blocks;
+        double[] out = new double[rows * width];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(m, (i * blocks + c) * width, out, i * width, width);
+        }
+        return out;
     }
 
     /**
@@ -94,11 +115,21 @@ final class TowerSet {
             INDArray dLogits = logitGradients.apply(g);
             INDArray dHidden = null;
             if (global != null) {
-                INDArray[] parts = new INDArray[tasks.length];
+                double[] d = HostArrays.values(dLogits);
+                double[] dh = null;
                 for (int c = 0; c < tasks.length; c++) {
-                    parts[c] = global.backward(x.global(), tasks[c], dLogits.getColumn(c, true).dup('c'));
+                    double[] dTerm = new double[rows];
+                    for (int i = 0; i < rows; i++) {
+                        dTerm[i] = d[i * tasks.length + c];
+                    }
+                    double[] part = global.backward(x.global(), tasks[c], dTerm);
+                    int width = part.length / rows;
+                    dh = dh == null ? new double[rows * width * tasks.length] : dh;
+                    for (int i = 0; i < rows; i++) {
+                        System.arraycopy(part, i * width, dh, (i * tasks.length + c) * width, width);
+                    }
                 }
-                dHidden = parts.length == 1 ? parts[0] : Nd4j.hstack(parts);
+                dHidden = HostArrays.matrix(dh, rows, dh.length / rows, dLogits.dataType());
             }
             dIn[g] = groups.get(g).net().backward(acts[g], dLogits, 0, rows, inputGradient || mining != null, dHidden);
         }
