@@ -25,12 +25,12 @@ class GatedModelTest {
     }
 
     /** Trains {@code model} on the events in batches of the configured size, drawing samples as the trainer does. */
-    private static void train(CrossDistilModel model, List<Example> events) {
+    static void train(CrossDistilModel model, List<Example> events) {
         ModelConfig cfg = model.config();
         QuadrupletSampler sampler = new QuadrupletSampler(cfg.numTasks(), cfg.features.size(), cfg.denseFeatures.size(), 1000, 5);
         for (int from = 0; from + cfg.batchSize <= events.size(); from += cfg.batchSize) {
             List<Example> batch = events.subList(from, from + cfg.batchSize);
-            Samples s = cfg.variant.ranksTeachers() ? sampler.draw(cfg.quadrupletsPerStep, cfg.marginalPairsPerStep) : Samples.none(2);
+            Samples s = cfg.variant.ranksTeachers() ? sampler.draw(cfg.quadrupletsPerStep, cfg.marginalPairsPerStep) : Samples.none(cfg.numTasks());
             model.step(batch, s);
             sampler.offerAll(batch);
         }

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.model.event.Example;
-import io.crossdistil.model.sampling.QuadrupletSampler;
-import io.crossdistil.model.sampling.Samples;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -173,15 +171,7 @@ class TowerExchangeTest {
     }
 
     private static void train(CrossDistilModel model, List<Example> events) {
-        ModelConfig cfg = model.config();
-        QuadrupletSampler sampler = new QuadrupletSampler(cfg.numTasks(), cfg.features.size(), cfg.denseFeatures.size(), 1000, 5);
-        for (int from = 0; from + cfg.batchSize <= events.size(); from += cfg.batchSize) {
-            List<Example> batch = events.subList(from, from + cfg.batchSize);
-            Samples s = cfg.variant.ranksTeachers()
-                    ? sampler.draw(cfg.quadrupletsPerStep, cfg.marginalPairsPerStep) : Samples.none(cfg.numTasks());
-            model.step(batch, s);
-            sampler.offerAll(batch);
-        }
+        GatedModelTest.train(model, events);
     }
 
     private static String[] concat(String[] a, String... b) {
