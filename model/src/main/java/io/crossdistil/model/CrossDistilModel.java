@@ -32,10 +32,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p><b>Normalisation.</b> Every loss term is a mean over its samples (batch events, tuples or
  * pairs), so the step size does not depend on how many samples a step draws.
  *
- * <p><b>Calibration</b> trains on the teacher logits of the same forward pass, i.e. the pre-step
- * logits, which are also the ones distilled in that step.
- *
- * <p>Deterministic: the same configuration (seed) and the same inputs give the same bits.
+ * <p><b>Calibration</b> trains on the pre-step teacher logits, the ones distilled in that step.
+ * Deterministic: the same configuration (seed) and the same inputs give the same bits.
  */
 public final class CrossDistilModel {
     /**

@@ -144,18 +144,8 @@ final class MultiTaskNetwork {
         }
         kept = new KeptArrays(LOGIT_GRADIENTS + studentGroups.size() + teacherGroups.size() + twinGroups.size());
         // registered last, so that every other initial value is what it is without them
-        students = towerSet(theta, "student", studentGroups, towerInput);
-        twinTowers = twinStore == null ? null : towerSet(twinStore, "twin", twinGroups, towerInput);
-    }
-
-    private TowerSet towerSet(ParameterStore store, String prefix, List<HeadGroup> groups, int towerInput) {
-        TowerExchange x = cfg.towerExchange;
-        int[] towerLayers = cfg.towerLayers();
-        CrossTaskFeatureMining mining = x.mining()
-                ? new CrossTaskFeatureMining(store, prefix + ".ctfm", numTasks, towerInput, cfg.ctfmTaskEmbedding, cfg.towerExchangeDropout) : null;
-        GlobalKnowledgeDistillation global = x.global()
-                ? new GlobalKnowledgeDistillation(store, prefix + ".gkd", cfg.tasks, towerLayers[towerLayers.length - 1], cfg.towerExchangeDropout) : null;
-        return new TowerSet(groups, numTasks, mining, global);
+        students = TowerSet.of(cfg, theta, "student", studentGroups, towerInput);
+        twinTowers = twinStore == null ? null : TowerSet.of(cfg, twinStore, "twin", twinGroups, towerInput);
     }
 
     /** Sets the training step of the next training passes (their dropout masks follow from it and the seed). */
@@ -386,27 +376,27 @@ final class MultiTaskNetwork {
         // with label-only twins the backbone learns from theirs and the students' stops at their towers
         boolean twins = twinStore != null;
         INDArray[] dStudentIn = students.backward(p.studentActs, p.studentExchange,
-                g -> logitGradients(LOGIT_GRADIENTS + g, studentGroups.get(g), p.dStudent, 0, p.batch), p.batch, !twins);
+                g -> studentGroups.get(g).logitGradients(p.dStudent, 0, p.batch, kept, LOGIT_GRADIENTS + g, cfg.dtype), p.batch, !twins);
         if (twins) {
             twinStore.zeroGrad();
             int slot = LOGIT_GRADIENTS + studentGroups.size() + teacherGroups.size();
             dStudentIn = twinTowers.backward(p.twinActs, p.twinExchange,
-                    g -> logitGradients(slot + g, twinGroups.get(g), p.dTwin, 0, p.batch), p.batch, true);
+                    g -> twinGroups.get(g).logitGradients(p.dTwin, 0, p.batch, kept, slot + g, cfg.dtype), p.batch, true);
         }
         INDArray[] dTeacherIn = new INDArray[teachersOn ? teacherGroups.size() : 0];
         for (int g = 0; g < dTeacherIn.length; g++) {
             HeadGroup group = teacherGroups.get(g);
             boolean needInput = cfg.teacherRouting != TeacherRouting.STOP;
             // without an input gradient, only the rows with a loss gradient (under the ranking losses, the samples)
-            int from = needInput ? 0 : firstNonZeroRow(group, p.dTeacher, p.total);
-            dTeacherIn[g] = group.net().backward(p.teacherActs[g], logitGradients(LOGIT_GRADIENTS + studentGroups.size() + g, group, p.dTeacher, from, p.total - from), from, p.total - from, needInput);
+            int from = needInput ? 0 : group.firstNonZeroRow(p.dTeacher, p.total);
+            dTeacherIn[g] = group.net().backward(p.teacherActs[g], group.logitGradients(p.dTeacher, from, p.total - from, kept, LOGIT_GRADIENTS + studentGroups.size() + g, cfg.dtype), from, p.total - from, needInput);
         }
 
         int embRows = cfg.teacherRouting == TeacherRouting.STOP || !teachersOn ? p.batch : p.total;
         INDArray dx0;
         if (bottom != null) {
             // a shared bottom has at most one teacher group (see the constructor)
-            INDArray dShared = towersGradient(dStudentIn, p.batch);
+            INDArray dShared = TowerSet.inputGradientWithOnes(dStudentIn, p.batch, bottom.outputSize());
             if (teachersTrainShared) {
                 Rows.first(dTeacherIn[0], p.batch).addi(dShared);
                 dShared = dTeacherIn[0];
@@ -450,54 +440,5 @@ final class MultiTaskNetwork {
         INDArray dEmb = numDense == 0 ? dx0 : dx0.get(NDArrayIndex.all(), NDArrayIndex.interval(0, (long) numFields * cfg.embeddingDim));
         int[] used = Arrays.copyOf(p.indices, embRows * numFields);
         p.embeddingGradientFinite = p.x0WithOnes != null ? embeddings.accumulate(used, numFields, dEmb) : embeddings.accumulate(used, dEmb);
-    }
-
-    /**
-     * The student towers' gradient at the shared bottom's output, with its ones column (see
-     * forward): one fused group's input gradient has it; towers of their own add up into one.
-     */
-    private INDArray towersGradient(INDArray[] dTowersIn, int rows) {
-        if (dTowersIn.length == 1) {
-            return dTowersIn[0];
-        }
-        int units = bottom.outputSize();
-        double[] sum = new double[rows * (units + 1)];
-        for (INDArray d : dTowersIn) {
-            double[] values = HostArrays.values(d);
-            for (int i = 0; i < rows; i++) {
-                for (int j = 0; j < units; j++) {
-                    sum[i * (units + 1) + j] += values[i * units + j];
-                }
-            }
-        }
-        return HostArrays.matrix(sum, rows, units + 1, cfg.dtype);
-    }
-
-    /** A group's logit gradients for rows {@code from} to {@code from + rows - 1} as one matrix (kept in {@code slot}): column i is task {@code tasks[i]}'s. */
-    private INDArray logitGradients(int slot, HeadGroup group, double[][] perTask, int from, int rows) {
-        int[] tasks = group.tasks();
-        double[] m = new double[rows * tasks.length];
-        for (int c = 0; c < tasks.length; c++) {
-            double[] d = perTask[tasks[c]];
-            for (int i = 0; i < rows; i++) {
-                m[i * tasks.length + c] = d[from + i];
-            }
-        }
-        return HostArrays.put(m, kept.matrix(slot, cfg.dtype, rows, tasks.length));
-    }
-
-    /** The first of the first {@code rows} rows where a task of {@code group} has a nonzero gradient ({@code rows - 1} if none has). */
-    private static int firstNonZeroRow(HeadGroup group, double[][] perTask, int rows) {
-        int first = rows - 1;
-        for (int k : group.tasks()) {
-            double[] d = perTask[k];
-            for (int i = 0; i < first; i++) {
-                if (d[i] != 0) {
-                    first = i;
-                    break;
-                }
-            }
-        }
-        return first;
     }
 }

@@ -1,5 +1,6 @@
 package io.crossdistil.model;
 
+import java.io.Serializable;
 import java.util.Locale;
 
 /**
@@ -10,7 +11,7 @@ import java.util.Locale;
  * @param mining cross-task feature mining ({@link CrossTaskFeatureMining}) at the towers' entry
  * @param global global knowledge distillation ({@link GlobalKnowledgeDistillation}) at their top
  */
-public record TowerExchange(boolean mining, boolean global) {
+public record TowerExchange(boolean mining, boolean global) implements Serializable {
     public static final TowerExchange NONE = new TowerExchange(false, false);
 
     /** none, ctfm, gkd or ctfm+gkd (either order). */

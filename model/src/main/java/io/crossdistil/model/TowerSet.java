@@ -2,6 +2,7 @@ package io.crossdistil.model;
 
 import io.crossdistil.model.nd4j.HostArrays;
 import io.crossdistil.model.nn.Mlp;
+import io.crossdistil.model.nn.ParameterStore;
 import io.crossdistil.model.state.SeededRandom;
 import java.util.List;
 import java.util.function.IntFunction;
@@ -30,6 +31,37 @@ final class TowerSet {
         this.numTasks = numTasks;
         this.mining = mining;
         this.global = global;
+    }
+
+    /** The towers of {@code groups} with the exchange {@code cfg} asks for, its parameters registered in {@code store} under {@code prefix}. */
+    static TowerSet of(ModelConfig cfg, ParameterStore store, String prefix, List<HeadGroup> groups, int towerInput) {
+        int[] towerLayers = cfg.towerLayers();
+        CrossTaskFeatureMining mining = cfg.towerExchange.mining() ? new CrossTaskFeatureMining(store, prefix + ".ctfm", cfg.numTasks(),
+                towerInput, cfg.ctfmTaskEmbedding, cfg.towerExchangeDropout) : null;
+        GlobalKnowledgeDistillation global = cfg.towerExchange.global() ? new GlobalKnowledgeDistillation(store, prefix + ".gkd", cfg.tasks,
+                towerLayers[towerLayers.length - 1], cfg.towerExchangeDropout) : null;
+        return new TowerSet(groups, cfg.numTasks(), mining, global);
+    }
+
+    /**
+     * The groups' gradient at an input they all read, laid out with a ones column after its
+     * {@code units} (a shared bottom's output as kept for the products): one fused group's input
+     * gradient has that layout already; towers of their own add up into one.
+     */
+    static INDArray inputGradientWithOnes(INDArray[] dIn, int rows, int units) {
+        if (dIn.length == 1) {
+            return dIn[0];
+        }
+        double[] sum = new double[rows * (units + 1)];
+        for (INDArray d : dIn) {
+            double[] values = HostArrays.values(d);
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < units; j++) {
+                    sum[i * (units + 1) + j] += values[i * units + j];
+                }
+            }
+        }
+        return HostArrays.matrix(sum, rows, units + 1, dIn[0].dataType());
     }
 
     /** For gradient checks: see {@link CrossTaskFeatureMining#holdStoppedInput}. */
