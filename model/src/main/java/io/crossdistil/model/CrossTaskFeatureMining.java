@@ -19,6 +19,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * </pre>
  * Wq, Wk, Wv are shared by the towers. Because keys and values are stopped, one task's loss moves
  * only its own tower's input (through q_t and the residual), never another's.
+ *
+ * <p>The products are ND4J's; the attention and the element-wise work run on the host (see
+ * {@link GlobalKnowledgeDistillation}).
  */
 final class CrossTaskFeatureMining {
     private final ParameterStore store;
