@@ -4,8 +4,10 @@ import io.crossdistil.model.nd4j.HostArrays;
 import io.crossdistil.model.nd4j.MatMul;
 import io.crossdistil.model.nn.ParameterStore;
 import io.crossdistil.model.state.SeededRandom;
+import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Cross-task feature mining (CTFM), Deep Mutual Learning across Task Towers' module at the towers'
@@ -60,7 +62,9 @@ final class CrossTaskFeatureMining {
 
     /**
      * Registers the parameters under {@code prefix}: {@code .task} (one row per task),
-     * {@code .Q.W}, {@code .Q.b}, {@code .K.W}, {@code .K.b}, {@code .V.W}, {@code .V.b}.
+     * {@code .Q.W}, {@code .Q.b}, {@code .K.W}, {@code .K.b}, {@code .V.W}, {@code .V.b}; the three
+     * weights and the three biases fused side by side ({@code .QKV.W}, {@code .QKV.b}), so that
+     * queries, keys and values are one product.
      */
     CrossTaskFeatureMining(ParameterStore store, String prefix, int tasks, int dim, boolean taskEmbedding, double dropout) {
         this.store = store;
@@ -77,6 +81,8 @@ final class CrossTaskFeatureMining {
             store.add(prefix + "." + m + ".W", Math.sqrt(2.0 / dim), dim, dim);
             store.add(prefix + "." + m + ".b", 0.0, 1, dim);
         }
+        store.fuseSideBySide(prefix + ".QKV.W", List.of(prefix + ".Q.W", prefix + ".K.W", prefix + ".V.W"));
+        store.fuseSideBySide(prefix + ".QKV.b", List.of(prefix + ".Q.b", prefix + ".K.b", prefix + ".V.b"));
     }
 
     /**
@@ -103,9 +109,12 @@ final class CrossTaskFeatureMining {
             held = held == null ? p.stacked.dup() : held;
             p.stopped = held;
         }
-        p.q = dense("Q", p.stacked);
-        p.k = dense("K", p.stopped);
-        p.v = dense("V", p.stopped);
+        // one product gives queries, keys and values (two while a check holds the keys' input)
+        double[] qkv = dense(p.stacked);
+        double[] kv = p.stopped == p.stacked ? qkv : dense(p.stopped);
+        p.q = columns(qkv, 0);
+        p.k = columns(kv, 1);
+        p.v = columns(kv, 2);
         INDArray maskArray = DropoutMask.draw(dropoutRandom, dropout, (long) tasks * rows, dim, dtype);
         p.mask = maskArray == null ? null : HostArrays.values(maskArray);
         // the attention over T towers is T^2 dot products of d values per event: on the host, in one
@@ -166,16 +175,26 @@ final class CrossTaskFeatureMining {
         held = null;
     }
 
-    /** ReLU(in W + b) on the host, row-major. */
-    private double[] dense(String m, INDArray in) {
-        double[] z = HostArrays.values(MatMul.of(in, false, store.param(prefix + "." + m + ".W"), false));
-        double[] b = HostArrays.values(store.param(prefix + "." + m + ".b"));
-        for (int r = 0; r < z.length; r += dim) {
-            for (int j = 0; j < dim; j++) {
+    /** ReLU(in [Wq Wk Wv] + [bq bk bv]) on the host, row-major, 3 * dim values a row. */
+    private double[] dense(INDArray in) {
+        double[] z = HostArrays.values(MatMul.of(in, false, store.param(prefix + ".QKV.W"), false));
+        double[] b = HostArrays.values(store.param(prefix + ".QKV.b"));
+        for (int r = 0; r < z.length; r += 3 * dim) {
+            for (int j = 0; j < 3 * dim; j++) {
                 z[r + j] = Math.max(0, z[r + j] + b[j]);
             }
         }
         return z;
+    }
+
+    /** Block {@code k} of the three dim-wide column blocks of {@code qkv}. */
+    private double[] columns(double[] qkv, int k) {
+        int rows = qkv.length / (3 * dim);
+        double[] out = new double[rows * dim];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(qkv, i * 3 * dim + k * dim, out, i * dim, dim);
+        }
+        return out;
     }
 
     /**
@@ -224,25 +243,42 @@ final class CrossTaskFeatureMining {
         }
         // through the ReLUs (an output is positive exactly where its input is) to the weights;
         // keys and values read a stopped input, so only the queries pass a gradient down
-        INDArray dStacked = null;
-        for (String m : new String[] {"Q", "K", "V"}) {
-            double[] out = m.equals("Q") ? p.q : m.equals("K") ? p.k : p.v;
-            double[] d = m.equals("Q") ? dq : m.equals("K") ? dk : dv;
-            double[] bias = new double[dim];
-            for (int r = 0; r < d.length; r += dim) {
+        // [dq dk dv] side by side, as the fused product made them, and the fused bias's gradient
+        int n = tasks * rows;
+        double[] dz = new double[n * 3 * dim];
+        double[] bias = new double[3 * dim];
+        double[][] outs = {p.q, p.k, p.v};
+        double[][] ds = {dq, dk, dv};
+        for (int k = 0; k < 3; k++) {
+            for (int r = 0; r < n; r++) {
                 for (int j = 0; j < dim; j++) {
-                    d[r + j] = out[r + j] > 0 ? d[r + j] : 0;
-                    bias[j] += d[r + j];
+                    double d = outs[k][r * dim + j] > 0 ? ds[k][r * dim + j] : 0;
+                    dz[r * 3 * dim + k * dim + j] = d;
+                    bias[k * dim + j] += d;
                 }
             }
-            INDArray dz = HostArrays.matrix(d, (long) tasks * rows, dim, dtype);
-            MatMul.into(m.equals("Q") ? p.stacked : p.stopped, true, dz, false, store.grad(prefix + "." + m + ".W"));
-            store.grad(prefix + "." + m + ".b").assign(HostArrays.matrix(bias, 1, dim, dtype));
-            if (m.equals("Q")) {
-                dStacked = MatMul.of(dz, false, store.param(prefix + ".Q.W"), true);
+        }
+        INDArray dzArray = HostArrays.matrix(dz, n, 3L * dim, dtype);
+        INDArray dW = store.grad(prefix + ".QKV.W");
+        if (p.stopped == p.stacked) {
+            MatMul.into(p.stacked, true, dzArray, false, dW);
+        } else {
+            // held keys' input: the queries' columns from the input, the keys' and values' from the held one
+            INDArray fromStacked = MatMul.of(p.stacked, true, dzArray, false);
+            INDArray fromStopped = MatMul.of(p.stopped, true, dzArray, false);
+            for (int k = 0; k < 3; k++) {
+                INDArray source = k == 0 ? fromStacked : fromStopped;
+                dW.get(NDArrayIndex.all(), NDArrayIndex.interval(k * dim, (k + 1) * dim))
+                        .assign(source.get(NDArrayIndex.all(), NDArrayIndex.interval(k * dim, (k + 1) * dim)));
             }
         }
-        double[] dx = HostArrays.values(dStacked);
+        store.grad(prefix + ".QKV.b").assign(HostArrays.matrix(bias, 1, 3L * dim, dtype));
+        // only the queries pass a gradient down: dz's key and value columns times Wk and Wv must not
+        double[] dzq = new double[n * dim];
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(dz, r * 3 * dim, dzq, r * dim, dim);
+        }
+        double[] dx = HostArrays.values(MatMul.of(HostArrays.matrix(dzq, n, dim, dtype), false, store.param(prefix + ".Q.W"), true));
         if (taskEmbedding) {
             double[] dTask = new double[tasks * dim];
             for (int t = 0, r = 0; t < tasks; t++) {

@@ -19,13 +19,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * </pre>
  * A task's loss reaches its own tower's h_t (through the gate w_t), never another tower's.
  *
- * <p>The products are ND4J's; the element-wise work is done on the host, where each of these small
- * arrays takes a few microseconds against ND4J's fixed cost of tens of microseconds per op.
+ * <p>All tasks at once: each task keeps its own parameters (their names, initial values and places
+ * in snapshots), stored fused as {@code Mlp.towers} stores towers: the U_t side by side, the A_t
+ * and v_t on block diagonals, so that each product is one for every task. The products are
+ * ND4J's; the element-wise work is done on the host, where each of these small arrays takes a
+ * few microseconds against ND4J's fixed cost of tens of microseconds per call.
  */
 final class GlobalKnowledgeDistillation {
     private final ParameterStore store;
     private final String prefix;
-    private final List<String> taskNames;
     private final int tasks;
     private final int hidden;
     private final double dropout;
@@ -34,50 +36,53 @@ final class GlobalKnowledgeDistillation {
     private boolean hold;
     private INDArray held;
 
-    /** What the backward pass needs of one forward pass; host arrays are row-major [rows][hidden]. */
+    /** What the backward pass needs of one forward pass; host arrays are row-major, task t's columns block t. */
     static final class Pass {
         int rows;
         INDArray global;
-        /** Per task: [h_t, i_t] (i_t after dropout) as an ND4J matrix, i_t, its mask (or null) and w_t. */
-        INDArray[] gateInput;
-        double[][] info;
-        double[][] masks;
-        double[][] gate;
+        /** [h_1, i_1, h_2, i_2 ...] (i_t after dropout) as an ND4J matrix. */
+        INDArray gateInput;
+        /** [rows][tasks * hidden]: i (after dropout), its mask (or null) and w. */
+        double[] info;
+        double[] mask;
+        double[] gate;
         /** Per task, the term added to its logit, one per row. */
         double[][] terms;
     }
 
     /**
      * Registers per task t, under {@code prefix.t}: {@code .U.W} [tasks * hidden, hidden],
-     * {@code .U.b}, {@code .A.W} [2 * hidden, hidden], {@code .A.b} and {@code .v} [hidden, 1].
+     * {@code .U.b}, {@code .A.W} [2 * hidden, hidden], {@code .A.b} and {@code .v} [hidden, 1];
+     * fused under {@code prefix.U.W} and so on.
      */
     GlobalKnowledgeDistillation(ParameterStore store, String prefix, List<String> taskNames, int hidden, double dropout) {
         this.store = store;
         this.prefix = prefix;
-        this.taskNames = List.copyOf(taskNames);
         this.tasks = taskNames.size();
         this.hidden = hidden;
         this.dropout = dropout;
         this.dtype = store.dtype();
         for (String task : taskNames) {
-            store.add(name(task, "U.W"), Math.sqrt(2.0 / (tasks * hidden)), (long) tasks * hidden, hidden);
-            store.add(name(task, "U.b"), 0.0, 1, hidden);
-            store.add(name(task, "A.W"), Math.sqrt(1.0 / (2 * hidden)), 2L * hidden, hidden);
-            store.add(name(task, "A.b"), 0.0, 1, hidden);
-            store.add(name(task, "v"), Math.sqrt(1.0 / hidden), hidden, 1);
+            store.add(prefix + "." + task + ".U.W", Math.sqrt(2.0 / (tasks * hidden)), (long) tasks * hidden, hidden);
+            store.add(prefix + "." + task + ".U.b", 0.0, 1, hidden);
+            store.add(prefix + "." + task + ".A.W", Math.sqrt(1.0 / (2 * hidden)), 2L * hidden, hidden);
+            store.add(prefix + "." + task + ".A.b", 0.0, 1, hidden);
+            store.add(prefix + "." + task + ".v", Math.sqrt(1.0 / hidden), hidden, 1);
+        }
+        for (String p : List.of("U.W", "U.b", "A.b")) {
+            store.fuseSideBySide(prefix + "." + p, taskNames.stream().map(t -> prefix + "." + t + "." + p).toList());
+        }
+        for (String p : List.of("A.W", "v")) {
+            store.fuseBlockDiagonal(prefix + "." + p, taskNames.stream().map(t -> prefix + "." + t + "." + p).toList());
         }
     }
 
-    private String name(int t, String parameter) {
-        return name(taskNames.get(t), parameter);
+    private INDArray param(String fused) {
+        return store.param(prefix + "." + fused);
     }
 
-    private String name(String task, String parameter) {
-        return prefix + "." + task + "." + parameter;
-    }
-
-    private double[] hostParam(int t, String parameter) {
-        return HostArrays.values(store.param(name(t, parameter)));
+    private INDArray grad(String fused) {
+        return store.grad(prefix + "." + fused);
     }
 
     /**
@@ -86,102 +91,106 @@ final class GlobalKnowledgeDistillation {
      * generator, a prediction pass null.
      */
     Pass forward(double[][] h, int rows, SeededRandom dropoutRandom) {
+        int width = tasks * hidden;
         Pass p = new Pass();
         p.rows = rows;
-        double[] g = new double[rows * tasks * hidden];
+        double[] g = new double[rows * width];
         for (int t = 0; t < tasks; t++) {
             for (int i = 0; i < rows; i++) {
-                System.arraycopy(h[t], i * hidden, g, (i * tasks + t) * hidden, hidden);
+                System.arraycopy(h[t], i * hidden, g, i * width + t * hidden, hidden);
             }
         }
-        p.global = HostArrays.matrix(g, rows, (long) tasks * hidden, dtype);
+        p.global = HostArrays.matrix(g, rows, width, dtype);
         if (hold) {
             held = held == null ? p.global : held;
             p.global = held;
         }
-        p.gateInput = new INDArray[tasks];
-        p.info = new double[tasks][];
-        p.masks = new double[tasks][];
-        p.gate = new double[tasks][];
-        p.terms = new double[tasks][];
-        for (int t = 0; t < tasks; t++) {
-            double[] info = HostArrays.values(MatMul.of(p.global, false, store.param(name(t, "U.W")), false));
-            double[] u = hostParam(t, "U.b");
-            INDArray mask = DropoutMask.draw(dropoutRandom, dropout, rows, hidden, dtype);
-            p.masks[t] = mask == null ? null : HostArrays.values(mask);
-            double[] gateInput = new double[rows * 2 * hidden];
-            for (int i = 0; i < rows; i++) {
-                for (int j = 0; j < hidden; j++) {
-                    int r = i * hidden + j;
-                    info[r] = Math.max(0, info[r] + u[j]) * (p.masks[t] == null ? 1 : p.masks[t][r]);
-                    gateInput[i * 2 * hidden + j] = h[t][r];
-                    gateInput[i * 2 * hidden + hidden + j] = info[r];
+        double[] info = HostArrays.values(MatMul.of(p.global, false, param("U.W"), false));
+        double[] u = HostArrays.values(param("U.b"));
+        INDArray mask = DropoutMask.draw(dropoutRandom, dropout, rows, width, dtype);
+        p.mask = mask == null ? null : HostArrays.values(mask);
+        double[] gateInput = new double[rows * 2 * width];
+        for (int i = 0; i < rows; i++) {
+            for (int t = 0, c = 0; t < tasks; t++) {
+                for (int j = 0; j < hidden; j++, c++) {
+                    int r = i * width + c;
+                    info[r] = Math.max(0, info[r] + u[c]) * (p.mask == null ? 1 : p.mask[r]);
+                    gateInput[i * 2 * width + 2 * t * hidden + j] = h[t][i * hidden + j];
+                    gateInput[i * 2 * width + (2 * t + 1) * hidden + j] = info[r];
                 }
             }
-            p.info[t] = info;
-            p.gateInput[t] = HostArrays.matrix(gateInput, rows, 2L * hidden, dtype);
-            double[] w = HostArrays.values(MatMul.of(p.gateInput[t], false, store.param(name(t, "A.W")), false));
-            double[] a = hostParam(t, "A.b");
-            double[] v = hostParam(t, "v");
-            double[] terms = new double[rows];
-            for (int i = 0; i < rows; i++) {
-                double term = 0;
-                for (int j = 0; j < hidden; j++) {
-                    int r = i * hidden + j;
-                    w[r] = 1 / (1 + Math.exp(-(w[r] + a[j])));
-                    term += w[r] * info[r] * v[j];
-                }
-                terms[i] = term;
-            }
-            p.gate[t] = w;
-            p.terms[t] = terms;
         }
+        p.info = info;
+        p.gateInput = HostArrays.matrix(gateInput, rows, 2L * width, dtype);
+        double[] w = HostArrays.values(MatMul.of(p.gateInput, false, param("A.W"), false));
+        double[] a = HostArrays.values(param("A.b"));
+        double[] v = HostArrays.values(param("v"));
+        p.terms = new double[tasks][rows];
+        for (int i = 0; i < rows; i++) {
+            for (int t = 0, c = 0; t < tasks; t++) {
+                for (int j = 0; j < hidden; j++, c++) {
+                    int r = i * width + c;
+                    w[r] = 1 / (1 + Math.exp(-(w[r] + a[c])));
+                    // v on its block diagonal: v_t[j] at row c, column t
+                    p.terms[t][i] += w[r] * info[r] * v[c * tasks + t];
+                }
+            }
+        }
+        p.gate = w;
         return p;
     }
 
     /**
-     * Writes task t's parameter gradients from {@code dTerm}, the loss gradient at its logit (one
-     * per row), and returns the gradient at its tower's last hidden layer h_t (row-major).
+     * Writes the parameter gradients from {@code dTerm}, the loss gradients at the towers' logits
+     * (per task, one per row), and returns the gradients at their last hidden layers h_t (per task,
+     * row-major).
      */
-    double[] backward(Pass p, int t, double[] dTerm) {
+    double[][] backward(Pass p, double[][] dTerm) {
         int rows = p.rows;
-        double[] info = p.info[t];
-        double[] w = p.gate[t];
-        double[] v = hostParam(t, "v");
-        double[] dv = new double[hidden];
-        double[] dz = new double[rows * hidden];
-        double[] da = new double[hidden];
+        int width = tasks * hidden;
+        double[] info = p.info;
+        double[] w = p.gate;
+        double[] v = HostArrays.values(param("v"));
+        double[] dv = new double[width * tasks];
+        double[] dz = new double[rows * width];
+        double[] da = new double[width];
         for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < hidden; j++) {
-                int r = i * hidden + j;
-                dv[j] += w[r] * info[r] * dTerm[i];
-                // through w_t's sigmoid: w (1 - w)
-                dz[r] = dTerm[i] * v[j] * info[r] * w[r] * (1 - w[r]);
-                da[j] += dz[r];
+            for (int t = 0, c = 0; t < tasks; t++) {
+                double d = dTerm[t][i];
+                for (int j = 0; j < hidden; j++, c++) {
+                    int r = i * width + c;
+                    dv[c * tasks + t] += w[r] * info[r] * d;
+                    // through w's sigmoid: w (1 - w)
+                    dz[r] = d * v[c * tasks + t] * info[r] * w[r] * (1 - w[r]);
+                    da[c] += dz[r];
+                }
             }
         }
-        store.grad(name(t, "v")).assign(HostArrays.matrix(dv, hidden, 1, dtype));
-        store.grad(name(t, "A.b")).assign(HostArrays.matrix(da, 1, hidden, dtype));
-        INDArray dzArray = HostArrays.matrix(dz, rows, hidden, dtype);
-        MatMul.into(p.gateInput[t], true, dzArray, false, store.grad(name(t, "A.W")));
-        double[] dGateInput = HostArrays.values(MatMul.of(dzArray, false, store.param(name(t, "A.W")), true));
-        double[] dh = new double[rows * hidden];
-        double[] dInfo = new double[rows * hidden];
-        double[] du = new double[hidden];
+        grad("v").assign(HostArrays.matrix(dv, width, tasks, dtype));
+        grad("A.b").assign(HostArrays.matrix(da, 1, width, dtype));
+        INDArray dzArray = HostArrays.matrix(dz, rows, width, dtype);
+        // the whole product: the store keeps the block diagonal's other entries at zero
+        MatMul.into(p.gateInput, true, dzArray, false, grad("A.W"));
+        double[] dGateInput = HostArrays.values(MatMul.of(dzArray, false, param("A.W"), true));
+        double[][] dh = new double[tasks][rows * hidden];
+        double[] dInfo = new double[rows * width];
+        double[] du = new double[width];
         for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < hidden; j++) {
-                int r = i * hidden + j;
-                dh[r] = dGateInput[i * 2 * hidden + j];
-                // i_t is positive exactly where its ReLU passed and its mask kept (then scaled it)
-                double mask = p.masks[t] == null ? 1 : p.masks[t][r];
-                double d = info[r] > 0 ? (dTerm[i] * v[j] * w[r] + dGateInput[i * 2 * hidden + hidden + j]) * mask : 0;
-                dInfo[r] = d;
-                du[j] += d;
+            for (int t = 0, c = 0; t < tasks; t++) {
+                for (int j = 0; j < hidden; j++, c++) {
+                    int r = i * width + c;
+                    dh[t][i * hidden + j] = dGateInput[i * 2 * width + 2 * t * hidden + j];
+                    // i is positive exactly where its ReLU passed and its mask kept (then scaled it)
+                    double mask = p.mask == null ? 1 : p.mask[r];
+                    double d = info[r] > 0 ? (dTerm[t][i] * v[c * tasks + t] * w[r] + dGateInput[i * 2 * width + (2 * t + 1) * hidden + j]) * mask : 0;
+                    dInfo[r] = d;
+                    du[c] += d;
+                }
             }
         }
-        store.grad(name(t, "U.b")).assign(HostArrays.matrix(du, 1, hidden, dtype));
+        grad("U.b").assign(HostArrays.matrix(du, 1, width, dtype));
         // g is stopped: nothing flows back through it
-        MatMul.into(p.global, true, HostArrays.matrix(dInfo, rows, hidden, dtype), false, store.grad(name(t, "U.W")));
+        MatMul.into(p.global, true, HostArrays.matrix(dInfo, rows, width, dtype), false, grad("U.W"));
         return dh;
     }
 

@@ -141,29 +141,42 @@ final class TowerSet {
      * {@code inputGradient}.
      */
     INDArray[] backward(Mlp.Activations[] acts, ExchangePass x, IntFunction<INDArray> logitGradients, int rows, boolean inputGradient) {
+        INDArray[] dLogits = new INDArray[groups.size()];
+        for (int g = 0; g < groups.size(); g++) {
+            dLogits[g] = logitGradients.apply(g);
+        }
+        // the global knowledge's gradients at every tower's last hidden layer, all tasks at once
+        double[][] dh = null;
+        if (global != null) {
+            double[][] dTerm = new double[numTasks][];
+            for (int g = 0; g < groups.size(); g++) {
+                int[] tasks = groups.get(g).tasks();
+                double[] d = HostArrays.values(dLogits[g]);
+                for (int c = 0; c < tasks.length; c++) {
+                    dTerm[tasks[c]] = new double[rows];
+                    for (int i = 0; i < rows; i++) {
+                        dTerm[tasks[c]][i] = d[i * tasks.length + c];
+                    }
+                }
+            }
+            dh = global.backward(x.global(), dTerm);
+        }
         INDArray[] dIn = new INDArray[groups.size()];
         for (int g = 0; g < groups.size(); g++) {
             int[] tasks = groups.get(g).tasks();
-            INDArray dLogits = logitGradients.apply(g);
             INDArray dHidden = null;
-            if (global != null) {
-                double[] d = HostArrays.values(dLogits);
-                double[] dh = null;
+            if (dh != null) {
+                // a group's towers side by side, as its last hidden layer holds them
+                int width = dh[tasks[0]].length / rows;
+                double[] m = new double[rows * width * tasks.length];
                 for (int c = 0; c < tasks.length; c++) {
-                    double[] dTerm = new double[rows];
                     for (int i = 0; i < rows; i++) {
-                        dTerm[i] = d[i * tasks.length + c];
-                    }
-                    double[] part = global.backward(x.global(), tasks[c], dTerm);
-                    int width = part.length / rows;
-                    dh = dh == null ? new double[rows * width * tasks.length] : dh;
-                    for (int i = 0; i < rows; i++) {
-                        System.arraycopy(part, i * width, dh, (i * tasks.length + c) * width, width);
+                        System.arraycopy(dh[tasks[c]], i * width, m, (i * tasks.length + c) * width, width);
                     }
                 }
-                dHidden = HostArrays.matrix(dh, rows, dh.length / rows, dLogits.dataType());
+                dHidden = HostArrays.matrix(m, rows, (long) width * tasks.length, dLogits[g].dataType());
             }
-            dIn[g] = groups.get(g).net().backward(acts[g], dLogits, 0, rows, inputGradient || mining != null, dHidden);
+            dIn[g] = groups.get(g).net().backward(acts[g], dLogits[g], 0, rows, inputGradient || mining != null, dHidden);
         }
         return mining == null ? dIn : mining.backward(x.mining(), dIn, inputGradient);
     }
