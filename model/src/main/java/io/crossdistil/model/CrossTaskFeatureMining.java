@@ -112,11 +112,10 @@ final class CrossTaskFeatureMining {
         // one product gives queries, keys and values (two while a check holds the keys' input)
         double[] qkv = dense(p.stacked);
         double[] kv = p.stopped == p.stacked ? qkv : dense(p.stopped);
-        p.q = columns(qkv, 0);
-        p.k = columns(kv, 1);
-        p.v = columns(kv, 2);
-        INDArray maskArray = DropoutMask.draw(dropoutRandom, dropout, (long) tasks * rows, dim, dtype);
-        p.mask = maskArray == null ? null : HostArrays.values(maskArray);
+        p.q = ColumnBlocks.take(qkv, tasks * rows, 3, 0);
+        p.k = ColumnBlocks.take(kv, tasks * rows, 3, 1);
+        p.v = ColumnBlocks.take(kv, tasks * rows, 3, 2);
+        p.mask = DropoutMask.draw(dropoutRandom, dropout, (long) tasks * rows, dim, dtype);
         // the attention over T towers is T^2 dot products of d values per event: on the host, in one
         // pass, rather than as dozens of small ND4J ops on column views
         double scale = 1 / Math.sqrt(dim);
@@ -187,16 +186,6 @@ final class CrossTaskFeatureMining {
         return z;
     }
 
-    /** Block {@code k} of the three dim-wide column blocks of {@code qkv}. */
-    private double[] columns(double[] qkv, int k) {
-        int rows = qkv.length / (3 * dim);
-        double[] out = new double[rows * dim];
-        for (int i = 0; i < rows; i++) {
-            System.arraycopy(qkv, i * 3 * dim + k * dim, out, i * dim, dim);
-        }
-        return out;
-    }
-
     /**
      * Writes the parameters' gradients from the gradients {@code dOut} at the outputs y_t and
      * returns the gradients at the inputs x_t (null when {@code inputGradient} is false).
@@ -241,24 +230,21 @@ final class CrossTaskFeatureMining {
                 }
             }
         }
-        // through the ReLUs (an output is positive exactly where its input is) to the weights;
-        // keys and values read a stopped input, so only the queries pass a gradient down
-        // [dq dk dv] side by side, as the fused product made them, and the fused bias's gradient
+        // through the ReLUs (an output is positive exactly where its input is), then [dq dk dv] side
+        // by side, as the fused product made them, for the fused weights' and bias's gradients
         int n = tasks * rows;
-        double[] dz = new double[n * 3 * dim];
-        double[] bias = new double[3 * dim];
         double[][] outs = {p.q, p.k, p.v};
         double[][] ds = {dq, dk, dv};
+        double[] bias = new double[3 * dim];
         for (int k = 0; k < 3; k++) {
-            for (int r = 0; r < n; r++) {
+            for (int r = 0; r < n * dim; r += dim) {
                 for (int j = 0; j < dim; j++) {
-                    double d = outs[k][r * dim + j] > 0 ? ds[k][r * dim + j] : 0;
-                    dz[r * 3 * dim + k * dim + j] = d;
-                    bias[k * dim + j] += d;
+                    ds[k][r + j] = outs[k][r + j] > 0 ? ds[k][r + j] : 0;
+                    bias[k * dim + j] += ds[k][r + j];
                 }
             }
         }
-        INDArray dzArray = HostArrays.matrix(dz, n, 3L * dim, dtype);
+        INDArray dzArray = HostArrays.matrix(ColumnBlocks.join(ds, n), n, 3L * dim, dtype);
         INDArray dW = store.grad(prefix + ".QKV.W");
         if (p.stopped == p.stacked) {
             MatMul.into(p.stacked, true, dzArray, false, dW);
@@ -273,12 +259,8 @@ final class CrossTaskFeatureMining {
             }
         }
         store.grad(prefix + ".QKV.b").assign(HostArrays.matrix(bias, 1, 3L * dim, dtype));
-        // only the queries pass a gradient down: dz's key and value columns times Wk and Wv must not
-        double[] dzq = new double[n * dim];
-        for (int r = 0; r < n; r++) {
-            System.arraycopy(dz, r * 3 * dim, dzq, r * dim, dim);
-        }
-        double[] dx = HostArrays.values(MatMul.of(HostArrays.matrix(dzq, n, dim, dtype), false, store.param(prefix + ".Q.W"), true));
+        // keys and values read a stopped input: only the queries pass a gradient down
+        double[] dx = HostArrays.values(MatMul.of(HostArrays.matrix(dq, n, dim, dtype), false, store.param(prefix + ".Q.W"), true));
         if (taskEmbedding) {
             double[] dTask = new double[tasks * dim];
             for (int t = 0, r = 0; t < tasks; t++) {

@@ -94,21 +94,14 @@ final class GlobalKnowledgeDistillation {
         int width = tasks * hidden;
         Pass p = new Pass();
         p.rows = rows;
-        double[] g = new double[rows * width];
-        for (int t = 0; t < tasks; t++) {
-            for (int i = 0; i < rows; i++) {
-                System.arraycopy(h[t], i * hidden, g, i * width + t * hidden, hidden);
-            }
-        }
-        p.global = HostArrays.matrix(g, rows, width, dtype);
+        p.global = HostArrays.matrix(ColumnBlocks.join(h, rows), rows, width, dtype);
         if (hold) {
             held = held == null ? p.global : held;
             p.global = held;
         }
         double[] info = HostArrays.values(MatMul.of(p.global, false, param("U.W"), false));
         double[] u = HostArrays.values(param("U.b"));
-        INDArray mask = DropoutMask.draw(dropoutRandom, dropout, rows, width, dtype);
-        p.mask = mask == null ? null : HostArrays.values(mask);
+        p.mask = DropoutMask.draw(dropoutRandom, dropout, rows, width, dtype);
         double[] gateInput = new double[rows * 2 * width];
         for (int i = 0; i < rows; i++) {
             for (int t = 0, c = 0; t < tasks; t++) {

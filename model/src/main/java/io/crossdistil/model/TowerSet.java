@@ -101,7 +101,7 @@ final class TowerSet {
                 rows = (int) h.rows();
                 double[] values = HostArrays.values(h);
                 for (int c = 0; c < tasks.length; c++) {
-                    hidden[tasks[c]] = columns(values, rows, tasks.length, c);
+                    hidden[tasks[c]] = ColumnBlocks.take(values, rows, tasks.length, c);
                 }
             }
             knowledge = global.forward(hidden, rows, dropout);
@@ -119,19 +119,6 @@ final class TowerSet {
             }
         }
         return new ExchangePass(mined, knowledge);
-    }
-
-    /** Block {@code c} of {@code blocks} equal column blocks of a row-major {@code rows}-row matrix. */
-    private static double[] columns(double[] m, int rows, int blocks, int c) {
-        if (blocks == 1) {
-            return m;
-        }
-        int width = m.length / rows / blocks;
-        double[] out = new double[rows * width];
-        for (int i = 0; i < rows; i++) {
-            System.arraycopy(m, (i * blocks + c) * width, out, i * width, width);
-        }
-        return out;
     }
 
     /**
@@ -153,10 +140,7 @@ final class TowerSet {
                 int[] tasks = groups.get(g).tasks();
                 double[] d = HostArrays.values(dLogits[g]);
                 for (int c = 0; c < tasks.length; c++) {
-                    dTerm[tasks[c]] = new double[rows];
-                    for (int i = 0; i < rows; i++) {
-                        dTerm[tasks[c]][i] = d[i * tasks.length + c];
-                    }
+                    dTerm[tasks[c]] = ColumnBlocks.take(d, rows, tasks.length, c);
                 }
             }
             dh = global.backward(x.global(), dTerm);
@@ -167,14 +151,12 @@ final class TowerSet {
             INDArray dHidden = null;
             if (dh != null) {
                 // a group's towers side by side, as its last hidden layer holds them
-                int width = dh[tasks[0]].length / rows;
-                double[] m = new double[rows * width * tasks.length];
+                double[][] parts = new double[tasks.length][];
                 for (int c = 0; c < tasks.length; c++) {
-                    for (int i = 0; i < rows; i++) {
-                        System.arraycopy(dh[tasks[c]], i * width, m, (i * tasks.length + c) * width, width);
-                    }
+                    parts[c] = dh[tasks[c]];
                 }
-                dHidden = HostArrays.matrix(m, rows, (long) width * tasks.length, dLogits[g].dataType());
+                double[] m = ColumnBlocks.join(parts, rows);
+                dHidden = HostArrays.matrix(m, rows, m.length / rows, dLogits[g].dataType());
             }
             dIn[g] = groups.get(g).net().backward(acts[g], dLogits[g], 0, rows, inputGradient || mining != null, dHidden);
         }
