@@ -12,8 +12,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -52,13 +54,13 @@ class DockerComposeTest {
             Map<String, String> env = new LinkedHashMap<>();
             long start = System.nanoTime();
             // what is there before is left there: only what this test builds is removed at the end
-            java.util.List<String> built = new java.util.ArrayList<>();
-            for (String image : java.util.List.of(LOCAL_BASES)) {
-                if (DockerEngine.exec(java.util.List.of("docker", "image", "inspect", image), engine.environment(), Duration.ofMinutes(1)).code() != 0) {
+            List<String> built = new ArrayList<>();
+            for (String image : LOCAL_BASES) {
+                if (engine.tryDocker(Duration.ofMinutes(1), "image", "inspect", image).code() != 0) {
                     built.add(image);
                 }
             }
-            String bases = DockerEngine.checked(java.util.List.of(root.resolve("docker/local-bases.sh").toString()), engine.environment(), BUILD);
+            String bases = engine.run(BUILD, root.resolve("docker/local-bases.sh").toString());
             for (String line : bases.lines().toList()) {
                 if (line.matches("[A-Z_]+_IMAGE=\\S+")) {
                     env.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
@@ -123,34 +125,18 @@ class DockerComposeTest {
             } finally {
                 if (!passed) {
                     // what the services said, for the failure's reader
-                    System.out.println(DockerEngine.exec(engineCommand(engine, compose, "logs", "--no-color", "--tail", "60"),
-                            withEngine(engine, env), Duration.ofMinutes(2)).output());
+                    System.out.println(engine.tryCompose(env, Duration.ofMinutes(2), "-p", PROJECT, "-f", compose, "logs", "--no-color", "--tail", "60").output());
                 }
                 // containers, the data volume and the network; then the images this test built
-                DockerEngine.exec(engineCommand(engine, compose, "down", "-v", "--remove-orphans"), withEngine(engine, env), Duration.ofMinutes(5));
-                DockerEngine.exec(java.util.List.of("docker", "rmi", "-f", "crossdistil-job", "crossdistil-tools"), engine.environment(),
-                        Duration.ofMinutes(2));
+                engine.tryCompose(env, Duration.ofMinutes(5), "-p", PROJECT, "-f", compose, "down", "-v", "--remove-orphans");
+                engine.tryDocker(Duration.ofMinutes(2), "rmi", "-f", "crossdistil-job", "crossdistil-tools");
                 // the builder's intermediate image of the build stage, and the local bases
-                DockerEngine.exec(java.util.List.of("docker", "image", "prune", "-f", "--filter", "label=io.crossdistil.stage=build"),
-                        engine.environment(), Duration.ofMinutes(2));
+                engine.tryDocker(Duration.ofMinutes(2), "image", "prune", "-f", "--filter", "label=io.crossdistil.stage=build");
                 for (String image : built) {
-                    DockerEngine.exec(java.util.List.of("docker", "rmi", "-f", image), engine.environment(), Duration.ofMinutes(2));
+                    engine.tryDocker(Duration.ofMinutes(2), "rmi", "-f", image);
                 }
             }
         }
-    }
-
-    private static java.util.List<String> engineCommand(DockerEngine engine, String compose, String... args) throws Exception {
-        java.util.List<String> cmd = new java.util.ArrayList<>(engine.composeProgram());
-        cmd.addAll(java.util.List.of("-p", PROJECT, "-f", compose));
-        cmd.addAll(java.util.List.of(args));
-        return cmd;
-    }
-
-    private static Map<String, String> withEngine(DockerEngine engine, Map<String, String> env) {
-        Map<String, String> all = new LinkedHashMap<>(engine.environment());
-        all.putAll(env);
-        return all;
     }
 
     private static long trained(RunMonitor monitor) {

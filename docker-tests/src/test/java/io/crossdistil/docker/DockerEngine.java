@@ -72,50 +72,59 @@ final class DockerEngine implements AutoCloseable {
         throw new IllegalStateException("neither docker-compose nor 'docker compose' is installed");
     }
 
-    /** The compose program: docker-compose or docker compose. */
-    List<String> composeProgram() {
-        return compose;
-    }
-
     /** The variables a docker command needs to reach this engine. */
     Map<String, String> environment() {
         return environment;
     }
 
-    /** Runs docker with these arguments; fails with its output unless it exits with 0. */
+    /** Runs docker with these arguments against this engine; fails with its output unless it exits with 0. */
     String docker(Duration timeout, String... args) throws Exception {
+        return checked(tryDocker(timeout, args));
+    }
+
+    /** Runs docker with these arguments against this engine, whatever its exit code (cleaning up, probing). */
+    Result tryDocker(Duration timeout, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("docker"));
         cmd.addAll(List.of(args));
-        return checked(cmd, environment, timeout);
+        return exec(cmd, environment, timeout);
     }
 
     /** Runs compose with these arguments and the extra environment {@code env}; fails with its output unless it exits with 0. */
     String compose(Map<String, String> env, Duration timeout, String... args) throws Exception {
+        return checked(tryCompose(env, timeout, args));
+    }
+
+    /** Runs compose with these arguments and the extra environment {@code env}, whatever its exit code. */
+    Result tryCompose(Map<String, String> env, Duration timeout, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(compose);
         cmd.addAll(List.of(args));
         Map<String, String> all = new LinkedHashMap<>(environment);
         all.putAll(env);
-        return checked(cmd, all, timeout);
+        return exec(cmd, all, timeout);
     }
 
-    record Result(int code, String output) {}
+    /** Runs a program (a script that uses docker) with this engine's environment; fails with its output unless it exits with 0. */
+    String run(Duration timeout, String... cmd) throws Exception {
+        return checked(exec(List.of(cmd), environment, timeout));
+    }
 
-    static String checked(List<String> cmd, Map<String, String> env, Duration timeout) throws Exception {
-        Result r = exec(cmd, env, timeout);
+    record Result(List<String> command, int code, String output) {}
+
+    private static String checked(Result r) {
         if (r.code() != 0) {
-            throw new IllegalStateException(String.join(" ", cmd) + " exited with " + r.code() + ":\n" + r.output());
+            throw new IllegalStateException(String.join(" ", r.command()) + " exited with " + r.code() + ":\n" + r.output());
         }
         return r.output();
     }
 
-    static Result exec(List<String> cmd, Map<String, String> env, Duration timeout) throws Exception {
+    private static Result exec(List<String> cmd, Map<String, String> env, Duration timeout) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().putAll(env);
         Process p;
         try {
             p = pb.start();
         } catch (IOException e) {
-            return new Result(127, e.getMessage());
+            return new Result(cmd, 127, e.getMessage());
         }
         // read while it runs: a full pipe would stop it
         StringBuilder out = new StringBuilder();
@@ -130,10 +139,10 @@ final class DockerEngine implements AutoCloseable {
         if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
             p.destroyForcibly();
             reader.join(5_000);
-            return new Result(-1, "timed out after " + timeout + ":\n" + out);
+            return new Result(cmd, -1, "timed out after " + timeout + ":\n" + out);
         }
         reader.join(5_000);
-        return new Result(p.exitValue(), out.toString());
+        return new Result(cmd, p.exitValue(), out.toString());
     }
 
     private static boolean onPath(String program) {
