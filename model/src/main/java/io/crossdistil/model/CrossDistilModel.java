@@ -332,6 +332,29 @@ public final class CrossDistilModel {
         }
     }
 
+    /**
+     * Every dense vector the model learns, in a fixed order: each parameter store's parameters and
+     * optimizer state (the networks, the twins, both calibrations). With {@link #embeddingTable()}
+     * it is all that replicas of the model exchange (parallel.ReplicaSync); step counts, the
+     * gate's evidence and the frozen teachers are not in it.
+     */
+    public List<INDArray> learnedVectors() {
+        List<INDArray> out = new java.util.ArrayList<>(network.parameters().stateVectors());
+        if (network.twins() != null) {
+            out.addAll(network.twins().stateVectors());
+        }
+        out.addAll(calibration.parameters().stateVectors());
+        if (output != null) {
+            out.addAll(output.parameters().stateVectors());
+        }
+        return out;
+    }
+
+    /** The embedding table, with its optimizer state. */
+    public EmbeddingTable embeddingTable() {
+        return network.embeddings();
+    }
+
     /** True when every parameter is finite: a snapshot is only written then. */
     public boolean allFinite() {
         return network.parameters().allFinite() && calibration.allFinite() && network.embeddings().allFinite()

@@ -42,6 +42,7 @@ public final class EmbeddingTable {
     private double[] gradValues = new double[0];
     private int[] slotOf = new int[0];
     private final RowIndex index = new RowIndex();
+    private java.util.function.ObjIntConsumer<int[]> beforeUpdate;
 
     public EmbeddingTable(int rows, int dim, DataType dtype, IUpdater updaterConfig, SeededRandom random, double initStd) {
         this(rows, dim, dtype, new UpdaterOp(updaterConfig));
@@ -138,6 +139,9 @@ public final class EmbeddingTable {
         // the gradient and each state slot's touched rows as arrays of their own; ND4J's updater op
         // turns the gradient into the update and advances the state, in place
         int n = lastRows.length;
+        if (beforeUpdate != null) {
+            beforeUpdate.accept(lastRows, n);
+        }
         INDArray update = HostArrays.matrix(lastGrad, n, dim, dtype);
         INDArray[] moments = new INDArray[state.length];
         for (int s = 0; s < state.length; s++) {
@@ -147,6 +151,39 @@ public final class EmbeddingTable {
         table.subtract(lastRows, n, update);
         for (int s = 0; s < state.length; s++) {
             state[s].scatter(lastRows, n, moments[s]);
+        }
+    }
+
+    /**
+     * Calls {@code listener} with the rows (and how many) of each update before the update changes
+     * them; null for none. Not state: whoever listens registers again after a restore.
+     */
+    public void beforeEachUpdate(java.util.function.ObjIntConsumer<int[]> listener) {
+        this.beforeUpdate = listener;
+    }
+
+    /** Values per row that {@link #readRow} and {@link #writeRow} move: the row, then each optimizer state slot's row. */
+    public int valuesPerRow() {
+        return dim * (1 + state.length);
+    }
+
+    /** Row {@code row}'s values and optimizer state into {@code out} from {@code at} ({@link #valuesPerRow} of them). */
+    public void readRow(int row, double[] out, int at) {
+        for (int t = 0; t <= state.length; t++) {
+            HostRows h = t == 0 ? table : state[t - 1];
+            for (int j = 0; j < dim; j++) {
+                out[at++] = h.get(row * dim + j);
+            }
+        }
+    }
+
+    /** The reverse of {@link #readRow}: row {@code row}'s values and optimizer state from {@code in} (rounded to the data type). */
+    public void writeRow(int row, double[] in, int at) {
+        for (int t = 0; t <= state.length; t++) {
+            HostRows h = t == 0 ? table : state[t - 1];
+            for (int j = 0; j < dim; j++) {
+                h.set(row * dim + j, in[at++]);
+            }
         }
     }
 

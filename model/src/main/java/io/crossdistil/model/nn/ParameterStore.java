@@ -359,6 +359,19 @@ public final class ParameterStore {
         return dtype;
     }
 
+    /**
+     * The flat vectors that hold everything this store learns: the parameters, then each optimizer
+     * state slot, in the flat layout (what replicas of a model exchange, see parallel.ReplicaSync).
+     */
+    public List<INDArray> stateVectors() {
+        List<INDArray> out = new java.util.ArrayList<>();
+        out.add(params);
+        if (updaterSlots != null) {
+            out.addAll(Arrays.asList(updaterSlots));
+        }
+        return out;
+    }
+
     /** Number of parameter values (not counting the zeros around fused diagonal blocks). */
     public long size() {
         return size;

@@ -62,6 +62,10 @@ public final class ArrayCodec {
     /** Reads what {@link #write} wrote into {@code into}, which must be as long. */
     public static void read(DataInput in, DataType dtype, double[] into) throws IOException {
         readLength(in, into.length);
+        readValues(in, dtype, into);
+    }
+
+    private static void readValues(DataInput in, DataType dtype, double[] into) throws IOException {
         if (dtype == DataType.DOUBLE) {
             readChunks(in, into.length, 8, (chunk, from, count) -> chunk.asDoubleBuffer().get(into, from, count));
         } else {
@@ -73,6 +77,13 @@ public final class ArrayCodec {
                 }
             });
         }
+    }
+
+    /** Reads what {@link #write(DataOutput, double[], DataType)} wrote into a new array of the length it wrote. */
+    public static double[] read(DataInput in, DataType dtype) throws IOException {
+        double[] into = new double[Math.toIntExact(in.readLong())];
+        readValues(in, dtype, into);
+        return into;
     }
 
     /** A length, then {@code values}: what {@link #write(DataOutput, double[], DataType)} writes for them as FLOAT. */

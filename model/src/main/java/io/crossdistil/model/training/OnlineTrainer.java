@@ -35,6 +35,8 @@ public final class OnlineTrainer {
     private double lastModelLoss = Double.NaN;
     /** Wall time of the last step, nanoseconds: a measurement, not state (not written with the trainer). */
     private long lastStepNanos;
+    /** The label permutations of the last step's events, in order (what its result is about; not state). */
+    private int[] lastStepPermutations = new int[0];
 
     /** @throws IllegalArgumentException when a frozen teacher the configuration names cannot be used (see FrozenTeachers) */
     public OnlineTrainer(ModelConfig cfg, int metricsWindow) {
@@ -74,6 +76,7 @@ public final class OnlineTrainer {
             lastEventTime = Math.max(lastEventTime, e.eventTime);
         }
         metrics.record(permutations, r.scores(), r.predictions());
+        lastStepPermutations = permutations;
         sampler.offerAll(pending);
         eventsTrained += pending.size();
         lastModelLoss = r.modelLoss();
@@ -84,10 +87,25 @@ public final class OnlineTrainer {
 
     /** A snapshot of the current model, or null when a parameter is not finite (it must never be served). */
     public ModelSnapshot snapshot(long version, long now) {
+        return snapshot(version, now, eventsTrained, lastEventTime);
+    }
+
+    /** As {@link #snapshot(long, long)}, for a model that more trainers than this one trained (see parallel.ReplicaTrainer). */
+    public ModelSnapshot snapshot(long version, long now, long eventsTrained, long lastEventTime) {
         if (!model.allFinite()) {
             return null;
         }
         return SnapshotCodec.build(version, now, eventsTrained, lastEventTime, model, metrics.scores());
+    }
+
+    /** Records other trainers' progressive scores in this trainer's metrics (see parallel.ReplicaTrainer). */
+    public void recordScores(int[] permutations, double[][] ranking, double[][] predictions) {
+        metrics.record(permutations, ranking, predictions);
+    }
+
+    /** The label permutations of the last step's events, in the order of its result's rows. */
+    public int[] lastStepPermutations() {
+        return lastStepPermutations;
     }
 
     public List<TaskScore> scores() {

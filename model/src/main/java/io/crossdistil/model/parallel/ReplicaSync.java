@@ -1,0 +1,193 @@
+package io.crossdistil.model.parallel;
+
+import io.crossdistil.model.CrossDistilModel;
+import io.crossdistil.model.nd4j.HostArrays;
+import io.crossdistil.model.nn.EmbeddingTable;
+import io.crossdistil.model.state.ArrayCodec;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Keeps one replica of a model in step with its peers. At the start of a round it holds what the
+ * model learned so far (its base, the same on every replica); at the end it says what this replica
+ * changed since (a {@link RoundUpdate}'s changes) and merges every replica's changes into the base:
+ * {@code base + sum of the changes}, added in replica order in double precision, then rounded to
+ * the model's data type. Every replica adds the same numbers in the same order, so all leave the
+ * round bit-identical; and each event's update is applied once, as a single trainer would.
+ *
+ * <p>Dense vectors (parameters and optimizer state) have a base copy each. The embedding table is
+ * large and a round touches few rows, so a row's base is copied only when an update first touches
+ * it in the round (the table calls back before each update).
+ */
+final class ReplicaSync {
+    private final DataType dtype;
+    private final List<INDArray> vectors;
+    private final double[][] base;
+    private final EmbeddingTable table;
+    private final int width;
+    /** Per table row: where its base lies in {@link #rowBase} (in rows), or -1 when untouched this round. */
+    private final int[] slotOf;
+    private int[] touched = new int[64];
+    private double[] rowBase;
+    private int touchedCount;
+
+    ReplicaSync(CrossDistilModel model) {
+        dtype = model.config().dtype;
+        vectors = model.learnedVectors();
+        base = new double[vectors.size()][];
+        for (int v = 0; v < base.length; v++) {
+            base[v] = HostArrays.values(vectors.get(v));
+        }
+        table = model.embeddingTable();
+        width = table.valuesPerRow();
+        slotOf = new int[table.rows()];
+        Arrays.fill(slotOf, -1);
+        rowBase = new double[touched.length * width];
+        table.beforeEachUpdate(this::beforeRowUpdate);
+    }
+
+    /** Copies the base of the rows an update is about to change for the first time this round. */
+    private void beforeRowUpdate(int[] rows, int n) {
+        for (int i = 0; i < n; i++) {
+            int row = rows[i];
+            if (slotOf[row] >= 0) {
+                continue;
+            }
+            if (touchedCount == touched.length) {
+                touched = Arrays.copyOf(touched, touchedCount * 2);
+                rowBase = Arrays.copyOf(rowBase, touched.length * width);
+            }
+            slotOf[row] = touchedCount;
+            touched[touchedCount] = row;
+            table.readRow(row, rowBase, touchedCount * width);
+            touchedCount++;
+        }
+    }
+
+    /** This replica's changes since the round began: per dense vector, then the touched rows ascending. */
+    Changes changes() {
+        double[][] dense = new double[vectors.size()][];
+        for (int v = 0; v < dense.length; v++) {
+            double[] now = HostArrays.values(vectors.get(v));
+            for (int i = 0; i < now.length; i++) {
+                now[i] = round(now[i] - base[v][i]);
+            }
+            dense[v] = now;
+        }
+        int[] rows = Arrays.copyOf(touched, touchedCount);
+        Arrays.sort(rows);
+        double[] changes = new double[rows.length * width];
+        double[] now = new double[width];
+        for (int r = 0; r < rows.length; r++) {
+            table.readRow(rows[r], now, 0);
+            int at = slotOf[rows[r]] * width;
+            for (int j = 0; j < width; j++) {
+                changes[r * width + j] = round(now[j] - rowBase[at + j]);
+            }
+        }
+        return new Changes(dense, rows, changes);
+    }
+
+    record Changes(double[][] dense, int[] rows, double[] rowChanges) {}
+
+    /**
+     * Sets the model to the base plus every update's changes ({@code updates} in replica order)
+     * and makes that the next round's base.
+     */
+    void merge(List<RoundUpdate> updates) {
+        for (int v = 0; v < vectors.size(); v++) {
+            double[] merged = base[v].clone();
+            for (RoundUpdate u : updates) {
+                double[] d = u.dense()[v];
+                if (d.length != merged.length) {
+                    throw new IllegalArgumentException("replica " + u.replica() + " sent " + d.length + " changes for a vector of "
+                            + merged.length + ": a replica of another model shape");
+                }
+                for (int i = 0; i < merged.length; i++) {
+                    merged[i] += d[i];
+                }
+            }
+            HostArrays.put(merged, vectors.get(v));
+            // the base is what the model now holds, rounded to its data type
+            base[v] = HostArrays.values(vectors.get(v));
+        }
+        mergeRows(updates);
+        for (int i = 0; i < touchedCount; i++) {
+            slotOf[touched[i]] = -1;
+        }
+        touchedCount = 0;
+    }
+
+    /** Every row any replica changed: its base (this replica's copy, or the row itself when untouched here) plus the changes. */
+    private void mergeRows(List<RoundUpdate> updates) {
+        int[] position = new int[updates.size()];
+        double[] row = new double[width];
+        while (true) {
+            int next = Integer.MAX_VALUE;
+            for (int u = 0; u < updates.size(); u++) {
+                int[] rows = updates.get(u).rows();
+                if (position[u] < rows.length) {
+                    next = Math.min(next, rows[position[u]]);
+                }
+            }
+            if (next == Integer.MAX_VALUE) {
+                return;
+            }
+            if (slotOf[next] >= 0) {
+                System.arraycopy(rowBase, slotOf[next] * width, row, 0, width);
+            } else {
+                table.readRow(next, row, 0);
+            }
+            for (int u = 0; u < updates.size(); u++) {
+                RoundUpdate up = updates.get(u);
+                if (position[u] < up.rows().length && up.rows()[position[u]] == next) {
+                    int at = position[u] * width;
+                    for (int j = 0; j < width; j++) {
+                        row[j] += up.rowChanges()[at + j];
+                    }
+                    position[u]++;
+                }
+            }
+            table.writeRow(next, row, 0);
+        }
+    }
+
+    private double round(double v) {
+        return dtype == DataType.FLOAT ? (float) v : v;
+    }
+
+    /** The round's base: the dense copies and the touched rows' copies. */
+    void write(DataOutputStream out) throws IOException {
+        out.writeInt(base.length);
+        for (double[] b : base) {
+            ArrayCodec.write(out, b, dtype);
+        }
+        out.writeInt(touchedCount);
+        ArrayCodec.writeRaw(out, touched, touchedCount);
+        ArrayCodec.write(out, Arrays.copyOf(rowBase, touchedCount * width), dtype);
+    }
+
+    void read(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n != base.length) {
+            throw new IOException("a replica state of " + n + " learned vectors where the model has " + base.length);
+        }
+        for (double[] b : base) {
+            ArrayCodec.read(in, dtype, b);
+        }
+        touchedCount = in.readInt();
+        touched = new int[Math.max(64, touchedCount)];
+        ArrayCodec.readRaw(in, touched, touchedCount);
+        double[] rows = ArrayCodec.read(in, dtype);
+        rowBase = Arrays.copyOf(rows, touched.length * width);
+        Arrays.fill(slotOf, -1);
+        for (int i = 0; i < touchedCount; i++) {
+            slotOf[touched[i]] = i;
+        }
+    }
+}

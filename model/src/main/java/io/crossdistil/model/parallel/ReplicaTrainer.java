@@ -1,0 +1,320 @@
+package io.crossdistil.model.parallel;
+
+import io.crossdistil.avro.ModelSnapshot;
+import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.StepResult;
+import io.crossdistil.model.event.Example;
+import io.crossdistil.model.metrics.TaskScore;
+import io.crossdistil.model.state.ArrayCodec;
+import io.crossdistil.model.state.StateBytes;
+import io.crossdistil.model.training.OnlineTrainer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * One of N data-parallel replicas of the trainer (docs/scaling.md). Each replica trains a full copy
+ * of the model on its own share of the stream; every {@code roundSteps} training steps it ends a
+ * round: it sends its {@link RoundUpdate} and, once it has the round's update of every replica
+ * still training, merges them all ({@link ReplicaSync}), so every replica leaves round r with the
+ * same model. Nothing here knows how updates travel: the Flink operator sends them through Kafka,
+ * the experiments and tests hand them over in memory.
+ *
+ * <p>What is kept per replica: the reservoirs and the sampler (each draws from its own share), the
+ * gate's evidence and the step counts. What is merged: every parameter and its optimizer state
+ * (AdaGrad's squared-gradient sums add up exactly as one trainer's would; Adam's moments of the
+ * Platt scalings are merged the same way, an approximation). The progressive metrics of every
+ * replica take in every replica's scores at each merge, so they cover the whole stream.
+ *
+ * <p>Use: {@link #learn} until it returns true, then send {@link #update()}, then
+ * {@link #merge} the round's updates (see {@link #awaited}); at the end of the input
+ * {@link #finish()} and go on merging while {@link #awaited} is not empty.
+ */
+public final class ReplicaTrainer {
+    private static final int FORMAT = 1;
+
+    private final OnlineTrainer trainer;
+    private final ReplicaSync sync;
+    private final int replica;
+    private final int replicas;
+    private final int roundSteps;
+    private final DataType dtype;
+    private long round;
+    private int stepsInRound;
+    private long eventsInRound;
+    /** Per replica, the round of its last update, or -1 while it trains. */
+    private final long[] lastRound;
+    private boolean sent;
+    /** Events trained by all replicas in the merged rounds, and the latest event time among them. */
+    private long mergedEvents;
+    private long mergedLastEventTime;
+    /** This round's own progressive scores, sent with the update. */
+    private final List<int[]> roundPermutations = new ArrayList<>();
+    private final List<double[][]> roundRanking = new ArrayList<>();
+    private final List<double[][]> roundPredictions = new ArrayList<>();
+
+    /**
+     * @param replica this replica's index, from 0
+     * @param replicas how many replicas train together
+     * @param roundSteps training steps per round
+     */
+    public ReplicaTrainer(ModelConfig cfg, int metricsWindow, int replica, int replicas, int roundSteps) {
+        this(new OnlineTrainer(cfg, metricsWindow), replica, replicas, roundSteps);
+    }
+
+    private ReplicaTrainer(OnlineTrainer trainer, int replica, int replicas, int roundSteps) {
+        if (replicas < 1 || replica < 0 || replica >= replicas) {
+            throw new IllegalArgumentException("replica " + replica + " of " + replicas);
+        }
+        if (roundSteps < 1) {
+            throw new IllegalArgumentException("round steps must be at least 1, not " + roundSteps);
+        }
+        this.trainer = trainer;
+        this.sync = new ReplicaSync(trainer.model());
+        this.replica = replica;
+        this.replicas = replicas;
+        this.roundSteps = roundSteps;
+        this.dtype = trainer.config().dtype;
+        this.lastRound = new long[replicas];
+        Arrays.fill(lastRound, -1);
+    }
+
+    /** Adds one event; true when it completed the round's last step: send {@link #update()} and merge before the next event. */
+    public boolean learn(Example e) {
+        if (roundOver()) {
+            throw new IllegalStateException("round " + round + " is over: merge its updates before the next event");
+        }
+        eventsInRound++;
+        StepResult r = trainer.learn(e);
+        if (r != null) {
+            afterStep(r);
+        }
+        return roundOver();
+    }
+
+    /** True while this replica waits for the round's updates (its own steps of the round are done, or its input ended). */
+    public boolean roundOver() {
+        return stepsInRound >= roundSteps || lastRound[replica] >= 0;
+    }
+
+    private void afterStep(StepResult r) {
+        stepsInRound++;
+        roundPermutations.add(trainer.lastStepPermutations());
+        roundRanking.add(r.scores());
+        roundPredictions.add(r.predictions());
+    }
+
+    /**
+     * The end of this replica's input: trains the partial batch and returns the last update (of the
+     * current round, however few steps it had). Merge rounds after it while {@link #awaited} is not empty.
+     */
+    public RoundUpdate finish() {
+        StepResult r = trainer.flush();
+        if (r != null) {
+            afterStep(r);
+        }
+        lastRound[replica] = round;
+        return update();
+    }
+
+    /** This round's update; the round must be over. */
+    public RoundUpdate update() {
+        if (!roundOver()) {
+            throw new IllegalStateException("round " + round + " has " + stepsInRound + " of " + roundSteps + " steps");
+        }
+        ReplicaSync.Changes c = sync.changes();
+        int n = roundPermutations.stream().mapToInt(p -> p.length).sum();
+        int[] permutations = new int[n];
+        double[][] ranking = new double[n][];
+        double[][] predictions = new double[n][];
+        int at = 0;
+        for (int s = 0; s < roundPermutations.size(); s++) {
+            int[] p = roundPermutations.get(s);
+            System.arraycopy(p, 0, permutations, at, p.length);
+            System.arraycopy(roundRanking.get(s), 0, ranking, at, p.length);
+            System.arraycopy(roundPredictions.get(s), 0, predictions, at, p.length);
+            at += p.length;
+        }
+        sent = true;
+        return new RoundUpdate(round, replica, lastRound[replica] == round, eventsInRound, trainer.lastEventTime(), permutations,
+                ranking, predictions, c.dense(), c.rows(), c.rowChanges());
+    }
+
+    /** The replicas whose update of the current round this replica needs (itself included while it trains); empty when all are done. */
+    public List<Integer> awaited() {
+        List<Integer> out = new ArrayList<>();
+        for (int j = 0; j < replicas; j++) {
+            if (lastRound[j] < 0 || lastRound[j] == round) {
+                out.add(j);
+            }
+        }
+        return out;
+    }
+
+    /** True when every replica's input has ended and the last round is merged. */
+    public boolean done() {
+        return awaited().isEmpty();
+    }
+
+    /**
+     * Merges the current round: {@code updates} are the round's updates of exactly the
+     * {@link #awaited} replicas, in replica order; then the next round begins.
+     *
+     * @throws IllegalArgumentException when they are not
+     */
+    public void merge(List<RoundUpdate> updates) {
+        List<Integer> expected = awaited();
+        List<Integer> got = updates.stream().map(RoundUpdate::replica).toList();
+        if (!got.equals(expected)) {
+            throw new IllegalArgumentException("round " + round + " needs the updates of replicas " + expected + ", got " + got);
+        }
+        for (RoundUpdate u : updates) {
+            if (u.round() != round) {
+                throw new IllegalArgumentException("replica " + u.replica() + " sent round " + u.round() + " for round " + round);
+            }
+        }
+        if (lastRound[replica] < 0 || lastRound[replica] == round) {
+            if (!sent) {
+                throw new IllegalStateException("round " + round + " is merged before this replica made its update");
+            }
+        }
+        sync.merge(updates);
+        for (RoundUpdate u : updates) {
+            if (u.replica() != replica) {
+                trainer.recordScores(u.permutations(), u.ranking(), u.predictions());
+            }
+            if (u.last()) {
+                lastRound[u.replica()] = round;
+            }
+            mergedEvents += u.events();
+            mergedLastEventTime = Math.max(mergedLastEventTime, u.lastEventTime());
+        }
+        round++;
+        stepsInRound = 0;
+        eventsInRound = 0;
+        sent = false;
+        roundPermutations.clear();
+        roundRanking.clear();
+        roundPredictions.clear();
+    }
+
+    /** A snapshot of the model as the last merge left it (every replica holds this model then), or null when a parameter is not finite. */
+    public ModelSnapshot snapshot(long version, long now) {
+        return trainer.snapshot(version, now, mergedEvents, mergedLastEventTime);
+    }
+
+    /** The progressive metrics: this replica's events as it trained them and its peers' as they were merged. */
+    public List<TaskScore> scores() {
+        return trainer.scores();
+    }
+
+    /** Events all replicas trained in the merged rounds. */
+    public long mergedEvents() {
+        return mergedEvents;
+    }
+
+    public long mergedLastEventTime() {
+        return mergedLastEventTime;
+    }
+
+    /** The round in progress, from 0. */
+    public long round() {
+        return round;
+    }
+
+    public int replica() {
+        return replica;
+    }
+
+    public int replicas() {
+        return replicas;
+    }
+
+    public int roundSteps() {
+        return roundSteps;
+    }
+
+    /** The replica's own trainer (its model, its own counts and timings). */
+    public OnlineTrainer trainer() {
+        return trainer;
+    }
+
+    public DataType dtype() {
+        return dtype;
+    }
+
+    public byte[] toBytes() {
+        return StateBytes.write(FORMAT, out -> {
+            out.writeInt(replica);
+            out.writeInt(replicas);
+            out.writeInt(roundSteps);
+            StateBytes.writeBlock(out, trainer.toBytes());
+            sync.write(out);
+            out.writeLong(round);
+            out.writeInt(stepsInRound);
+            out.writeLong(eventsInRound);
+            for (long r : lastRound) {
+                out.writeLong(r);
+            }
+            out.writeBoolean(sent);
+            out.writeLong(mergedEvents);
+            out.writeLong(mergedLastEventTime);
+            out.writeInt(roundPermutations.size());
+            for (int s = 0; s < roundPermutations.size(); s++) {
+                int[] p = roundPermutations.get(s);
+                out.writeInt(p.length);
+                ArrayCodec.writeRaw(out, p, p.length);
+                for (int i = 0; i < p.length; i++) {
+                    ArrayCodec.write(out, roundRanking.get(s)[i], DataType.DOUBLE);
+                    ArrayCodec.write(out, roundPredictions.get(s)[i], DataType.DOUBLE);
+                }
+            }
+        });
+    }
+
+    /**
+     * A replica as {@link #toBytes} wrote it.
+     *
+     * @throws IllegalArgumentException when it was replica {@code replica} of {@code replicas} with {@code roundSteps} steps a round no longer
+     */
+    public static ReplicaTrainer fromBytes(byte[] data, int replica, int replicas, int roundSteps) {
+        return StateBytes.read(data, FORMAT, "replica state", in -> {
+            int wasReplica = in.readInt();
+            int wasReplicas = in.readInt();
+            int wasRoundSteps = in.readInt();
+            if (wasReplica != replica || wasReplicas != replicas || wasRoundSteps != roundSteps) {
+                throw new IllegalArgumentException("the state is replica " + wasReplica + " of " + wasReplicas + " trainers with "
+                        + wasRoundSteps + " steps a round, restored as replica " + replica + " of " + replicas + " with " + roundSteps
+                        + "; restore with the trainers and round steps it was written with");
+            }
+            ReplicaTrainer t = new ReplicaTrainer(OnlineTrainer.fromBytes(StateBytes.readBlock(in)), replica, replicas, roundSteps);
+            t.sync.read(in);
+            t.round = in.readLong();
+            t.stepsInRound = in.readInt();
+            t.eventsInRound = in.readLong();
+            for (int j = 0; j < replicas; j++) {
+                t.lastRound[j] = in.readLong();
+            }
+            t.sent = in.readBoolean();
+            t.mergedEvents = in.readLong();
+            t.mergedLastEventTime = in.readLong();
+            int steps = in.readInt();
+            int tasks = t.trainer.config().numTasks();
+            for (int s = 0; s < steps; s++) {
+                int[] p = new int[in.readInt()];
+                ArrayCodec.readRaw(in, p, p.length);
+                double[][] ranking = new double[p.length][tasks];
+                double[][] predictions = new double[p.length][tasks];
+                for (int i = 0; i < p.length; i++) {
+                    ArrayCodec.read(in, DataType.DOUBLE, ranking[i]);
+                    ArrayCodec.read(in, DataType.DOUBLE, predictions[i]);
+                }
+                t.roundPermutations.add(p);
+                t.roundRanking.add(ranking);
+                t.roundPredictions.add(predictions);
+            }
+            return t;
+        });
+    }
+}

@@ -1,0 +1,211 @@
+package io.crossdistil.model.parallel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.crossdistil.avro.ModelSnapshot;
+import io.crossdistil.avro.Tensor;
+import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.event.Example;
+import io.crossdistil.model.nd4j.HostArrays;
+import io.crossdistil.model.synthetic.SyntheticExamples;
+import io.crossdistil.model.synthetic.SyntheticStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+class ReplicaTrainerTest {
+    private static final double[] RATES = {0.3, 0.1};
+
+    private static ModelConfig config(String dtype) {
+        return ModelConfig.fromMap(Map.of("batch-size", "16", "hash-rows", "512", "bottom-layers", "16", "tower-layers", "8",
+                "quadruplets-per-step", "8", "marginal-pairs-per-step", "8", "reservoir-capacity", "200", "dtype", dtype));
+    }
+
+    private static List<Example> stream(ModelConfig cfg, int n) {
+        return SyntheticExamples.take(cfg, new SyntheticStream(cfg.tasks, RATES, 5, 300, 100), n);
+    }
+
+    /** Everything a replica learned, flattened: the dense vectors, then the embedding table with its optimizer state. */
+    private static double[] learned(ReplicaTrainer t) {
+        List<Double> out = new ArrayList<>();
+        for (INDArray v : t.trainer().model().learnedVectors()) {
+            for (double x : HostArrays.values(v)) {
+                out.add(x);
+            }
+        }
+        var table = t.trainer().model().embeddingTable();
+        double[] row = new double[table.valuesPerRow()];
+        for (int r = 0; r < table.rows(); r++) {
+            table.readRow(r, row, 0);
+            for (double x : row) {
+                out.add(x);
+            }
+        }
+        return out.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    @Test
+    void everyReplicaLeavesEveryRoundWithTheSameModel() {
+        ModelConfig cfg = config("float");
+        InMemoryReplicas group = new InMemoryReplicas(cfg, 1_000, 3, 2);
+        List<Long> checked = new ArrayList<>();
+        group.train(stream(cfg, 1_000), (updates, events) -> {
+            double[] first = learned(group.replica(0));
+            for (int j = 1; j < 3; j++) {
+                assertArrayEquals(first, learned(group.replica(j)), "replica " + j + " after round " + updates.get(0).round());
+            }
+            checked.add(events);
+        });
+        // 1,000 events over 3 replicas, 16 a batch, 2 steps a round: ~11 rounds, the last ones partial
+        assertTrue(checked.size() >= 10, "rounds: " + checked.size());
+        assertEquals(1_000, group.replica(0).mergedEvents());
+        assertEquals(1_000, group.replica(2).mergedEvents());
+        // every replica's metrics saw every event
+        assertEquals(1_000, group.replica(1).trainer().scores().get(0).events());
+    }
+
+    @Test
+    void theMergeAddsEveryReplicasChangesToTheRoundsStart() {
+        ModelConfig cfg = config("double");
+        List<Example> events = stream(cfg, 64);
+        ReplicaTrainer a = new ReplicaTrainer(cfg, 1_000, 0, 2, 2);
+        ReplicaTrainer b = new ReplicaTrainer(cfg, 1_000, 1, 2, 2);
+        double[] start = learned(a);
+        assertArrayEquals(start, learned(b), "replicas start alike");
+        for (int i = 0; i < 32; i++) {
+            a.learn(events.get(i));
+            b.learn(events.get(32 + i));
+        }
+        assertTrue(a.roundOver() && b.roundOver());
+        double[] aTrained = learned(a);
+        double[] bTrained = learned(b);
+        List<RoundUpdate> round = List.of(a.update(), b.update());
+        a.merge(round);
+        b.merge(round);
+        double[] merged = learned(a);
+        int changed = 0;
+        for (int i = 0; i < merged.length; i++) {
+            // known answer: start + (a's value - start) + (b's value - start), whichever replica touched what
+            double expected = start[i] + (aTrained[i] - start[i]) + (bTrained[i] - start[i]);
+            assertEquals(expected, merged[i], 1e-12 * Math.max(1, Math.abs(expected)), "value " + i);
+            if (aTrained[i] != start[i] && bTrained[i] != start[i]) {
+                changed++;
+            }
+        }
+        assertTrue(changed > 100, "values both replicas changed: " + changed);
+        assertArrayEquals(merged, learned(b));
+        assertEquals(64, a.mergedEvents());
+    }
+
+    @Test
+    void twoRunsAndARunRestoredMidRoundEndBitIdentical() {
+        ModelConfig cfg = config("float");
+        List<Example> events = stream(cfg, 600);
+        ModelSnapshot once = twoReplicas(cfg, events, -1);
+        assertSameTensors(once, twoReplicas(cfg, events, -1));
+        // replica 1 written to bytes and read back in its third round, after one step of it and half a batch
+        assertSameTensors(once, twoReplicas(cfg, events, 264));
+        assertEquals(600, once.getEventsTrained());
+    }
+
+    /** Two replicas, events alternating between them; replica 1 restored from its bytes after {@code restoreAt} events when >= 0. */
+    private static ModelSnapshot twoReplicas(ModelConfig cfg, List<Example> events, int restoreAt) {
+        ReplicaTrainer[] r = {new ReplicaTrainer(cfg, 1_000, 0, 2, 3), new ReplicaTrainer(cfg, 1_000, 1, 2, 3)};
+        List<List<Example>> shares = List.of(new ArrayList<>(), new ArrayList<>());
+        for (int i = 0; i < events.size(); i++) {
+            shares.get(i % 2).add(events.get(i));
+        }
+        int[] next = new int[2];
+        boolean[] finished = new boolean[2];
+        int fed = 0;
+        while (!r[0].done()) {
+            List<RoundUpdate> round = new ArrayList<>();
+            for (int j : r[0].awaited()) {
+                while (!r[j].roundOver() && next[j] < shares.get(j).size()) {
+                    r[j].learn(shares.get(j).get(next[j]++));
+                    if (++fed == restoreAt) {
+                        r[1] = ReplicaTrainer.fromBytes(r[1].toBytes(), 1, 2, 3);
+                    }
+                }
+                if (r[j].roundOver() && !finished[j]) {
+                    round.add(r[j].update());
+                } else {
+                    finished[j] = true;
+                    round.add(r[j].finish());
+                }
+            }
+            r[0].merge(round);
+            r[1].merge(round);
+        }
+        return r[0].snapshot(1, 0);
+    }
+
+    private static void assertSameTensors(ModelSnapshot expected, ModelSnapshot actual) {
+        assertEquals(expected.getEventsTrained(), actual.getEventsTrained());
+        assertEquals(expected.getTensors().size(), actual.getTensors().size());
+        for (int i = 0; i < expected.getTensors().size(); i++) {
+            Tensor e = expected.getTensors().get(i);
+            assertEquals(e.getValues(), actual.getTensors().get(i).getValues(), e.getName());
+        }
+        assertEquals(expected.getMetrics(), actual.getMetrics());
+    }
+
+    @Test
+    void anUpdateTravelsAsBytesUnchanged() {
+        ModelConfig cfg = config("float");
+        ReplicaTrainer t = new ReplicaTrainer(cfg, 1_000, 1, 2, 1);
+        for (Example e : stream(cfg, 16)) {
+            t.learn(e);
+        }
+        RoundUpdate u = t.update();
+        RoundUpdate back = RoundUpdate.decode(u.encode(cfg.dtype), cfg.dtype);
+        assertEquals(u.round(), back.round());
+        assertEquals(1, back.replica());
+        assertEquals(16, back.events());
+        assertArrayEquals(u.permutations(), back.permutations());
+        assertArrayEquals(u.rows(), back.rows());
+        assertArrayEquals(u.rowChanges(), back.rowChanges());
+        for (int v = 0; v < u.dense().length; v++) {
+            assertArrayEquals(u.dense()[v], back.dense()[v]);
+        }
+        for (int i = 0; i < 16; i++) {
+            assertArrayEquals(u.predictions()[i], back.predictions()[i]);
+            assertArrayEquals(u.ranking()[i], back.ranking()[i]);
+        }
+        assertTrue(u.rows().length > 0);
+    }
+
+    @Test
+    void aRoundIsMergedOnlyWithTheUpdatesItAwaits() {
+        ModelConfig cfg = config("float");
+        ReplicaTrainer a = new ReplicaTrainer(cfg, 1_000, 0, 2, 1);
+        ReplicaTrainer b = new ReplicaTrainer(cfg, 1_000, 1, 2, 1);
+        List<Example> events = stream(cfg, 32);
+        for (int i = 0; i < 16; i++) {
+            a.learn(events.get(i));
+            b.learn(events.get(16 + i));
+        }
+        assertThrows(IllegalStateException.class, () -> a.learn(events.get(0)), "a replica waits for the merge");
+        RoundUpdate ua = a.update();
+        RoundUpdate ub = b.update();
+        assertThrows(IllegalArgumentException.class, () -> a.merge(List.of(ua)), "an update missing");
+        assertThrows(IllegalArgumentException.class, () -> a.merge(List.of(ub, ua)), "not in replica order");
+        assertThrows(IllegalArgumentException.class, () -> ReplicaTrainer.fromBytes(a.toBytes(), 1, 2, 1), "another replica's state");
+        a.merge(List.of(ua, ub));
+        // b's input ends: from the next round on, a awaits only itself
+        b.merge(List.of(ua, ub));
+        RoundUpdate last = b.finish();
+        assertTrue(last.last());
+        assertEquals(List.of(0, 1), a.awaited());
+        for (int i = 0; i < 16; i++) {
+            a.learn(events.get(i));
+        }
+        a.merge(List.of(a.update(), last));
+        assertEquals(List.of(0), a.awaited());
+    }
+}
