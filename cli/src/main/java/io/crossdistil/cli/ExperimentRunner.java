@@ -13,6 +13,9 @@ import io.crossdistil.model.features.InvalidEventException;
 import io.crossdistil.model.metrics.Reliability;
 import io.crossdistil.model.objective.DistillationGate;
 import io.crossdistil.model.metrics.TaskScore;
+import io.crossdistil.model.parallel.InMemoryReplicas;
+import io.crossdistil.model.parallel.ReplicaTrainer;
+import io.crossdistil.model.parallel.RoundUpdate;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticStream;
 import io.crossdistil.model.training.OnlineTrainer;
@@ -71,15 +74,45 @@ public final class ExperimentRunner {
         }
     }
 
-    /** One variant's outcome. */
     /**
      * One variant's outcome.
      *
      * @param reliability of the served probabilities since the start, or null (a run through Kafka)
      * @param gate the distillation gate at the end, or null (none, or a run through Kafka)
+     * @param exchange what data-parallel replicas exchanged, or null (one trainer)
      */
     public record VariantResult(String variant, List<TaskScore> scores, double eventsPerSecond, List<CurvePoint> curve,
-            Reliability reliability, GateSummary gate) {}
+            Reliability reliability, GateSummary gate, Exchange exchange) {}
+
+    /**
+     * What N replicas exchanged (docs/scaling.md): rounds merged, bytes of one replica's update on
+     * average, bytes sent per trained event, and the time one replica spent merging a round.
+     */
+    public record Exchange(int trainers, int roundSteps, long rounds, double bytesPerUpdate, double bytesPerEvent,
+            double mergeMillisPerRound) {}
+
+    /** A variant trained by {@code trainers} data-parallel replicas with rounds of {@code roundSteps} steps: {@code variant@N/R}. */
+    record Parallelism(String variant, int trainers, int roundSteps) {
+        static Parallelism parse(String spec) {
+            String s = spec.trim();
+            int at = s.indexOf('@');
+            if (at < 0) {
+                return new Parallelism(s, 1, 0);
+            }
+            String[] nr = s.substring(at + 1).split("/");
+            try {
+                int n = Integer.parseInt(nr[0]);
+                int r = nr.length > 1 ? Integer.parseInt(nr[1]) : ReplicaTrainer.DEFAULT_ROUND_STEPS;
+                if (n < 1 || r < 1 || nr.length > 2) {
+                    throw new NumberFormatException();
+                }
+                return new Parallelism(s.substring(0, at), n, r);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + spec + "': a variant on N trainers is VARIANT@N or VARIANT@N/R (R steps a round), N and R at least 1");
+            }
+        }
+    }
+
 
     /** Buckets of the reliability tables. */
     static final int RELIABILITY_BUCKETS = 10;
@@ -124,6 +157,7 @@ public final class ExperimentRunner {
      */
     public static Map<String, String> variantOptions(String spec) {
         String s = spec.trim();
+        s = Parallelism.parse(s).variant();
         String[] parts = (s.equals("dml") ? "mtl+ctfm+gkd" : s).split("\\+", 2);
         Map<String, String> options = new LinkedHashMap<>();
         options.put("variant", Variant.parse(parts[0]).key());
@@ -145,7 +179,9 @@ public final class ExperimentRunner {
             options.putAll(variantOptions(variants.get(v)));
             ModelConfig cfg = ModelConfig.fromMap(options);
             String name = variants.get(v).trim();
-            futures.add(pool.submit(() -> trainOne(name, cfg, events, curvePoints, progress, index)));
+            Parallelism p = Parallelism.parse(name);
+            futures.add(pool.submit(() -> p.trainers() == 1 ? trainOne(name, cfg, events, curvePoints, progress, index)
+                    : trainReplicas(name, cfg, p, events, curvePoints, progress, index)));
         }
         pool.shutdown();
         long start = System.nanoTime();
@@ -192,7 +228,50 @@ public final class ExperimentRunner {
         progress.set(index, events.size());
         DistillationGate gate = trainer.model().gate();
         return new VariantResult(name, trainer.scores(), events.size() / seconds, curve, reliability,
-                gate == null ? null : GateSummary.of(gate, cfg.numTasks()));
+                gate == null ? null : GateSummary.of(gate, cfg.numTasks()), null);
+    }
+
+    /**
+     * N replicas in one thread (InMemoryReplicas: event i to replica i mod N), measured as the
+     * first replica sees the stream after each merge; the gate summary is the first replica's.
+     */
+    private static VariantResult trainReplicas(String name, ModelConfig cfg, Parallelism p, List<FeedbackEvent> events, int curvePoints,
+            AtomicLongArray progress, int index) {
+        FeatureEncoder encoder = new FeatureEncoder(cfg);
+        List<Example> stream = new ArrayList<>(events.size());
+        for (int i = 0; i < events.size(); i++) {
+            try {
+                stream.add(encoder.example(events.get(i)));
+            } catch (InvalidEventException e) {
+                throw new IllegalArgumentException("event " + i + " of the stream: " + e.getMessage(), e);
+            }
+        }
+        InMemoryReplicas group = new InMemoryReplicas(cfg, Math.max(2_000, events.size() / 10), p.trainers(), p.roundSteps());
+        ReplicaTrainer first = group.replica(0);
+        long every = Math.max(cfg.batchSize, events.size() / curvePoints);
+        List<CurvePoint> curve = new ArrayList<>();
+        Reliability reliability = new Reliability(cfg.numTasks(), RELIABILITY_BUCKETS);
+        long[] rounds = {0};
+        long start = System.nanoTime();
+        group.train(stream, (updates, handedOut) -> {
+            for (RoundUpdate u : updates) {
+                for (int i = 0; i < u.permutations().length; i++) {
+                    reliability.record(u.permutations()[i], u.predictions()[i]);
+                }
+            }
+            if (first.mergedEvents() / every > (first.mergedEvents() - updates.stream().mapToLong(RoundUpdate::events).sum()) / every) {
+                curve.add(point(first.mergedEvents(), first.scores(), first.trainer().model().gate()));
+            }
+            progress.set(index, handedOut);
+            rounds[0]++;
+        });
+        double seconds = (System.nanoTime() - start) / 1e9;
+        progress.set(index, events.size());
+        DistillationGate gate = first.trainer().model().gate();
+        Exchange exchange = new Exchange(p.trainers(), p.roundSteps(), rounds[0], (double) group.updateBytes() / group.updates(),
+                (double) group.updateBytes() / events.size(), group.mergeNanos() / 1e6 / p.trainers() / rounds[0]);
+        return new VariantResult(name, first.scores(), events.size() / seconds, curve, reliability,
+                gate == null ? null : GateSummary.of(gate, cfg.numTasks()), exchange);
     }
 
     /** A step's served probabilities against its events' labels; the events since the last step are its batch. */
@@ -226,7 +305,7 @@ public final class ExperimentRunner {
                 base.timeColumn(), null, null, 1, base.generator(), 0, options);
         LocalRunner.Summary s = LocalRunner.run(o, out);
         return new VariantResult(variant, SnapshotCodec.scores(s.metrics().getTasks()), s.eventsTrained() / s.trainingSeconds(), List.of(),
-                null, null);
+                null, null, null);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -286,6 +365,12 @@ public final class ExperimentRunner {
                 }
                 v.put("reliability", tables);
             }
+            if (r.exchange() != null) {
+                Exchange x = r.exchange();
+                v.put("exchange", Map.of("trainers", x.trainers(), "round_steps", x.roundSteps(), "rounds", x.rounds(),
+                        "bytes_per_update", x.bytesPerUpdate(), "bytes_per_event", x.bytesPerEvent(),
+                        "merge_ms_per_round", x.mergeMillisPerRound()));
+            }
             variants.put(r.variant(), v);
         }
         json.put("variants", variants);
@@ -306,8 +391,26 @@ public final class ExperimentRunner {
             b.append("\nIn brackets: the difference to `mtl`, the plain multi-task baseline.\n");
         }
         gate(b, setup.tasks(), results);
+        exchange(b, results);
         reliability(b, setup.tasks(), results);
         return b.toString();
+    }
+
+    /** Per variant on several trainers: what the replicas exchanged. */
+    private static void exchange(StringBuilder b, List<VariantResult> results) {
+        List<VariantResult> parallel = results.stream().filter(r -> r.exchange() != null).toList();
+        if (parallel.isEmpty()) {
+            return;
+        }
+        b.append("\n## What the trainers exchanged\n\n");
+        b.append("`VARIANT@N/R`: N data-parallel trainers, event i of the stream to trainer i mod N, merging every R steps "
+                + "(docs/scaling.md). Per update: one trainer's changes for one round.\n\n");
+        b.append("| variant | rounds | bytes per update | bytes sent per event | merge per round and trainer, ms |\n|---|---|---|---|---|\n");
+        for (VariantResult r : parallel) {
+            Exchange x = r.exchange();
+            b.append(String.format(Locale.ROOT, "| %s | %,d | %,.0f | %,.0f | %.2f |%n", r.variant(), x.rounds(), x.bytesPerUpdate(),
+                    x.bytesPerEvent(), x.mergeMillisPerRound()));
+        }
     }
 
     /** Per gated variant and task: the share of alpha at the end and over the run, and the evidence behind it. */

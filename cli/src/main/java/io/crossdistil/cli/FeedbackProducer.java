@@ -38,8 +38,14 @@ public final class FeedbackProducer implements AutoCloseable {
         this.partitions = producer.partitionsFor(topic).size();
     }
 
+    /** Sends a record to the partitions in turn, record i to partition i mod P: a replay lays out the same way every time. */
     public void send(byte[] value) {
-        producer.send(new ProducerRecord<>(topic, (int) (sent % partitions), null, value), (meta, e) -> {
+        send((int) (sent % partitions), value);
+    }
+
+    /** Sends a record to one partition. */
+    public void send(int partition, byte[] value) {
+        producer.send(new ProducerRecord<>(topic, partition, null, value), (meta, e) -> {
             if (e != null) {
                 throw new IllegalStateException("could not write to " + topic, e);
             }

@@ -97,7 +97,9 @@ public final class LocalRunner {
         job.put("starting-offsets", "earliest");
         job.put("bounded", "true");
         job.put("snapshot-dir", snapshots.toAbsolutePath().toString());
-        job.put("decode-parallelism", Integer.toString(o.partitions()));
+        if (Integer.parseInt(o.jobOptions().getOrDefault("trainers", "1")) == 1) {
+            job.put("decode-parallelism", Integer.toString(o.partitions())); // N trainers: N readers, one each
+        }
         job.put("snapshot-every-events", "20000");
         // a progress report every second: the demo's 100,000 events train in a few seconds
         job.put("metrics-every-seconds", "1");

@@ -26,7 +26,9 @@ public final class Main {
                                                 replay a CSV (.csv or .csv.gz) instead; the run ends when it is consumed
                            --snapshots DIR      snapshot directory (default snapshots/run-<time>; must be empty)
                            --summary FILE       write the run's summary as JSON
-                           --partitions N       partitions of the events topic (default 1: a deterministic run)
+                           --partitions N       partitions of the events topic (default 1: a deterministic run;
+                                                with --trainers N, N: one per trainer)
+                           --trainers N         N data-parallel trainers, merging every --round-steps R steps (docs/scaling.md)
                            --bad-every N        every Nth record is a bad one, to see the dead-letter path (default 0)
                            --seed N --rates 0.38,0.04 --users N --items N --signal X
                                                 the generated stream; by default the demo stream (2000 users,
@@ -42,7 +44,8 @@ public final class Main {
                            --bootstrap-servers HOST:PORT [--topic feedback] [--dlq-topic feedback-dlq]
               experiment  the same stream through several variants; writes DIR/results.md, results.json, PNG curves
                            --variants crossdistil,no-aux-rank,no-calibration,no-correction,vanilla-kd,mtl,two-way-kd
-                           (a variant may add tower exchange modules: crossdistil+ctfm+gkd; dml = mtl+ctfm+gkd)
+                           (a variant may add tower exchange modules: crossdistil+ctfm+gkd; dml = mtl+ctfm+gkd;
+                           and run on N data-parallel trainers merging every R steps: crossdistil@2, crossdistil@4/1)
                            --out DIR  (--csv FILE --labels a,b [--features ..] [--time COL] | --events N [generator options])
                            [--parallel N] [--curve-points 50] [--through-kafka] [--model-seed N] [model options]
                                                 (--model-seed: the model's seed; --seed is the generated stream's)
@@ -188,7 +191,7 @@ public final class Main {
         LocalRunner.Options o = new LocalRunner.Options(
                 a.takeLong("events", 100_000), csv == null ? null : Path.of(csv), labels, features, time,
                 snapshots == null ? null : Path.of(snapshots), summary == null ? null : Path.of(summary),
-                (int) a.takeLong("partitions", 1), Generator.from(a, Generator.demo(1, new double[] {0.38, 0.04})),
+                (int) a.takeLong("partitions", Long.parseLong(a.rest().getOrDefault("trainers", "1"))), Generator.from(a, Generator.demo(1, new double[] {0.38, 0.04})),
                 a.takeLong("bad-every", 0), a.rest());
         if (o.events() <= 0 && csv == null) {
             throw new IllegalArgumentException("--events must be positive");

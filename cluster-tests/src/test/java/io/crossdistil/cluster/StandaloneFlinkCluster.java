@@ -34,7 +34,8 @@ final class StandaloneFlinkCluster implements AutoCloseable {
     private final FlinkRest rest;
     private final List<Process> processes = new ArrayList<>();
     private final Thread killOnExit = new Thread(this::killAll, "kill-flink-cluster");
-    private Process taskManager;
+    /** The running TaskManagers, in the order they were started. */
+    private final List<Process> taskManagers = new ArrayList<>();
     private int taskManagersStarted;
 
     private StandaloneFlinkCluster(Path lib, Path conf, Path logs, List<String> javaOptions, Map<String, String> environment, int restPort) {
@@ -121,20 +122,30 @@ final class StandaloneFlinkCluster implements AutoCloseable {
         return logs;
     }
 
-    /** Starts a TaskManager JVM and waits until it has registered with the JobManager. */
+    /** Starts one more TaskManager JVM and waits until every running one has registered with the JobManager. */
     void startTaskManager() throws Exception {
-        taskManager = launch("taskmanager-" + (++taskManagersStarted), TASK_MANAGER, "GET_TM_RESOURCE_PARAMS");
-        rest.awaitTaskManagers(1, Duration.ofSeconds(90));
+        taskManagers.add(launch("taskmanager-" + (++taskManagersStarted), TASK_MANAGER, "GET_TM_RESOURCE_PARAMS"));
+        rest.awaitTaskManagers(taskManagers.size(), Duration.ofSeconds(90));
     }
 
-    /** {@code kill -9} of the running TaskManager: no shutdown hook, no goodbye to the JobManager. */
+    /** {@code kill -9} of the first running TaskManager: no shutdown hook, no goodbye to the JobManager. */
     void killTaskManager() throws InterruptedException {
+        killTaskManager(0);
+    }
+
+    /** {@code kill -9} of running TaskManager {@code i} (in start order among the running ones). */
+    void killTaskManager(int i) throws InterruptedException {
+        Process taskManager = taskManagers.remove(i);
         taskManager.destroyForcibly();
         if (!taskManager.waitFor(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("the TaskManager did not die");
         }
         processes.remove(taskManager);
-        taskManager = null;
+    }
+
+    /** TaskManagers running now. */
+    int taskManagers() {
+        return taskManagers.size();
     }
 
     private Process launch(String name, String mainClass, String resourceCommand) throws Exception {

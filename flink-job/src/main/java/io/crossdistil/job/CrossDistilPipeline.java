@@ -2,6 +2,7 @@ package io.crossdistil.job;
 
 import io.crossdistil.job.io.DecodeFunction;
 import io.crossdistil.job.io.ExampleTypeInfo;
+import io.crossdistil.job.io.ExchangeTopics;
 import io.crossdistil.job.io.KafkaSinks;
 import io.crossdistil.job.io.RawRecord;
 import io.crossdistil.job.io.RawRecordDeserializer;
@@ -11,6 +12,7 @@ import io.crossdistil.job.trainer.TrainerOperator;
 import io.crossdistil.job.trainer.TrainerSettings;
 import io.crossdistil.model.event.Example;
 import java.time.Duration;
+import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -74,20 +76,33 @@ public final class CrossDistilPipeline {
         SingleOutputStreamOperator<Example> examples = raw
                 .process(new DecodeFunction(c.modelOptions(), c.maxFeatures(), c.maxRecordBytes()), ExampleTypeInfo.INSTANCE)
                 .uid(DECODE_UID).name("decode + validate");
-        if (c.decodeParallelism() > 0) {
-            ((SingleOutputStreamOperator<RawRecord>) raw).setParallelism(c.decodeParallelism());
-            examples.setParallelism(c.decodeParallelism());
+        int readers = c.trainers() > 1 ? c.trainers() : c.decodeParallelism();
+        if (readers > 0) {
+            ((SingleOutputStreamOperator<RawRecord>) raw).setParallelism(readers);
+            examples.setParallelism(readers);
         }
         examples.getSideOutput(DecodeFunction.DEAD_LETTERS)
                 .sinkTo(KafkaSinks.deadLetters(c.bootstrapServers(), c.dlqTopic(), c.kafkaProperties(),
                         c.deliveryGuarantee(), c.jobName() + "-dead-letters"))
                 .uid("dead-letter-sink").name("dead letters -> " + c.dlqTopic());
 
+        TrainerSettings.Exchange exchange = null;
+        if (c.trainers() > 1) {
+            ExchangeTopics.prepare(c.bootstrapServers(), c.kafkaProperties(), c.topic(), c.trainers(), c.exchangeTopic());
+            Map<String, String> kafka = new java.util.HashMap<>();
+            c.kafkaProperties().forEach((k, v) -> kafka.put(k.toString(), v.toString()));
+            long submitted = System.currentTimeMillis();
+            exchange = new TrainerSettings.Exchange(c.trainers(), c.roundSteps(), c.bootstrapServers(), c.exchangeTopic(), kafka,
+                    submitted, submitted);
+        }
         TrainerSettings settings = new TrainerSettings(c.modelOptions(), c.snapshotEveryEvents(), c.snapshotEverySeconds(),
-                c.metricsEverySeconds(), c.metricsWindow(), c.nd4jThreads());
-        SingleOutputStreamOperator<SnapshotMessage> snapshots = examples
+                c.metricsEverySeconds(), c.metricsWindow(), c.nd4jThreads(), exchange);
+        // with N trainers, subtask i of the source, the decoder and the trainer form one line: trainer i
+        // reads exactly the partitions source reader i owns, in their order
+        DataStream<Example> trainerInput = c.trainers() > 1 ? examples.forward() : examples;
+        SingleOutputStreamOperator<SnapshotMessage> snapshots = trainerInput
                 .transform("trainer", TypeInformation.of(SnapshotMessage.class), new TrainerOperator(settings))
-                .uid(TRAINER_UID).setParallelism(1).setMaxParallelism(1)
+                .uid(TRAINER_UID).setParallelism(c.trainers()).setMaxParallelism(c.trainers())
                 // a thread of its own: reading and decoding run beside the training steps, not between them
                 .startNewChain();
 

@@ -1,6 +1,7 @@
 package io.crossdistil.job;
 
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.parallel.ReplicaTrainer;
 import io.crossdistil.model.snapshot.FrozenTeachers;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
@@ -41,7 +42,10 @@ public final class JobConfig implements Serializable {
             new ModelConfig.Option("checkpoint-dir", "", "", "checkpoint storage URI (for example file:///flink/checkpoints); needed unless the cluster sets execution.checkpointing.dir"),
             new ModelConfig.Option("state-backend", "hashmap", "", "hashmap or rocksdb"),
             new ModelConfig.Option("nd4j-threads", "1", "", "threads of one ND4J operation, set by the trainer for its whole TaskManager process (ND4J's own ops and BLAS); 0 leaves ND4J's own count (OMP_NUM_THREADS, else the cores). A step's operations are small: more threads mostly wait for cores Flink's and Kafka's threads hold (2 cores: 3.7 ms a step with 1, 8 to 23 with 2)"),
-            new ModelConfig.Option("decode-parallelism", "0", "", "parallelism of source and decoding (0: the environment's default); the trainer runs with 1"),
+            new ModelConfig.Option("decode-parallelism", "0", "", "parallelism of source and decoding (0: the environment's default); the trainer runs with 1 (with --trainers N > 1, all three run with N)"),
+            new ModelConfig.Option("trainers", "1", "", "data-parallel trainers, each with a full model replica fed a fixed share of the topic's partitions (docs/scaling.md); N > 1 needs at least N partitions, exactly N for a bit-reproducible model"),
+            new ModelConfig.Option("round-steps", Integer.toString(ReplicaTrainer.DEFAULT_ROUND_STEPS), "", "with --trainers N > 1: training steps of each trainer between two merges of their changes"),
+            new ModelConfig.Option("exchange-topic", "", "", "with --trainers N > 1: topic the trainers exchange their changes through (default: TOPIC-exchange; created with one partition when missing)"),
             new ModelConfig.Option("max-features", "1000", "", "events with more categorical features than this are dead letters"),
             new ModelConfig.Option("max-record-bytes", "1048576", "", "records larger than this are dead letters"),
             new ModelConfig.Option("delivery-guarantee", "at-least-once", "", "Kafka sinks: at-least-once (a recovery may repeat a dead letter, snapshot or report) or exactly-once (Kafka transactions committed with each checkpoint: nothing repeated, records visible to read_committed consumers only after the checkpoint; transactional ids start with the job name, so give every job its own --job-name)"),
@@ -72,6 +76,9 @@ public final class JobConfig implements Serializable {
     private final String stateBackend;
     private final int nd4jThreads;
     private final int decodeParallelism;
+    private final int trainers;
+    private final int roundSteps;
+    private final String exchangeTopic;
     private final int maxFeatures;
     private final int maxRecordBytes;
     private final DeliveryGuarantee deliveryGuarantee;
@@ -107,6 +114,14 @@ public final class JobConfig implements Serializable {
             default -> DeliveryGuarantee.AT_LEAST_ONCE;
         };
         decodeParallelism = (int) nonNegative(job, "decode-parallelism");
+        trainers = (int) positive(job, "trainers");
+        roundSteps = (int) positive(job, "round-steps");
+        exchangeTopic = job.get("exchange-topic").isEmpty() ? topic + "-exchange" : topicName(job, "exchange-topic");
+        if (trainers > 1 && decodeParallelism != 0 && decodeParallelism != trainers) {
+            throw new IllegalArgumentException("--decode-parallelism " + decodeParallelism + " with --trainers " + trainers
+                    + ": each trainer reads its own partitions through its own source and decoder, so leave --decode-parallelism out "
+                    + "or set it to " + trainers);
+        }
         nd4jThreads = (int) nonNegative(job, "nd4j-threads");
         maxFeatures = (int) positive(job, "max-features");
         maxRecordBytes = (int) positive(job, "max-record-bytes");
@@ -328,6 +343,19 @@ public final class JobConfig implements Serializable {
 
     public int decodeParallelism() {
         return decodeParallelism;
+    }
+
+    /** Data-parallel trainers (1: one trainer, as before). */
+    public int trainers() {
+        return trainers;
+    }
+
+    public int roundSteps() {
+        return roundSteps;
+    }
+
+    public String exchangeTopic() {
+        return exchangeTopic;
     }
 
     public int maxFeatures() {

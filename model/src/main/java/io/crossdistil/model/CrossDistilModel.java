@@ -350,6 +350,29 @@ public final class CrossDistilModel {
         return out;
     }
 
+    /**
+     * Per vector of {@link #learnedVectors()}: true for a running sum (AdaGrad's sums of squared
+     * gradients), false for parameters and moving averages (Adam's moments).
+     */
+    public boolean[] sumVectors() {
+        List<boolean[]> parts = new java.util.ArrayList<>();
+        parts.add(network.parameters().sumVectors());
+        if (network.twins() != null) {
+            parts.add(network.twins().sumVectors());
+        }
+        parts.add(calibration.parameters().sumVectors());
+        if (output != null) {
+            parts.add(output.parameters().sumVectors());
+        }
+        boolean[] out = new boolean[parts.stream().mapToInt(p -> p.length).sum()];
+        int at = 0;
+        for (boolean[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+
     /** The embedding table, with its optimizer state. */
     public EmbeddingTable embeddingTable() {
         return network.embeddings();

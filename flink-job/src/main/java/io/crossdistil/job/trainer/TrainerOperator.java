@@ -10,6 +10,8 @@ import io.crossdistil.model.StepResult;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.nd4j.Nd4jThreads;
+import io.crossdistil.model.parallel.ReplicaTrainer;
+import io.crossdistil.model.parallel.RoundUpdate;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.training.OnlineTrainer;
 import java.util.Iterator;
@@ -37,6 +39,12 @@ import org.apache.flink.util.OutputTag;
  * reports ({@link #METRICS}), and publishes the metrics as Flink gauges and each step's wall time as
  * a histogram ({@code stepMicros}). It runs with parallelism 1.
  *
+ * <p>With data-parallel trainers (settings with an exchange, docs/scaling.md) it runs with
+ * parallelism N, each subtask around one {@link ReplicaTrainer}: at the end of each round it
+ * writes its update to the exchange topic and blocks, holding back its input, until it has read
+ * the round's update of every peer, then merges them. Only subtask 0 emits snapshots and reports,
+ * and only right after a merge, when every replica holds the same model.
+ *
  * <p>The partial batch is state, not flushed at a checkpoint barrier, so the model does not depend
  * on when checkpoints happen. At the end of a bounded input the partial batch is trained and a
  * final snapshot and report are emitted.
@@ -55,6 +63,15 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     private transient ListState<long[]> counterState;
 
     private transient OnlineTrainer trainer;
+    /** With data-parallel trainers: this subtask's replica (whose trainer is {@link #trainer}) and the exchange. */
+    private transient ReplicaTrainer replica;
+    private transient RoundExchange exchange;
+    private transient long runId;
+    private transient long resumeOffset;
+    /** Wall time of each round's wait for the peers' updates and of its merge, microseconds. */
+    private transient Histogram roundWaitMicros;
+    private transient Histogram mergeMicros;
+    private transient long lastUpdateBytes;
     private transient long snapshotVersion;
     private transient long eventsAtLastSnapshot;
     private transient long snapshotsWritten;
@@ -82,7 +99,9 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         LOG.info("ND4J threads per operation: {}", Nd4jThreads.describe());
         ModelConfig configured = ModelConfig.fromMap(settings.modelOptions());
         Iterator<byte[]> saved = trainerState.get().iterator();
-        if (context.isRestored() && saved.hasNext()) {
+        if (settings.exchange() != null) {
+            initializeReplica(context.isRestored() && saved.hasNext() ? saved.next() : null, configured);
+        } else if (context.isRestored() && saved.hasNext()) {
             trainer = OnlineTrainer.fromBytes(saved.next());
             requireSameModel(trainer.config(), configured);
             Iterator<long[]> counters = counterState.get().iterator();
@@ -96,6 +115,31 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
             trainer = new OnlineTrainer(configured, settings.metricsWindow());
         }
         latestScores = trainer.scores();
+    }
+
+    private void initializeReplica(byte[] saved, ModelConfig configured) throws Exception {
+        TrainerSettings.Exchange x = settings.exchange();
+        int index = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        if (getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks() != x.trainers()) {
+            throw new IllegalStateException("the trainer runs with parallelism " + getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks()
+                    + ", configured for " + x.trainers() + " trainers");
+        }
+        runId = x.runId();
+        resumeOffset = -1;
+        if (saved != null) {
+            replica = ReplicaTrainer.fromBytes(saved, index, x.trainers(), x.roundSteps());
+            requireSameModel(replica.trainer().config(), configured);
+            Iterator<long[]> counters = counterState.get().iterator();
+            long[] c = counters.next();
+            snapshotVersion = c[0];
+            eventsAtLastSnapshot = c[1];
+            snapshotsWritten = c[2];
+            runId = c[3];
+            resumeOffset = c[4];
+        } else {
+            replica = new ReplicaTrainer(configured, settings.metricsWindow(), index, x.trainers(), x.roundSteps());
+        }
+        trainer = replica.trainer();
     }
 
     /** Restoring a model trained with other options would silently mix two models: refuse it. */
@@ -127,6 +171,17 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         g.gauge("snapshotsWritten", () -> snapshotsWritten);
         g.gauge("pendingEvents", () -> trainer.pendingEvents());
         stepMicros = g.histogram("stepMicros", new DescriptiveStatisticsHistogram(1_000));
+        if (replica != null) {
+            TrainerSettings.Exchange x = settings.exchange();
+            exchange = new RoundExchange(x.bootstrapServers(), x.topic(), properties(x.kafka()), runId, resumeOffset, x.submittedMillis(),
+                    replica.dtype());
+            roundWaitMicros = g.histogram("roundWaitMicros", new DescriptiveStatisticsHistogram(1_000));
+            mergeMicros = g.histogram("mergeMicros", new DescriptiveStatisticsHistogram(1_000));
+            g.gauge("round", () -> replica.round());
+            g.gauge("updateBytes", () -> lastUpdateBytes);
+            g.gauge("exchangeBytesSent", () -> exchange.bytesSent());
+            g.gauge("exchangeBytesRead", () -> exchange.bytesRead());
+        }
         List<String> tasks = trainer.config().tasks;
         for (int k = 0; k < tasks.size(); k++) {
             int task = k;
@@ -145,8 +200,26 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         getProcessingTimeService().scheduleWithFixedDelay(time -> whileIdle(), period, period);
     }
 
+    private static java.util.Properties properties(Map<String, String> kafka) {
+        java.util.Properties p = new java.util.Properties();
+        p.putAll(kafka);
+        return p;
+    }
+
     @Override
-    public void processElement(StreamRecord<Example> element) {
+    public void processElement(StreamRecord<Example> element) throws Exception {
+        if (replica != null) {
+            long steps = trainer.model().steps();
+            boolean roundOver = replica.learn(element.getValue());
+            if (trainer.model().steps() != steps) {
+                stepMicros.update(trainer.lastStepNanos() / 1_000);
+            }
+            if (roundOver) {
+                publish(replica.update());
+                mergeRound();
+            }
+            return;
+        }
         StepResult step = trainer.learn(element.getValue());
         if (step != null) {
             stepMicros.update(trainer.lastStepNanos() / 1_000);
@@ -155,14 +228,54 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     }
 
     @Override
-    public void endInput() {
+    public void endInput() throws Exception {
+        if (replica != null) {
+            // the last update, then the peers' rounds until every trainer's input has ended
+            publish(replica.finish());
+            while (!replica.done()) {
+                mergeRound();
+            }
+            afterRound(true);
+            return;
+        }
         trainer.flush();
         afterStep(true);
     }
 
+    private void publish(RoundUpdate u) throws InterruptedException {
+        byte[] bytes = u.encode(replica.dtype());
+        lastUpdateBytes = bytes.length;
+        exchange.publish(u.round(), u.replica(), bytes);
+    }
+
+    /** Waits for the round's updates, merges them, and (subtask 0) emits what is due. */
+    private void mergeRound() {
+        long start = System.nanoTime();
+        List<RoundUpdate> updates = exchange.await(replica.round(), replica.awaited());
+        long read = System.nanoTime();
+        replica.merge(updates);
+        roundWaitMicros.update((read - start) / 1_000);
+        mergeMicros.update((System.nanoTime() - read) / 1_000);
+        if (!replica.done()) {
+            afterRound(false);
+        }
+    }
+
+    /** After a merge: snapshots and reports of the merged model, from subtask 0 only (every replica holds it). */
+    private void afterRound(boolean end) {
+        if (replica.replica() == 0) {
+            afterStep(end);
+        }
+    }
+
+    /** Events in the model the next snapshot would hold: all trainers' merged ones, or the one trainer's. */
+    private long eventsTrained() {
+        return replica != null ? replica.mergedEvents() : trainer.eventsTrained();
+    }
+
     private void afterStep(boolean end) {
         long now = getProcessingTimeService().getCurrentProcessingTime();
-        long sinceSnapshot = trainer.eventsTrained() - eventsAtLastSnapshot;
+        long sinceSnapshot = eventsTrained() - eventsAtLastSnapshot;
         boolean byCount = settings.snapshotEveryEvents() > 0 && sinceSnapshot >= settings.snapshotEveryEvents();
         boolean byTime = settings.snapshotEverySeconds() > 0 && now - lastSnapshotMillis >= settings.snapshotEverySeconds() * 1000;
         if ((byCount || byTime || end) && sinceSnapshot > 0) {
@@ -174,46 +287,67 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     }
 
     private void whileIdle() {
+        if (replica != null && replica.replica() != 0) {
+            return;
+        }
         long now = getProcessingTimeService().getCurrentProcessingTime();
         boolean byTime = settings.snapshotEverySeconds() > 0 && now - lastSnapshotMillis >= settings.snapshotEverySeconds() * 1000;
-        if (byTime && trainer.eventsTrained() > eventsAtLastSnapshot) {
+        // between merges a replica's model holds its own part of the round: its snapshots come with merges only
+        if (byTime && replica == null && trainer.eventsTrained() > eventsAtLastSnapshot) {
             emitSnapshot(now);
         }
-        if (trainer.eventsTrained() != eventsAtLastReport && now - lastMetricsMillis >= settings.metricsEverySeconds() * 1000) {
+        if (eventsTrained() != eventsAtLastReport && now - lastMetricsMillis >= settings.metricsEverySeconds() * 1000) {
             emitMetrics(now, false);
         }
     }
 
     private void emitSnapshot(long now) {
-        ModelSnapshot s = trainer.snapshot(snapshotVersion + 1, now);
+        ModelSnapshot s = replica != null ? replica.snapshot(snapshotVersion + 1, now) : trainer.snapshot(snapshotVersion + 1, now);
         if (s == null) {
-            LOG.warn("Not writing a snapshot after {} events: the model has a non-finite parameter", trainer.eventsTrained());
+            LOG.warn("Not writing a snapshot after {} events: the model has a non-finite parameter", eventsTrained());
             return;
         }
         snapshotVersion++;
         output.collect(new StreamRecord<>(new SnapshotMessage(snapshotVersion, SnapshotCodec.encode(s))));
         snapshotsWritten++;
-        eventsAtLastSnapshot = trainer.eventsTrained();
+        eventsAtLastSnapshot = eventsTrained();
         lastSnapshotMillis = now;
     }
 
     private void emitMetrics(long now, boolean end) {
         latestScores = trainer.scores();
-        TrainingMetrics m = TrainingMetrics.newBuilder().setTime(now).setEventsTrained(trainer.eventsTrained())
+        TrainingMetrics m = TrainingMetrics.newBuilder().setTime(now).setEventsTrained(eventsTrained())
                 .setSteps(trainer.model().steps()).setSkippedSteps(trainer.model().skippedSteps())
-                .setSnapshotsWritten(snapshotsWritten).setLastEventTime(trainer.lastEventTime())
+                .setSnapshotsWritten(snapshotsWritten)
+                .setLastEventTime(replica != null ? replica.mergedLastEventTime() : trainer.lastEventTime())
                 .setModelLoss(trainer.lastModelLoss()).setFinal$(end)
                 .setTasks(SnapshotCodec.metrics(latestScores)).build();
         output.collect(METRICS, new StreamRecord<>(new MetricsMessage(Wire.encode(m))));
         lastMetricsMillis = now;
-        eventsAtLastReport = trainer.eventsTrained();
+        eventsAtLastReport = eventsTrained();
     }
 
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
+        if (replica != null) {
+            trainerState.update(List.of(replica.toBytes()));
+            counterState.update(List.of(new long[] {snapshotVersion, eventsAtLastSnapshot, snapshotsWritten, runId, exchange.resumeOffset()}));
+            return;
+        }
         trainerState.update(List.of(trainer.toBytes()));
         counterState.update(List.of(new long[] {snapshotVersion, eventsAtLastSnapshot, snapshotsWritten}));
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (exchange != null) {
+                exchange.close();
+            }
+        } finally {
+            super.close();
+        }
     }
 
     /** For tests: the trainer this operator drives. */

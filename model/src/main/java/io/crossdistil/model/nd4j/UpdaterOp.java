@@ -35,6 +35,14 @@ public final class UpdaterOp {
         this.stateSlots = (int) config.stateSize(1);
     }
 
+    /**
+     * True when the state is a running sum (AdaGrad's squared gradients), which two trainers'
+     * changes add up to; false for moving averages (Adam's moments), which they do not.
+     */
+    public boolean stateIsSum() {
+        return config instanceof AdaGrad;
+    }
+
     /** Arrays of state per value (Adam 2, AdaGrad 1, SGD 0). */
     public int stateSlots() {
         return stateSlots;

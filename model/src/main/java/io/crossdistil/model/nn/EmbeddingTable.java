@@ -162,6 +162,11 @@ public final class EmbeddingTable {
         this.beforeUpdate = listener;
     }
 
+    /** True when the rows' optimizer state is a running sum (see UpdaterOp#stateIsSum). */
+    public boolean stateIsSum() {
+        return updater != null && updater.stateIsSum();
+    }
+
     /** Values per row that {@link #readRow} and {@link #writeRow} move: the row, then each optimizer state slot's row. */
     public int valuesPerRow() {
         return dim * (1 + state.length);

@@ -364,6 +364,19 @@ public final class ParameterStore {
      * state slot, in the flat layout (what replicas of a model exchange, see parallel.ReplicaSync).
      */
     public List<INDArray> stateVectors() {
+        return learnedVectors();
+    }
+
+    /** Per vector of {@link #stateVectors()}: true for a running sum (AdaGrad's state), false for parameters and moving averages. */
+    public boolean[] sumVectors() {
+        boolean[] out = new boolean[stateVectors().size()];
+        for (int i = 1; i < out.length; i++) {
+            out[i] = updater.stateIsSum();
+        }
+        return out;
+    }
+
+    private List<INDArray> learnedVectors() {
         List<INDArray> out = new java.util.ArrayList<>();
         out.add(params);
         if (updaterSlots != null) {

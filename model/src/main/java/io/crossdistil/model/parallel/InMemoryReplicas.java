@@ -21,6 +21,7 @@ public final class InMemoryReplicas {
     private long updateBytes;
     private long updates;
     private long mergeNanos;
+    private long codecNanos;
 
     public InMemoryReplicas(ModelConfig cfg, int metricsWindow, int replicas, int roundSteps) {
         this.replicas = new ReplicaTrainer[replicas];
@@ -58,10 +59,12 @@ public final class InMemoryReplicas {
                     u = t.finish();
                     finished[j] = true;
                 }
+                long coding = System.nanoTime();
                 byte[] bytes = u.encode(t.dtype());
                 updateBytes += bytes.length;
                 updates++;
                 round.add(RoundUpdate.decode(bytes, t.dtype()));
+                codecNanos += System.nanoTime() - coding;
             }
             long start = System.nanoTime();
             for (ReplicaTrainer t : replicas) {
@@ -84,6 +87,11 @@ public final class InMemoryReplicas {
     /** Updates sent so far (one per replica and round). */
     public long updates() {
         return updates;
+    }
+
+    /** Time spent encoding and decoding the updates (each once), nanoseconds. */
+    public long codecNanos() {
+        return codecNanos;
     }
 
     /** Time every replica spent merging, summed, nanoseconds. */

@@ -15,16 +15,26 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Keeps one replica of a model in step with its peers. At the start of a round it holds what the
  * model learned so far (its base, the same on every replica); at the end it says what this replica
- * changed since (a {@link RoundUpdate}'s changes) and merges every replica's changes into the base:
- * {@code base + sum of the changes}, added in replica order in double precision, then rounded to
- * the model's data type. Every replica adds the same numbers in the same order, so all leave the
- * round bit-identical; and each event's update is applied once, as a single trainer would.
+ * changed since (a {@link RoundUpdate}'s changes) and merges every replica's changes into the base,
+ * summed in replica order in double precision, then rounded to the model's data type. Every replica
+ * adds the same numbers in the same order, so all leave the round bit-identical.
+ *
+ * <p>The rule (docs/scaling.md): a value moves by the mean change of the replicas that changed it
+ * (every replica changes every dense parameter; an embedding row mostly one replica, which then
+ * moves it as a single trainer would), except a running sum, which moves by the sum of the changes
+ * (AdaGrad's sums of squared gradients then count every event's gradient once, as one trainer's
+ * would). Summing the parameters' changes too, N trainers' steps from one point, diverged on
+ * census-income at N = 4: each of N steps assumes the others did not happen. Adam's moments are
+ * moving averages and are averaged like parameters (summed, they blew the Platt scalings up).
  *
  * <p>Dense vectors (parameters and optimizer state) have a base copy each. The embedding table is
  * large and a round touches few rows, so a row's base is copied only when an update first touches
  * it in the round (the table calls back before each update).
  */
 final class ReplicaSync {
+    /** Per dense vector: true when replicas' changes add up (a running sum), false when they are averaged. */
+    private final boolean[] summed;
+    private final boolean rowStateSummed;
     private final DataType dtype;
     private final List<INDArray> vectors;
     private final double[][] base;
@@ -39,12 +49,14 @@ final class ReplicaSync {
     ReplicaSync(CrossDistilModel model) {
         dtype = model.config().dtype;
         vectors = model.learnedVectors();
+        summed = model.sumVectors();
         base = new double[vectors.size()][];
         for (int v = 0; v < base.length; v++) {
             base[v] = HostArrays.values(vectors.get(v));
         }
         table = model.embeddingTable();
         width = table.valuesPerRow();
+        rowStateSummed = table.stateIsSum();
         slotOf = new int[table.rows()];
         Arrays.fill(slotOf, -1);
         rowBase = new double[touched.length * width];
@@ -102,6 +114,7 @@ final class ReplicaSync {
     void merge(List<RoundUpdate> updates) {
         for (int v = 0; v < vectors.size(); v++) {
             double[] merged = base[v].clone();
+            double[] sum = new double[merged.length];
             for (RoundUpdate u : updates) {
                 double[] d = u.dense()[v];
                 if (d.length != merged.length) {
@@ -109,8 +122,12 @@ final class ReplicaSync {
                             + merged.length + ": a replica of another model shape");
                 }
                 for (int i = 0; i < merged.length; i++) {
-                    merged[i] += d[i];
+                    sum[i] += d[i];
                 }
+            }
+            double scale = summed[v] ? 1.0 : 1.0 / updates.size();
+            for (int i = 0; i < merged.length; i++) {
+                merged[i] += sum[i] * scale;
             }
             HostArrays.put(merged, vectors.get(v));
             // the base is what the model now holds, rounded to its data type
@@ -143,15 +160,22 @@ final class ReplicaSync {
             } else {
                 table.readRow(next, row, 0);
             }
+            double[] sum = new double[width];
+            int contributors = 0;
             for (int u = 0; u < updates.size(); u++) {
                 RoundUpdate up = updates.get(u);
                 if (position[u] < up.rows().length && up.rows()[position[u]] == next) {
                     int at = position[u] * width;
                     for (int j = 0; j < width; j++) {
-                        row[j] += up.rowChanges()[at + j];
+                        sum[j] += up.rowChanges()[at + j];
                     }
                     position[u]++;
+                    contributors++;
                 }
+            }
+            for (int j = 0; j < width; j++) {
+                // the row's values first, then its optimizer state (see EmbeddingTable.readRow)
+                row[j] += j >= table.dim() && rowStateSummed ? sum[j] : sum[j] / contributors;
             }
             table.writeRow(next, row, 0);
         }

@@ -70,36 +70,76 @@ class ReplicaTrainerTest {
     }
 
     @Test
-    void theMergeAddsEveryReplicasChangesToTheRoundsStart() {
+    void aValueMovesByTheMeanChangeOfItsReplicasAndARunningSumByTheSum() {
         ModelConfig cfg = config("double");
         List<Example> events = stream(cfg, 64);
         ReplicaTrainer a = new ReplicaTrainer(cfg, 1_000, 0, 2, 2);
         ReplicaTrainer b = new ReplicaTrainer(cfg, 1_000, 1, 2, 2);
-        double[] start = learned(a);
-        assertArrayEquals(start, learned(b), "replicas start alike");
+        List<double[]> start = dense(a);
+        double[] startTable = table(a);
         for (int i = 0; i < 32; i++) {
             a.learn(events.get(i));
             b.learn(events.get(32 + i));
         }
-        assertTrue(a.roundOver() && b.roundOver());
-        double[] aTrained = learned(a);
-        double[] bTrained = learned(b);
-        List<RoundUpdate> round = List.of(a.update(), b.update());
-        a.merge(round);
-        b.merge(round);
-        double[] merged = learned(a);
-        int changed = 0;
-        for (int i = 0; i < merged.length; i++) {
-            // known answer: start + (a's value - start) + (b's value - start), whichever replica touched what
-            double expected = start[i] + (aTrained[i] - start[i]) + (bTrained[i] - start[i]);
-            assertEquals(expected, merged[i], 1e-12 * Math.max(1, Math.abs(expected)), "value " + i);
-            if (aTrained[i] != start[i] && bTrained[i] != start[i]) {
-                changed++;
+        List<double[]> aDense = dense(a);
+        List<double[]> bDense = dense(b);
+        double[] aTable = table(a);
+        double[] bTable = table(b);
+        RoundUpdate ua = a.update();
+        RoundUpdate ub = b.update();
+        a.merge(List.of(ua, ub));
+        b.merge(List.of(ua, ub));
+        boolean[] state = a.trainer().model().sumVectors();
+        List<double[]> merged = dense(a);
+        for (int v = 0; v < merged.size(); v++) {
+            for (int i = 0; i < merged.get(v).length; i++) {
+                double da = aDense.get(v)[i] - start.get(v)[i];
+                double db = bDense.get(v)[i] - start.get(v)[i];
+                double expected = start.get(v)[i] + (state[v] ? da + db : (da + db) / 2);
+                assertEquals(expected, merged.get(v)[i], 1e-12 * Math.max(1, Math.abs(expected)), "vector " + v + " value " + i);
             }
         }
-        assertTrue(changed > 100, "values both replicas changed: " + changed);
-        assertArrayEquals(merged, learned(b));
+        // embedding rows: values by the mean over the replicas that updated the row, state by the sum
+        var t = a.trainer().model().embeddingTable();
+        int width = t.valuesPerRow();
+        java.util.Set<Integer> byA = new java.util.HashSet<>();
+        java.util.Set<Integer> byB = new java.util.HashSet<>();
+        for (int r : ua.rows()) {
+            byA.add(r);
+        }
+        for (int r : ub.rows()) {
+            byB.add(r);
+        }
+        double[] mergedTable = table(a);
+        int shared = 0;
+        for (int r = 0; r < t.rows(); r++) {
+            int contributors = (byA.contains(r) ? 1 : 0) + (byB.contains(r) ? 1 : 0);
+            shared += contributors == 2 ? 1 : 0;
+            for (int j = 0; j < width; j++) {
+                int i = r * width + j;
+                double da = aTable[i] - startTable[i];
+                double db = bTable[i] - startTable[i];
+                double expected = startTable[i] + ((j >= t.dim() && t.stateIsSum()) || contributors == 0 ? da + db : (da + db) / contributors);
+                assertEquals(expected, mergedTable[i], 1e-12 * Math.max(1, Math.abs(expected)), "row " + r + " value " + j);
+            }
+        }
+        assertTrue(shared > 0 && byA.size() > shared, "rows both replicas updated: " + shared + " of " + byA.size());
+        assertArrayEquals(learned(a), learned(b));
         assertEquals(64, a.mergedEvents());
+    }
+
+    private static List<double[]> dense(ReplicaTrainer t) {
+        return t.trainer().model().learnedVectors().stream().map(HostArrays::values).toList();
+    }
+
+    private static double[] table(ReplicaTrainer t) {
+        var table = t.trainer().model().embeddingTable();
+        int width = table.valuesPerRow();
+        double[] out = new double[table.rows() * width];
+        for (int r = 0; r < table.rows(); r++) {
+            table.readRow(r, out, r * width);
+        }
+        return out;
     }
 
     @Test

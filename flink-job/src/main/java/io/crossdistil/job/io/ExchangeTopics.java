@@ -1,0 +1,67 @@
+package io.crossdistil.job.io;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks, before data-parallel trainers start, that every trainer will have input of its own, and
+ * creates the exchange topic when it is missing (docs/scaling.md).
+ */
+public final class ExchangeTopics {
+    private static final Logger LOG = LoggerFactory.getLogger(ExchangeTopics.class);
+    /** Largest update a trainer may send; a broker's own message.max.bytes may be lower. */
+    static final int MAX_UPDATE_BYTES = 64 * 1024 * 1024;
+
+    private ExchangeTopics() {}
+
+    /**
+     * @throws IllegalArgumentException when the feedback topic has fewer partitions than trainers
+     *     (a trainer without a partition would never end a round, and every trainer waits for it)
+     */
+    public static void prepare(String servers, Properties extra, String topic, int trainers, String exchangeTopic) {
+        Properties p = new Properties();
+        p.putAll(extra);
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+        try (Admin admin = Admin.create(p)) {
+            int partitions;
+            try {
+                partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(60, TimeUnit.SECONDS).get(topic).partitions().size();
+            } catch (ExecutionException e) {
+                throw new IllegalArgumentException("--trainers " + trainers + " needs to know the partitions of topic '" + topic + "': "
+                        + e.getCause().getMessage(), e);
+            }
+            if (partitions < trainers) {
+                throw new IllegalArgumentException("topic '" + topic + "' has " + partitions + " partitions; --trainers " + trainers
+                        + " needs at least " + trainers + " (each trainer reads partitions of its own; exactly " + trainers
+                        + " for a bit-reproducible model)");
+            }
+            if (partitions != trainers) {
+                LOG.warn("Topic '{}' has {} partitions for {} trainers: a trainer reading several partitions takes their records in arrival order, "
+                        + "so the model is not bit-reproducible from run to run (every event is still trained exactly once)", topic, partitions, trainers);
+            }
+            try {
+                admin.createTopics(List.of(new NewTopic(exchangeTopic, 1, (short) -1)
+                        .configs(Map.of("max.message.bytes", Integer.toString(MAX_UPDATE_BYTES))))).all().get(60, TimeUnit.SECONDS);
+                LOG.info("Created the exchange topic '{}'", exchangeTopic);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw new IllegalStateException("could not create the exchange topic '" + exchangeTopic + "'", e.getCause());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Kafka at " + servers + " did not answer within 60 s", e);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package io.crossdistil.job.trainer;
+
+import io.crossdistil.model.parallel.RoundUpdate;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * The trainers' exchange: every trainer writes its round updates to one partition of a Kafka topic
+ * and reads every trainer's back, in the partition's order (docs/scaling.md). An update is keyed by
+ * (run, round, replica). The whole computation is deterministic, so an update written twice (by a
+ * trainer that failed and was restored, or by an attempt that ran on after the checkpoint it is
+ * restored from) holds the same bytes both times: the first one read counts and the others are
+ * dropped, and Kafka transactions are not needed (nor possible: a trainer cannot wait for a
+ * checkpoint to commit what its peers need before they reach that checkpoint).
+ *
+ * <p>Where to read from survives in the trainer's state ({@link #resumeOffset()}); a trainer that
+ * starts afresh reads from the first record written after its run was submitted.
+ */
+final class RoundExchange implements AutoCloseable {
+    /** Records older than the submission by more than this are skipped at a fresh start (clocks of client and brokers differ). */
+    private static final long CLOCK_SLACK_MS = Duration.ofMinutes(1).toMillis();
+
+    private record Read(RoundUpdate update, long offset) {}
+
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final TopicPartition partition;
+    private final long runId;
+    private final DataType dtype;
+    /** Updates read but not yet merged: round -> replica -> update. */
+    private final TreeMap<Long, Map<Integer, Read>> unmerged = new TreeMap<>();
+    private long waitNanos;
+    private long bytesSent;
+    private long bytesRead;
+
+    /**
+     * @param resumeOffset where a restored trainer reads on, or -1 for a fresh start of the run
+     * @param submittedMillis when the run was submitted (where a fresh start reads from)
+     */
+    RoundExchange(String servers, String topic, Properties extra, long runId, long resumeOffset, long submittedMillis, DataType dtype) {
+        this.runId = runId;
+        this.dtype = dtype;
+        Properties p = new Properties();
+        p.putAll(extra);
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+        p.putIfAbsent(ProducerConfig.ACKS_CONFIG, "all");
+        p.putIfAbsent(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(io.crossdistil.job.io.KafkaSinks.MAX_REQUEST_BYTES));
+        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "0");
+        producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        Properties c = new Properties();
+        c.putAll(extra);
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        c.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(io.crossdistil.job.io.KafkaSinks.MAX_REQUEST_BYTES));
+        c.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
+        consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        partition = new TopicPartition(topic, 0);
+        consumer.assign(List.of(partition));
+        if (resumeOffset >= 0) {
+            consumer.seek(partition, resumeOffset);
+        } else {
+            // the end first: a record written after this lookup lies at or after it, one written before is found by its time
+            long end = consumer.endOffsets(List.of(partition)).get(partition);
+            OffsetAndTimestamp since = consumer.offsetsForTimes(Map.of(partition, submittedMillis - CLOCK_SLACK_MS)).get(partition);
+            consumer.seek(partition, since == null ? end : Math.min(since.offset(), end));
+        }
+    }
+
+    /** Writes an update and waits until the brokers have it. */
+    void publish(long round, int replica, byte[] update) throws InterruptedException {
+        try {
+            producer.send(new ProducerRecord<>(partition.topic(), partition.partition(), key(round, replica), update)).get();
+            bytesSent += update.length;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("could not write round " + round + " of trainer " + replica + " to " + partition.topic(), e.getCause());
+        }
+    }
+
+    /** Blocks until the round's update of every one of {@code replicas} is read; returns them in that order. */
+    List<RoundUpdate> await(long round, List<Integer> replicas) {
+        long start = System.nanoTime();
+        unmerged.headMap(round).clear();
+        while (!has(round, replicas)) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new IllegalStateException("interrupted while waiting for round " + round);
+            }
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                ByteBuffer k = ByteBuffer.wrap(r.key());
+                if (r.key().length != 20 || k.getLong() != runId) {
+                    continue; // another run's
+                }
+                long recordRound = k.getLong();
+                int recordReplica = k.getInt();
+                if (recordRound < round) {
+                    continue;
+                }
+                Map<Integer, Read> byReplica = unmerged.computeIfAbsent(recordRound, x -> new HashMap<>());
+                if (!byReplica.containsKey(recordReplica)) {
+                    byReplica.put(recordReplica, new Read(RoundUpdate.decode(r.value(), dtype), r.offset()));
+                    bytesRead += r.value().length;
+                }
+            }
+        }
+        List<RoundUpdate> out = new ArrayList<>();
+        for (int j : replicas) {
+            out.add(unmerged.get(round).get(j).update());
+        }
+        unmerged.remove(round);
+        waitNanos += System.nanoTime() - start;
+        return out;
+    }
+
+    private boolean has(long round, List<Integer> replicas) {
+        Map<Integer, Read> got = unmerged.get(round);
+        return got != null && got.keySet().containsAll(replicas);
+    }
+
+    /** Where a trainer restored from this moment must read on: the first update read but not merged, else the next record. */
+    long resumeOffset() {
+        long at = consumer.position(partition);
+        for (Map<Integer, Read> round : unmerged.values()) {
+            for (Read r : round.values()) {
+                at = Math.min(at, r.offset());
+            }
+        }
+        return at;
+    }
+
+    private byte[] key(long round, int replica) {
+        return ByteBuffer.allocate(20).putLong(runId).putLong(round).putInt(replica).array();
+    }
+
+    /** Time spent waiting for (and reading) peers' updates, nanoseconds, since this exchange opened. */
+    long waitNanos() {
+        return waitNanos;
+    }
+
+    long bytesSent() {
+        return bytesSent;
+    }
+
+    long bytesRead() {
+        return bytesRead;
+    }
+
+    @Override
+    public void close() {
+        try {
+            producer.close(Duration.ofSeconds(5));
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+}
