@@ -301,8 +301,13 @@ public final class ExperimentRunner {
     public static VariantResult throughKafka(LocalRunner.Options base, String variant, PrintStream out) throws Exception {
         Map<String, String> options = new LinkedHashMap<>(base.jobOptions());
         options.putAll(variantOptions(variant));
+        Parallelism p = Parallelism.parse(variant);
+        if (p.trainers() > 1) {
+            options.put("trainers", Integer.toString(p.trainers()));
+            options.put("round-steps", Integer.toString(p.roundSteps()));
+        }
         LocalRunner.Options o = new LocalRunner.Options(base.events(), base.csv(), base.labels(), base.csvFeatures(),
-                base.timeColumn(), null, null, 1, base.generator(), 0, options);
+                base.timeColumn(), null, null, p.trainers(), base.generator(), 0, options);
         LocalRunner.Summary s = LocalRunner.run(o, out);
         return new VariantResult(variant, SnapshotCodec.scores(s.metrics().getTasks()), s.eventsTrained() / s.trainingSeconds(), List.of(),
                 null, null, null);

@@ -68,4 +68,33 @@ class ExperimentRunnerTest {
                 () -> ExperimentRunner.variantOptions("mtl+attention"));
         assertTrue(e.getMessage().contains("attention"), e.getMessage());
     }
+
+    @Test
+    void aVariantMayRunOnSeveralTrainersAndTheyReportWhatTheyExchanged(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        assertEquals(new ExperimentRunner.Parallelism("crossdistil+gkd", 4, 2), ExperimentRunner.Parallelism.parse("crossdistil+gkd@4/2"));
+        assertEquals(new ExperimentRunner.Parallelism("mtl", 2, io.crossdistil.model.parallel.ReplicaTrainer.DEFAULT_ROUND_STEPS),
+                ExperimentRunner.Parallelism.parse("mtl@2"));
+        assertEquals(Map.of("variant", "mtl"), ExperimentRunner.variantOptions("mtl@2/8"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ExperimentRunner.Parallelism.parse("mtl@0"));
+        assertTrue(e.getMessage().contains("VARIANT@N/R"), e.getMessage());
+
+        List<io.crossdistil.avro.FeedbackEvent> events = ExperimentRunner.load(null, List.of(), List.of(), null, 3_000,
+                Generator.standard(3, new double[] {0.38, 0.1}), List.of("finish", "like"), new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        Map<String, String> model = new java.util.HashMap<>(LocalPipelineTest.smallModel());
+        model.keySet().removeIf(k -> !io.crossdistil.model.ModelConfig.isOption(k));
+        model.put("features", "user_id,item_id," + String.join(",", io.crossdistil.model.synthetic.SyntheticStream.FIELDS));
+        List<ExperimentRunner.VariantResult> results = ExperimentRunner.run(events, List.of("mtl", "mtl@2/1"), model, 2, 5,
+                new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        ExperimentRunner.Exchange x = results.get(1).exchange();
+        assertEquals(null, results.get(0).exchange());
+        assertEquals(2, x.trainers());
+        // 3,000 events, 64 a batch, two trainers merging every step: 24 rounds, the last with the partial batches
+        assertEquals(24, x.rounds());
+        assertTrue(x.bytesPerUpdate() > 1_000 && x.bytesPerEvent() > 0, x.toString());
+        assertEquals(3_000, results.get(1).scores().get(0).events(), "the first trainer's metrics saw every event");
+        ExperimentRunner.write(dir, new ExperimentRunner.Setup("test", "generated", 3_000, List.of("finish", "like"), model), results);
+        assertTrue(Files.readString(dir.resolve("results.md")).contains("What the trainers exchanged"));
+    }
 }

@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.avro.ModelSnapshot;
-import io.crossdistil.kafka.EmbeddedKafka;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Future;
@@ -30,40 +27,21 @@ class ClusterFailoverTest {
     /** A count-based snapshot lands exactly on the last event; time-based ones would differ between runs. */
     private static final Map<String, String> OPTIONS = Map.of("snapshot-every-events", Long.toString(GOOD / 10), "decode-parallelism", "1");
 
-    private static Path work;
-    private static EmbeddedKafka kafka;
+    private static ClusterFixture fixture;
     private static StandaloneFlinkCluster cluster;
-    private static String jarId;
     private static ModelSnapshot reference;
 
     @BeforeAll
     static void startClusterAndRunReference() throws Exception {
-        // under target/, not a temporary folder: the JobManager's and TaskManagers' logs outlive a failure
-        work = Path.of("target", "cluster-work").toAbsolutePath();
-        EmbeddedKafka.deleteQuietly(work);
-        kafka = EmbeddedKafka.start();
-        cluster = StandaloneFlinkCluster.start(Path.of(System.getProperty("crossdistil.flink.lib")), work.resolve("flink"),
-                Map.of(), List.of(System.getProperty("crossdistil.java.options").trim().split("\\s+")),
-                Map.of("OMP_NUM_THREADS", "1"));
-        jarId = cluster.rest().uploadJar(Path.of(System.getProperty("crossdistil.job.jar")));
-
-        FailoverRun run = run("reference");
-        run.produce(0);
-        run.submit();
-        reference = run.awaitLastSnapshot(Duration.ofMinutes(5));
-        run.cancelAndCheck();
+        fixture = ClusterFixture.start("cluster-work", Map.of(), 1);
+        cluster = fixture.cluster();
+        reference = fixture.reference(1, OPTIONS);
     }
 
     @AfterAll
     static void stopEverything() {
-        try {
-            if (cluster != null) {
-                cluster.close();
-            }
-        } finally {
-            if (kafka != null) {
-                kafka.close();
-            }
+        if (fixture != null) {
+            fixture.close();
         }
     }
 
@@ -111,7 +89,7 @@ class ClusterFailoverTest {
         run.awaitTrained(GOOD / 3, Duration.ofMinutes(3));
         long trained = run.trained();
         assertTrue(trained < GOOD, "the broker restart came before the end");
-        kafka.restart(Duration.ofSeconds(5));
+        fixture.kafka().restart(Duration.ofSeconds(5));
         System.out.printf("broker restarted after about %,d trained events; the job restarted %d times%n", trained,
                 cluster.rest().restarts(run.jobId));
         producing.get(5, TimeUnit.MINUTES);
@@ -121,6 +99,6 @@ class ClusterFailoverTest {
     }
 
     private static FailoverRun run(String name) throws Exception {
-        return new FailoverRun(name, kafka, cluster, jarId, work, 1, OPTIONS);
+        return fixture.run(name, 1, OPTIONS);
     }
 }

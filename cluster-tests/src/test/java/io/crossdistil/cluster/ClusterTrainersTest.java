@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.avro.ModelSnapshot;
-import io.crossdistil.kafka.EmbeddedKafka;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Future;
@@ -32,42 +29,23 @@ class ClusterTrainersTest {
     private static final Map<String, String> OPTIONS = Map.of("trainers", "2", "round-steps", "5",
             "snapshot-every-events", Long.toString(9 * 640));
 
-    private static Path work;
-    private static EmbeddedKafka kafka;
+    private static ClusterFixture fixture;
     private static StandaloneFlinkCluster cluster;
-    private static String jarId;
     private static ModelSnapshot reference;
 
     @BeforeAll
     static void startClusterAndRunReference() throws Exception {
-        work = Path.of("target", "cluster-trainers-work").toAbsolutePath();
-        EmbeddedKafka.deleteQuietly(work);
-        kafka = EmbeddedKafka.start();
-        cluster = StandaloneFlinkCluster.start(Path.of(System.getProperty("crossdistil.flink.lib")), work.resolve("flink"),
-                Map.of("taskmanager.numberOfTaskSlots", "1"),
-                List.of(System.getProperty("crossdistil.java.options").trim().split("\\s+")), Map.of("OMP_NUM_THREADS", "1"));
-        cluster.startTaskManager();
-        jarId = cluster.rest().uploadJar(Path.of(System.getProperty("crossdistil.job.jar")));
-
-        FailoverRun run = run("reference");
-        run.produce(0);
-        run.submit();
-        reference = run.awaitLastSnapshot(Duration.ofMinutes(5));
-        run.cancelAndCheck();
+        fixture = ClusterFixture.start("cluster-trainers-work", Map.of("taskmanager.numberOfTaskSlots", "1"), 2);
+        cluster = fixture.cluster();
+        reference = fixture.reference(2, OPTIONS);
         // a snapshot every 9 rounds, each written once (by the first trainer, right after a merge)
         assertEquals(GOOD / (9 * 640), reference.getVersion(), "snapshot versions");
     }
 
     @AfterAll
     static void stopEverything() {
-        try {
-            if (cluster != null) {
-                cluster.close();
-            }
-        } finally {
-            if (kafka != null) {
-                kafka.close();
-            }
+        if (fixture != null) {
+            fixture.close();
         }
     }
 
@@ -98,6 +76,6 @@ class ClusterTrainersTest {
     }
 
     private static FailoverRun run(String name) throws Exception {
-        return new FailoverRun(name, kafka, cluster, jarId, work, 2, OPTIONS);
+        return fixture.run(name, 2, OPTIONS);
     }
 }

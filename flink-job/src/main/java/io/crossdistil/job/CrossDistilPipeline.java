@@ -4,6 +4,7 @@ import io.crossdistil.job.io.DecodeFunction;
 import io.crossdistil.job.io.ExampleTypeInfo;
 import io.crossdistil.job.io.ExchangeTopics;
 import io.crossdistil.job.io.KafkaSinks;
+import io.crossdistil.job.io.MetricsMessage;
 import io.crossdistil.job.io.RawRecord;
 import io.crossdistil.job.io.RawRecordDeserializer;
 import io.crossdistil.job.io.SnapshotDirectorySink;
@@ -109,22 +110,28 @@ public final class CrossDistilPipeline {
         // The snapshot sinks run in tasks of their own, not chained to the trainer: the file write
         // and the Kafka producer's lz4 compression of a 4 MB snapshot took 8-19 ms of the trainer
         // thread's CPU per snapshot; handing the record over the network stack costs it 3-4.
+        // With N trainers each has sinks of its own (only trainer 0's receive anything): a sink fed
+        // by every trainer would align checkpoint barriers across them, hold trainer 0's output
+        // while a peer waits for trainer 0's round, and so stop trainer 0 from ever ending it.
+        int sinks = c.trainers();
+        DataStream<SnapshotMessage> toSinks = c.trainers() > 1 ? snapshots.forward() : snapshots;
         if (c.snapshotDir() != null) {
-            snapshots.sinkTo(new SnapshotDirectorySink(c.snapshotDir(), c.snapshotRetain()))
-                    .uid("snapshot-directory-sink").name("snapshots -> " + c.snapshotDir()).setParallelism(1)
+            toSinks.sinkTo(new SnapshotDirectorySink(c.snapshotDir(), c.snapshotRetain()))
+                    .uid("snapshot-directory-sink").name("snapshots -> " + c.snapshotDir()).setParallelism(sinks)
                     .disableChaining();
         }
         if (c.snapshotTopic() != null) {
-            snapshots.sinkTo(KafkaSinks.snapshots(c.bootstrapServers(), c.snapshotTopic(), c.kafkaProperties(),
+            toSinks.sinkTo(KafkaSinks.snapshots(c.bootstrapServers(), c.snapshotTopic(), c.kafkaProperties(),
                     c.deliveryGuarantee(), c.jobName() + "-snapshots"))
-                    .uid("snapshot-topic-sink").name("snapshots -> " + c.snapshotTopic()).setParallelism(1)
+                    .uid("snapshot-topic-sink").name("snapshots -> " + c.snapshotTopic()).setParallelism(sinks)
                     .disableChaining();
         }
         if (c.metricsTopic() != null) {
-            snapshots.getSideOutput(TrainerOperator.METRICS)
+            DataStream<MetricsMessage> reports = snapshots.getSideOutput(TrainerOperator.METRICS);
+            (c.trainers() > 1 ? reports.forward() : reports)
                     .sinkTo(KafkaSinks.metrics(c.bootstrapServers(), c.metricsTopic(), c.kafkaProperties(),
                             c.deliveryGuarantee(), c.jobName() + "-metrics"))
-                    .uid("metrics-topic-sink").name("metrics -> " + c.metricsTopic()).setParallelism(1);
+                    .uid("metrics-topic-sink").name("metrics -> " + c.metricsTopic()).setParallelism(sinks);
         }
     }
 }

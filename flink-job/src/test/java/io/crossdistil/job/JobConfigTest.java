@@ -25,6 +25,10 @@ class JobConfigTest {
         assertTrue(error("--bootstrap-servers").contains("needs a value"));
         assertTrue(error("bootstrap").contains("expected an option"));
         assertTrue(error("--bootstrap-servers", "a", "--bootstrap-servers", "b").contains("given twice"));
+        assertTrue(error("--bootstrap-servers", "k:9092", "--trainers", "0").contains("--trainers"));
+        assertTrue(error("--bootstrap-servers", "k:9092", "--trainers", "2", "--round-steps", "0").contains("--round-steps"));
+        assertTrue(error("--bootstrap-servers", "k:9092", "--trainers", "2", "--decode-parallelism", "3")
+                .contains("leave --decode-parallelism out or set it to 2"));
         // a frozen teacher that cannot be read stops the job before it starts
         assertTrue(error("--bootstrap-servers", "k:9092", "--teacher-snapshot", "no/such/snapshot")
                 .contains("teacher snapshot no/such/snapshot cannot be read"));
@@ -45,6 +49,9 @@ class JobConfigTest {
         assertNull(c.snapshotTopic());
         assertEquals("mtl", c.modelConfig().variant.key());
         assertEquals("SSL", c.kafkaProperties().get("security.protocol"));
+        assertEquals(1, c.trainers());
+        assertEquals("feedback-exchange", c.exchangeTopic());
+        assertEquals(5, JobConfig.fromArgs(new String[] {"--bootstrap-servers=k:9092", "--trainers", "4", "--round-steps", "5"}).roundSteps());
         assertTrue(JobConfig.help().contains("--teacher-routing"));
     }
 
