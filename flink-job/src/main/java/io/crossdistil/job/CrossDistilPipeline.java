@@ -13,7 +13,6 @@ import io.crossdistil.job.trainer.TrainerOperator;
 import io.crossdistil.job.trainer.TrainerSettings;
 import io.crossdistil.model.event.Example;
 import java.time.Duration;
-import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -90,11 +89,9 @@ public final class CrossDistilPipeline {
         TrainerSettings.Exchange exchange = null;
         if (c.trainers() > 1) {
             ExchangeTopics.prepare(c.bootstrapServers(), c.kafkaProperties(), c.topic(), c.trainers(), c.exchangeTopic());
-            Map<String, String> kafka = new java.util.HashMap<>();
-            c.kafkaProperties().forEach((k, v) -> kafka.put(k.toString(), v.toString()));
             long submitted = System.currentTimeMillis();
-            exchange = new TrainerSettings.Exchange(c.trainers(), c.roundSteps(), c.bootstrapServers(), c.exchangeTopic(), kafka,
-                    submitted, submitted);
+            exchange = new TrainerSettings.Exchange(c.trainers(), c.roundSteps(), c.bootstrapServers(), c.exchangeTopic(),
+                    c.kafkaOptions(), submitted, submitted);
         }
         TrainerSettings settings = new TrainerSettings(c.modelOptions(), c.snapshotEveryEvents(), c.snapshotEverySeconds(),
                 c.metricsEverySeconds(), c.metricsWindow(), c.nd4jThreads(), exchange);

@@ -379,6 +379,11 @@ public final class JobConfig implements Serializable {
         return model;
     }
 
+    /** Extra Kafka client properties from {@code --kafka.*}, as given. */
+    public Map<String, String> kafkaOptions() {
+        return kafka;
+    }
+
     /** Extra Kafka client properties from {@code --kafka.*}. */
     public Properties kafkaProperties() {
         Properties p = new Properties();

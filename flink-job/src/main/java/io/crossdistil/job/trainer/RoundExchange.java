@@ -55,7 +55,8 @@ final class RoundExchange implements AutoCloseable {
      * @param resumeOffset where a restored trainer reads on, or -1 for a fresh start of the run
      * @param submittedMillis when the run was submitted (where a fresh start reads from)
      */
-    RoundExchange(String servers, String topic, Properties extra, long runId, long resumeOffset, long submittedMillis, DataType dtype) {
+    RoundExchange(String servers, String topic, Map<String, String> extra, long runId, long resumeOffset, long submittedMillis,
+            DataType dtype) {
         this.runId = runId;
         this.dtype = dtype;
         Properties p = new Properties();

@@ -173,7 +173,7 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         stepMicros = g.histogram("stepMicros", new DescriptiveStatisticsHistogram(1_000));
         if (replica != null) {
             TrainerSettings.Exchange x = settings.exchange();
-            exchange = new RoundExchange(x.bootstrapServers(), x.topic(), properties(x.kafka()), runId, resumeOffset, x.submittedMillis(),
+            exchange = new RoundExchange(x.bootstrapServers(), x.topic(), x.kafka(), runId, resumeOffset, x.submittedMillis(),
                     replica.dtype());
             roundWaitMicros = g.histogram("roundWaitMicros", new DescriptiveStatisticsHistogram(1_000));
             mergeMicros = g.histogram("mergeMicros", new DescriptiveStatisticsHistogram(1_000));
@@ -198,12 +198,6 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         // an idle stream still gets its last report and its time-based snapshot
         long period = settings.metricsEverySeconds() * 1000;
         getProcessingTimeService().scheduleWithFixedDelay(time -> whileIdle(), period, period);
-    }
-
-    private static java.util.Properties properties(Map<String, String> kafka) {
-        java.util.Properties p = new java.util.Properties();
-        p.putAll(kafka);
-        return p;
     }
 
     @Override
