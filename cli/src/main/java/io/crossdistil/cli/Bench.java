@@ -10,7 +10,6 @@ import io.crossdistil.model.TeacherRouting;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.nd4j.MatMul;
 import io.crossdistil.model.snapshot.SnapshotCodec;
-import io.crossdistil.model.parallel.InMemoryReplicas;
 import io.crossdistil.model.synthetic.SyntheticExamples;
 import io.crossdistil.model.synthetic.SyntheticStream;
 import io.crossdistil.model.training.OnlineTrainer;
@@ -158,7 +157,7 @@ final class Bench {
         out.printf(Locale.ROOT, "batch 256: %.1f%% of the peak matrix-product rate%n", 100 * (double) at256.get("step_gflops") / peak);
 
         r.put("tower_exchange", towerExchangeCost(base, quick, out));
-        r.put("trainers", trainersCost(base, quick, out));
+        r.put("trainers", TrainersCost.measure(base, quick, out));
 
         r.put("pipeline_warmup_events", events);
         r.put("pipeline_warmup_events_per_s", warmUp);
@@ -212,61 +211,6 @@ final class Bench {
             o.put("ratio_to_none", ms / none);
             r.put(options[i], o);
             out.printf(Locale.ROOT, "tower exchange %-9s batch 256     %7.2f ms/step  %6.2f us/event  x%.2f%n", options[i], ms, ms * 1000 / 256, ms / none);
-        }
-        return r;
-    }
-
-    /**
-     * What data-parallel trainers cost, in one thread (docs/scaling.md): N replicas (InMemoryReplicas)
-     * on the same generated events as one trainer, each configuration in turn after a warm-up. Per
-     * configuration: CPU per event (all replicas, their updates' encoding and decoding and merges
-     * included) and its ratio to one trainer's, bytes of one update and sent per event, and per round
-     * the time one replica spends merging and one update takes to encode and decode. Waiting for
-     * peers is not here: in one thread nobody waits (the job's trainers report it, roundWaitMicros).
-     */
-    static Map<String, Object> trainersCost(ModelConfig base, boolean quick, PrintStream out) {
-        ModelConfig cfg = base.with("batch-size", "256");
-        List<Example> events = SyntheticExamples.take(cfg, new SyntheticStream(cfg.tasks, new double[] {0.38, 0.04}, 4), quick ? 24_576 : 65_536);
-        int[][] configurations = {{1, 0}, {2, 1}, {4, 1}, {2, 4}, {4, 4}};
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        // warm-up: the JIT compiles the replicas' code paths too
-        new InMemoryReplicas(cfg, 10_000, 2, 1).train(events.subList(0, 8_192), (u, n) -> {});
-        Map<String, Object> r = new LinkedHashMap<>();
-        double single = Double.NaN;
-        for (int[] c : configurations) {
-            int n = c[0];
-            int rounds = c[1];
-            long cpu = threads.getCurrentThreadCpuTime();
-            Map<String, Object> o = new LinkedHashMap<>();
-            if (n == 1) {
-                OnlineTrainer t = new OnlineTrainer(cfg, 10_000);
-                events.forEach(t::learn);
-                t.flush();
-            } else {
-                InMemoryReplicas g = new InMemoryReplicas(cfg, 10_000, n, rounds);
-                long[] merged = {0};
-                g.train(events, (u, x) -> merged[0]++);
-                o.put("rounds", merged[0]);
-                o.put("bytes_per_update", (double) g.updateBytes() / g.updates());
-                o.put("bytes_sent_per_event", (double) g.updateBytes() / events.size());
-                o.put("merge_ms_per_round_and_replica", g.mergeNanos() / 1e6 / n / merged[0]);
-                o.put("encode_decode_ms_per_update", g.codecNanos() / 1e6 / g.updates());
-            }
-            double usPerEvent = (threads.getCurrentThreadCpuTime() - cpu) / 1e3 / events.size();
-            if (n == 1) {
-                single = usPerEvent;
-            }
-            o.put("cpu_us_per_event", usPerEvent);
-            o.put("cpu_ratio_to_one_trainer", usPerEvent / single);
-            String name = n == 1 ? "1 trainer" : n + " trainers, R " + rounds;
-            r.put(name, o);
-            out.printf(Locale.ROOT, "%-22s batch 256      %6.2f us CPU/event  x%.2f", name, usPerEvent, usPerEvent / single);
-            if (n > 1) {
-                out.printf(Locale.ROOT, "  update %,.0f bytes, %,.0f bytes/event sent, merge %.2f ms/round, encode+decode %.2f ms/update",
-                        o.get("bytes_per_update"), o.get("bytes_sent_per_event"), o.get("merge_ms_per_round_and_replica"),
-                        o.get("encode_decode_ms_per_update"));
-            }
-            out.println();
         }
         return r;
     }

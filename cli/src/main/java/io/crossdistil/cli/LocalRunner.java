@@ -278,7 +278,7 @@ public final class LocalRunner {
             json.put("steps", s.metrics().getSteps());
             json.put("skipped_steps", s.metrics().getSkippedSteps());
             for (TaskScore t : SnapshotCodec.scores(s.metrics().getTasks())) {
-                metrics.put(t.task(), ExperimentRunner.taskJson(t));
+                metrics.put(t.task(), ExperimentReport.taskJson(t));
             }
         }
         json.put("metrics", metrics);

@@ -164,8 +164,8 @@ public final class Main {
             events = stream.size();
         }
         ExperimentRunner.Setup setup = new ExperimentRunner.Setup("bin/crossdistil " + commandLine, data, events, tasks, model);
-        ExperimentRunner.write(Path.of(out), setup, results);
-        System.out.println(ExperimentRunner.markdown(setup, results));
+        ExperimentReport.write(Path.of(out), setup, results);
+        System.out.println(ExperimentReport.markdown(setup, results));
         System.out.println("Wrote " + out + "/results.md, results.json and learning curves");
     }
 

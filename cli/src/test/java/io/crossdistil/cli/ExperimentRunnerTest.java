@@ -30,7 +30,7 @@ class ExperimentRunnerTest {
         assertArrayEquals(twice.get(0).curve().get(9).auc(), twice.get(2).curve().get(9).auc(), 0.0);
 
         List<ExperimentRunner.VariantResult> results = twice.subList(0, 2);
-        ExperimentRunner.write(dir, new ExperimentRunner.Setup("bin/crossdistil experiment ...", "generated", 3_000,
+        ExperimentReport.write(dir, new ExperimentRunner.Setup("bin/crossdistil experiment ...", "generated", 3_000,
                 List.of("finish", "like"), model), results);
         JsonNode json = new ObjectMapper().readTree(dir.resolve("results.json").toFile());
         for (String v : List.of("mtl", "crossdistil")) {
@@ -94,7 +94,7 @@ class ExperimentRunnerTest {
         assertEquals(24, x.rounds());
         assertTrue(x.bytesPerUpdate() > 1_000 && x.bytesPerEvent() > 0, x.toString());
         assertEquals(3_000, results.get(1).scores().get(0).events(), "the first trainer's metrics saw every event");
-        ExperimentRunner.write(dir, new ExperimentRunner.Setup("test", "generated", 3_000, List.of("finish", "like"), model), results);
+        ExperimentReport.write(dir, new ExperimentRunner.Setup("test", "generated", 3_000, List.of("finish", "like"), model), results);
         assertTrue(Files.readString(dir.resolve("results.md")).contains("What the trainers exchanged"));
     }
 }

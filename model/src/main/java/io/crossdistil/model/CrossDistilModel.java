@@ -1,7 +1,6 @@
 package io.crossdistil.model;
 
 import io.crossdistil.model.event.Example;
-import io.crossdistil.model.nd4j.HostArrays;
 import io.crossdistil.model.nd4j.StepWorkspace;
 import io.crossdistil.model.nn.EmbeddingTable;
 import io.crossdistil.model.nn.ParameterStore;
@@ -15,7 +14,6 @@ import io.crossdistil.model.sampling.Samples;
 import io.crossdistil.model.state.SeededRandom;
 import io.crossdistil.model.state.StateBytes;
 import java.nio.FloatBuffer;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -267,115 +265,39 @@ public final class CrossDistilModel {
      * a copy of the embedding table (change it through {@link #loadTensors}).
      */
     public Map<String, INDArray> tensors() {
-        Map<String, INDArray> all = new LinkedHashMap<>();
-        all.put(EMBEDDING, network.embeddings().table());
-        all.putAll(denseTensors());
-        return all;
-    }
-
-    /** Views of every dense parameter that snapshots carry (the network's, then the calibrations'), by name. */
-    private Map<String, INDArray> denseTensors() {
-        Map<String, INDArray> dense = new LinkedHashMap<>(network.parameters().params());
-        dense.putAll(calibration.params());
-        if (output != null) {
-            dense.putAll(output.params());
-        }
-        return dense;
+        return namedTensors().all();
     }
 
     /** The shape of every tensor of {@link #tensors()}, in the same order, without copying a value. */
     public Map<String, long[]> tensorShapes() {
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        EmbeddingTable embeddings = network.embeddings();
-        shapes.put(EMBEDDING, new long[] {embeddings.rows(), embeddings.dim()});
-        denseTensors().forEach((name, p) -> shapes.put(name, p.shape()));
-        return shapes;
+        return namedTensors().shapes();
     }
 
-    /**
-     * Tensor {@code name}'s values in C order as floats into {@code out}: what {@link #tensors()}
-     * holds, without the 4 MB copy of the embedding table it makes (a snapshot's build on the
-     * trainer's thread).
-     */
+    /** Tensor {@code name}'s values in C order as floats into {@code out}, without copying the embedding table. */
     public void putFloats(String name, FloatBuffer out) {
-        if (name.equals(EMBEDDING)) {
-            network.embeddings().putFloats(out);
-            return;
-        }
-        INDArray p = denseTensors().get(name);
-        if (p == null) {
-            throw new IllegalArgumentException("no tensor " + name);
-        }
-        HostArrays.putFloats(p, out);
+        namedTensors().putFloats(name, out);
     }
 
     /** Overwrites parameters from named tensors (for example a snapshot's); shapes must match. */
     public void loadTensors(Map<String, INDArray> values) {
-        Map<String, INDArray> mine = tensors();
-        for (Map.Entry<String, INDArray> e : mine.entrySet()) {
-            INDArray v = values.get(e.getKey());
-            if (v == null && e.getKey().startsWith(OUTPUT + ".")) {
-                continue; // a snapshot from before the output calibration: it stays at identity
-            }
-            if (v == null) {
-                throw new IllegalArgumentException("tensor " + e.getKey() + " is missing");
-            }
-            if (!Arrays.equals(v.shape(), e.getValue().shape())) {
-                throw new IllegalArgumentException("tensor " + e.getKey() + " has shape " + Arrays.toString(v.shape())
-                        + ", the model expects " + Arrays.toString(e.getValue().shape()));
-            }
-            if (e.getKey().equals(EMBEDDING)) {
-                network.embeddings().assign(v);
-            } else {
-                e.getValue().assign(v);
-            }
-        }
+        namedTensors().load(values);
     }
 
-    /**
-     * Every dense vector the model learns, in a fixed order: each parameter store's parameters and
-     * optimizer state (the networks, the twins, both calibrations). With {@link #embeddingTable()}
-     * it is all that replicas of the model exchange (parallel.ReplicaSync); step counts, the
-     * gate's evidence and the frozen teachers are not in it.
-     */
-    public List<INDArray> learnedVectors() {
-        List<INDArray> out = new java.util.ArrayList<>(network.parameters().stateVectors());
+    private NamedTensors namedTensors() {
+        return new NamedTensors(network.embeddings(), network.parameters(), calibration, output);
+    }
+
+    /** Everything this model learns, as replicas of it exchange it (parallel.ReplicaSync). */
+    public LearnedState learnedState() {
+        List<ParameterStore> stores = new java.util.ArrayList<>(List.of(network.parameters()));
         if (network.twins() != null) {
-            out.addAll(network.twins().stateVectors());
+            stores.add(network.twins());
         }
-        out.addAll(calibration.parameters().stateVectors());
+        stores.add(calibration.parameters());
         if (output != null) {
-            out.addAll(output.parameters().stateVectors());
+            stores.add(output.parameters());
         }
-        return out;
-    }
-
-    /**
-     * Per vector of {@link #learnedVectors()}: true for a running sum (AdaGrad's sums of squared
-     * gradients), false for parameters and moving averages (Adam's moments).
-     */
-    public boolean[] sumVectors() {
-        List<boolean[]> parts = new java.util.ArrayList<>();
-        parts.add(network.parameters().sumVectors());
-        if (network.twins() != null) {
-            parts.add(network.twins().sumVectors());
-        }
-        parts.add(calibration.parameters().sumVectors());
-        if (output != null) {
-            parts.add(output.parameters().sumVectors());
-        }
-        boolean[] out = new boolean[parts.stream().mapToInt(p -> p.length).sum()];
-        int at = 0;
-        for (boolean[] p : parts) {
-            System.arraycopy(p, 0, out, at, p.length);
-            at += p.length;
-        }
-        return out;
-    }
-
-    /** The embedding table, with its optimizer state. */
-    public EmbeddingTable embeddingTable() {
-        return network.embeddings();
+        return new LearnedState(stores, network.embeddings());
     }
 
     /** True when every parameter is finite: a snapshot is only written then. */

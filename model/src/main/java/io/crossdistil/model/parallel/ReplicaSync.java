@@ -1,6 +1,7 @@
 package io.crossdistil.model.parallel;
 
 import io.crossdistil.model.CrossDistilModel;
+import io.crossdistil.model.LearnedState;
 import io.crossdistil.model.nd4j.HostArrays;
 import io.crossdistil.model.nn.EmbeddingTable;
 import io.crossdistil.model.state.ArrayCodec;
@@ -48,13 +49,14 @@ final class ReplicaSync {
 
     ReplicaSync(CrossDistilModel model) {
         dtype = model.config().dtype;
-        vectors = model.learnedVectors();
-        summed = model.sumVectors();
+        LearnedState learned = model.learnedState();
+        vectors = learned.vectors();
+        summed = learned.sums();
         base = new double[vectors.size()][];
         for (int v = 0; v < base.length; v++) {
             base[v] = HostArrays.values(vectors.get(v));
         }
-        table = model.embeddingTable();
+        table = learned.table();
         width = table.valuesPerRow();
         rowStateSummed = table.stateIsSum();
         slotOf = new int[table.rows()];

@@ -33,12 +33,12 @@ class ReplicaTrainerTest {
     /** Everything a replica learned, flattened: the dense vectors, then the embedding table with its optimizer state. */
     private static double[] learned(ReplicaTrainer t) {
         List<Double> out = new ArrayList<>();
-        for (INDArray v : t.trainer().model().learnedVectors()) {
+        for (INDArray v : t.trainer().model().learnedState().vectors()) {
             for (double x : HostArrays.values(v)) {
                 out.add(x);
             }
         }
-        var table = t.trainer().model().embeddingTable();
+        var table = t.trainer().model().learnedState().table();
         double[] row = new double[table.valuesPerRow()];
         for (int r = 0; r < table.rows(); r++) {
             table.readRow(r, row, 0);
@@ -89,7 +89,7 @@ class ReplicaTrainerTest {
         RoundUpdate ub = b.update();
         a.merge(List.of(ua, ub));
         b.merge(List.of(ua, ub));
-        boolean[] state = a.trainer().model().sumVectors();
+        boolean[] state = a.trainer().model().learnedState().sums();
         List<double[]> merged = dense(a);
         for (int v = 0; v < merged.size(); v++) {
             for (int i = 0; i < merged.get(v).length; i++) {
@@ -100,7 +100,7 @@ class ReplicaTrainerTest {
             }
         }
         // embedding rows: values by the mean over the replicas that updated the row, state by the sum
-        var t = a.trainer().model().embeddingTable();
+        var t = a.trainer().model().learnedState().table();
         int width = t.valuesPerRow();
         java.util.Set<Integer> byA = new java.util.HashSet<>();
         java.util.Set<Integer> byB = new java.util.HashSet<>();
@@ -129,11 +129,11 @@ class ReplicaTrainerTest {
     }
 
     private static List<double[]> dense(ReplicaTrainer t) {
-        return t.trainer().model().learnedVectors().stream().map(HostArrays::values).toList();
+        return t.trainer().model().learnedState().vectors().stream().map(HostArrays::values).toList();
     }
 
     private static double[] table(ReplicaTrainer t) {
-        var table = t.trainer().model().embeddingTable();
+        var table = t.trainer().model().learnedState().table();
         int width = table.valuesPerRow();
         double[] out = new double[table.rows() * width];
         for (int r = 0; r < table.rows(); r++) {

@@ -1,0 +1,99 @@
+package io.crossdistil.model;
+
+import io.crossdistil.model.nd4j.HostArrays;
+import io.crossdistil.model.nn.EmbeddingTable;
+import io.crossdistil.model.nn.ParameterStore;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A model's parameters by the names snapshots carry them under: the embedding table, the
+ * network's dense parameters, then the calibrations'. Read, shaped, copied out as floats, and
+ * loaded back (CrossDistilModel's tensor methods).
+ */
+final class NamedTensors {
+    private final EmbeddingTable embeddings;
+    private final ParameterStore theta;
+    private final Calibration calibration;
+    /** Null without the output calibration. */
+    private final Calibration output;
+
+    NamedTensors(EmbeddingTable embeddings, ParameterStore theta, Calibration calibration, Calibration output) {
+        this.embeddings = embeddings;
+        this.theta = theta;
+        this.calibration = calibration;
+        this.output = output;
+    }
+
+    /**
+     * Every parameter by name: views of the dense parameters (changing them changes the model) and
+     * a copy of the embedding table (change it through {@link #load}).
+     */
+    Map<String, INDArray> all() {
+        Map<String, INDArray> all = new LinkedHashMap<>();
+        all.put(CrossDistilModel.EMBEDDING, embeddings.table());
+        all.putAll(denseTensors());
+        return all;
+    }
+
+    /** Views of every dense parameter that snapshots carry (the network's, then the calibrations'), by name. */
+    private Map<String, INDArray> denseTensors() {
+        Map<String, INDArray> dense = new LinkedHashMap<>(theta.params());
+        dense.putAll(calibration.params());
+        if (output != null) {
+            dense.putAll(output.params());
+        }
+        return dense;
+    }
+
+    /** The shape of every tensor of {@link #all()}, in the same order, without copying a value. */
+    Map<String, long[]> shapes() {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put(CrossDistilModel.EMBEDDING, new long[] {embeddings.rows(), embeddings.dim()});
+        denseTensors().forEach((name, p) -> shapes.put(name, p.shape()));
+        return shapes;
+    }
+
+    /**
+     * Tensor {@code name}'s values in C order as floats into {@code out}: what {@link #all()}
+     * holds, without the 4 MB copy of the embedding table it makes (a snapshot's build on the
+     * trainer's thread).
+     */
+    void putFloats(String name, FloatBuffer out) {
+        if (name.equals(CrossDistilModel.EMBEDDING)) {
+            embeddings.putFloats(out);
+            return;
+        }
+        INDArray p = denseTensors().get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no tensor " + name);
+        }
+        HostArrays.putFloats(p, out);
+    }
+
+    /** Overwrites parameters from named tensors (for example a snapshot's); shapes must match. */
+    void load(Map<String, INDArray> values) {
+        Map<String, INDArray> mine = all();
+        for (Map.Entry<String, INDArray> e : mine.entrySet()) {
+            INDArray v = values.get(e.getKey());
+            if (v == null && e.getKey().startsWith(CrossDistilModel.OUTPUT + ".")) {
+                continue; // a snapshot from before the output calibration: it stays at identity
+            }
+            if (v == null) {
+                throw new IllegalArgumentException("tensor " + e.getKey() + " is missing");
+            }
+            if (!Arrays.equals(v.shape(), e.getValue().shape())) {
+                throw new IllegalArgumentException("tensor " + e.getKey() + " has shape " + Arrays.toString(v.shape())
+                        + ", the model expects " + Arrays.toString(e.getValue().shape()));
+            }
+            if (e.getKey().equals(CrossDistilModel.EMBEDDING)) {
+                embeddings.assign(v);
+            } else {
+                e.getValue().assign(v);
+            }
+        }
+    }
+}
