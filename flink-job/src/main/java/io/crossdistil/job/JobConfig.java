@@ -129,6 +129,7 @@ public final class JobConfig implements Serializable {
         this.modelOptions = Map.copyOf(modelOptions);
         this.model = ModelConfig.fromMap(modelOptions); // model options are validated by the model's own configuration
         FrozenTeachers.check(model); // a frozen teacher that cannot be used stops the job here, not on a TaskManager
+        ReplicaTrainer.replicaConfig(model, trainers); // so does a batch the trainers cannot share
         this.kafka = Map.copyOf(kafka);
     }
 

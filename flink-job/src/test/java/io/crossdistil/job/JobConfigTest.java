@@ -29,6 +29,7 @@ class JobConfigTest {
         assertTrue(error("--bootstrap-servers", "k:9092", "--trainers", "2", "--round-steps", "0").contains("--round-steps"));
         assertTrue(error("--bootstrap-servers", "k:9092", "--trainers", "2", "--decode-parallelism", "3")
                 .contains("leave --decode-parallelism out or set it to 2"));
+        assertTrue(error("--bootstrap-servers", "k:9092", "--trainers", "3").contains("set --batch-size to a multiple of --trainers"));
         // a frozen teacher that cannot be read stops the job before it starts
         assertTrue(error("--bootstrap-servers", "k:9092", "--teacher-snapshot", "no/such/snapshot")
                 .contains("teacher snapshot no/such/snapshot cannot be read"));

@@ -297,7 +297,7 @@ public final class CrossDistilModel {
         if (output != null) {
             stores.add(output.parameters());
         }
-        return new LearnedState(stores, network.embeddings());
+        return new LearnedState(stores, network.embeddings(), gate);
     }
 
     /** True when every parameter is finite: a snapshot is only written then. */

@@ -1,6 +1,8 @@
 package io.crossdistil.model;
 
+import io.crossdistil.model.nd4j.UpdaterOp;
 import io.crossdistil.model.nn.EmbeddingTable;
+import io.crossdistil.model.objective.DistillationGate;
 import io.crossdistil.model.nn.ParameterStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,18 +12,27 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Everything a model learns, as replicas of it exchange it (parallel.ReplicaSync): the dense
  * vectors of every parameter store (the networks, the twins, both calibrations; each store's
  * parameters, then its optimizer state) in a fixed order, and the embedding table with its
- * optimizer state. Step counts, the gate's evidence and the frozen teachers are not in it.
- * The vectors are the model's own arrays, not copies.
+ * optimizer state, and the distillation gate's limits (a running sum of every batch's move). Step
+ * counts, the gate's evidence and the frozen teachers are not in it. The vectors are the model's
+ * own arrays, not copies.
  */
 public final class LearnedState {
     private final List<INDArray> vectors = new ArrayList<>();
     private final boolean[] sums;
+    /** Per vector: its AdaGrad step when it holds parameters an AdaGrad optimizer moves (their sums are the next vector), else null. */
+    private final UpdaterOp.AdaGradStep[] adaGrad;
     private final EmbeddingTable table;
+    private final DistillationGate gate;
 
-    LearnedState(List<ParameterStore> stores, EmbeddingTable table) {
+    LearnedState(List<ParameterStore> stores, EmbeddingTable table, DistillationGate gate) {
         List<Boolean> flags = new ArrayList<>();
+        List<UpdaterOp.AdaGradStep> steps = new ArrayList<>();
         for (ParameterStore store : stores) {
-            vectors.addAll(store.stateVectors());
+            List<INDArray> own = store.stateVectors();
+            vectors.addAll(own);
+            for (int i = 0; i < own.size(); i++) {
+                steps.add(i == 0 ? store.adaGrad() : null);
+            }
             for (boolean f : store.sumVectors()) {
                 flags.add(f);
             }
@@ -30,7 +41,9 @@ public final class LearnedState {
         for (int i = 0; i < sums.length; i++) {
             sums[i] = flags.get(i);
         }
+        adaGrad = steps.toArray(new UpdaterOp.AdaGradStep[0]);
         this.table = table;
+        this.gate = gate;
     }
 
     /** The dense vectors, in their fixed order. */
@@ -46,8 +59,18 @@ public final class LearnedState {
         return sums.clone();
     }
 
+    /** The AdaGrad step of vector {@code v} when it holds parameters AdaGrad moves (their sums are vector v + 1), else null. */
+    public UpdaterOp.AdaGradStep adaGrad(int v) {
+        return adaGrad[v];
+    }
+
     /** The embedding table, with its optimizer state. */
     public EmbeddingTable table() {
         return table;
+    }
+
+    /** The distillation gate, whose limits are learned too; null when the model has none. */
+    public DistillationGate gate() {
+        return gate;
     }
 }

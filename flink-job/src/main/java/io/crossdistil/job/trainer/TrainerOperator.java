@@ -128,7 +128,7 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         resumeOffset = -1;
         if (saved != null) {
             replica = ReplicaTrainer.fromBytes(saved, index, x.trainers(), x.roundSteps());
-            requireSameModel(replica.trainer().config(), configured);
+            requireSameModel(replica.trainer().config(), ReplicaTrainer.replicaConfig(configured, x.trainers()));
             Iterator<long[]> counters = counterState.get().iterator();
             long[] c = counters.next();
             snapshotVersion = c[0];

@@ -43,6 +43,27 @@ public final class UpdaterOp {
         return config instanceof AdaGrad;
     }
 
+    /** AdaGrad's step, for merging data-parallel replicas' steps (parallel.ReplicaSync); null for another optimizer. */
+    public AdaGradStep adaGrad() {
+        return config instanceof AdaGrad a ? new AdaGradStep(a.getLearningRate(0, 0), a.getEpsilon()) : null;
+    }
+
+    /**
+     * One AdaGrad step of one value, as ND4J's {@code ada_grad_updater} takes it: the sum of squared
+     * gradients grows by g^2, then the value moves by {@code -rate g / (sqrt(sum) + epsilon)}.
+     */
+    public record AdaGradStep(double rate, double epsilon) {
+        /** The gradient of a single step that changed a value by {@code valueChange} and its sum by {@code sumChange}. */
+        public double gradient(double valueChange, double sumChange) {
+            return sumChange <= 0 || valueChange == 0 ? 0 : -Math.signum(valueChange) * Math.sqrt(sumChange);
+        }
+
+        /** The value after a step of gradient {@code g} from {@code value}, where {@code sumAfter} already counts g^2. */
+        public double valueAfter(double value, double sumAfter, double g) {
+            return value - rate * g / (Math.sqrt(sumAfter) + epsilon);
+        }
+    }
+
     /** Arrays of state per value (Adam 2, AdaGrad 1, SGD 0). */
     public int stateSlots() {
         return stateSlots;

@@ -167,6 +167,11 @@ public final class EmbeddingTable {
         return updater != null && updater.stateIsSum();
     }
 
+    /** The optimizer's step when it is AdaGrad (a row's sums follow its values in {@link #readRow}), else null. */
+    public UpdaterOp.AdaGradStep adaGrad() {
+        return updater == null ? null : updater.adaGrad();
+    }
+
     /** Values per row that {@link #readRow} and {@link #writeRow} move: the row, then each optimizer state slot's row. */
     public int valuesPerRow() {
         return dim * (1 + state.length);

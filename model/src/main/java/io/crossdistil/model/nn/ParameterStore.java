@@ -367,6 +367,11 @@ public final class ParameterStore {
         return learnedVectors();
     }
 
+    /** The optimizer's step when it is AdaGrad (the sums are then the second of {@link #stateVectors()}), else null. */
+    public UpdaterOp.AdaGradStep adaGrad() {
+        return updater.adaGrad();
+    }
+
     /** Per vector of {@link #stateVectors()}: true for a running sum (AdaGrad's state), false for parameters and moving averages. */
     public boolean[] sumVectors() {
         boolean[] out = new boolean[stateVectors().size()];

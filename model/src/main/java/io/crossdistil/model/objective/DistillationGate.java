@@ -50,6 +50,8 @@ public final class DistillationGate {
     private final RecentMetrics twin;
     private final double[] limit;
     private final double[] share;
+    /** The last batch's evidence until taken (for data-parallel replicas); not state: a step takes it. */
+    private Evidence lastObserved;
 
     /**
      * @param window events over which the evidence decays by 1/e
@@ -103,11 +105,8 @@ public final class DistillationGate {
      */
     public void observe(int[] permutations, double[][][] teacherTargets, double[][] studentLogits, double[][] twinLogits, int rows,
             double ramp) {
-        for (int j = 0; j < teachers.length; j++) {
-            teachers[j].record(permutations, teacherTargets[j], rows);
-        }
-        student.record(permutations, studentLogits, rows);
-        twin.record(permutations, twinLogits, rows);
+        lastObserved = new Evidence(permutations, teacherTargets, studentLogits, twinLogits, rows);
+        record(lastObserved);
         for (int k = 0; k < numTasks; k++) {
             double cost = twin.auc(k) - student.auc(k);
             double gain = student.multiAuc(k) - twin.multiAuc(k);
@@ -122,6 +121,34 @@ public final class DistillationGate {
         }
     }
 
+    /**
+     * Adds evidence without moving the limits: a data-parallel peer's batch, whose move reaches
+     * this gate merged into the limits (parallel.ReplicaSync).
+     */
+    public void record(Evidence e) {
+        if (e.teacherTargets().length != teachers.length) {
+            throw new IllegalArgumentException("evidence of " + e.teacherTargets().length + " teachers for a gate of " + teachers.length);
+        }
+        for (int j = 0; j < teachers.length; j++) {
+            teachers[j].record(e.permutations(), e.teacherTargets()[j], e.rows());
+        }
+        student.record(e.permutations(), e.studentLogits(), e.rows());
+        twin.record(e.permutations(), e.twinLogits(), e.rows());
+    }
+
+    /** The evidence observed since the last call, then forgotten; null when none (a skipped step). */
+    public Evidence takeObserved() {
+        Evidence e = lastObserved;
+        lastObserved = null;
+        return e;
+    }
+
+    /**
+     * One batch's evidence as {@link #observe} takes it: scores [task][row] (teachers':
+     * [teacher][task][row]) of the first {@code rows} rows.
+     */
+    public record Evidence(int[] permutations, double[][][] teacherTargets, double[][] studentLogits, double[][] twinLogits, int rows) {}
+
     private static double clampSigned(double v) {
         return Math.max(-1, Math.min(1, v));
     }
@@ -133,6 +160,21 @@ public final class DistillationGate {
     /** Task k's share of alpha for the current step, in [0, 1]. */
     public double share(int k) {
         return share[k];
+    }
+
+    /** Every task's limit, a copy (what data-parallel replicas merge: parallel.ReplicaSync). */
+    public double[] limits() {
+        return limit.clone();
+    }
+
+    /** Sets every task's limit, clamped to [0, 1]; the shares follow from the next batch observed. */
+    public void setLimits(double[] limits) {
+        if (limits.length != numTasks) {
+            throw new IllegalArgumentException(limits.length + " distillation limits for " + numTasks + " tasks");
+        }
+        for (int k = 0; k < numTasks; k++) {
+            limit[k] = clamp(limits[k]);
+        }
     }
 
     /** Task k's limit: the share the evidence allows, before the ramp. */

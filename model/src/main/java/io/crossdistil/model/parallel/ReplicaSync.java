@@ -3,7 +3,9 @@ package io.crossdistil.model.parallel;
 import io.crossdistil.model.CrossDistilModel;
 import io.crossdistil.model.LearnedState;
 import io.crossdistil.model.nd4j.HostArrays;
+import io.crossdistil.model.nd4j.UpdaterOp;
 import io.crossdistil.model.nn.EmbeddingTable;
+import io.crossdistil.model.objective.DistillationGate;
 import io.crossdistil.model.state.ArrayCodec;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -36,6 +38,11 @@ final class ReplicaSync {
     /** Per dense vector: true when replicas' changes add up (a running sum), false when they are averaged. */
     private final boolean[] summed;
     private final boolean rowStateSummed;
+    /** Per dense vector: its AdaGrad step when it holds parameters AdaGrad moves (sums in the next vector), else null. */
+    private final UpdaterOp.AdaGradStep[] adaGrad;
+    private final UpdaterOp.AdaGradStep tableAdaGrad;
+    /** True when a round is one step: AdaGrad's values then merge exactly, as one step on the mean gradient. */
+    private final boolean oneStepRounds;
     private final DataType dtype;
     private final List<INDArray> vectors;
     private final double[][] base;
@@ -46,12 +53,20 @@ final class ReplicaSync {
     private int[] touched = new int[64];
     private double[] rowBase;
     private int touchedCount;
+    /** The gate whose limits are merged, or null; its limits at the start of the round. */
+    private final DistillationGate gate;
+    private double[] gateBase;
 
-    ReplicaSync(CrossDistilModel model) {
+    ReplicaSync(CrossDistilModel model, boolean oneStepRounds) {
+        this.oneStepRounds = oneStepRounds;
         dtype = model.config().dtype;
         LearnedState learned = model.learnedState();
         vectors = learned.vectors();
         summed = learned.sums();
+        adaGrad = new UpdaterOp.AdaGradStep[vectors.size()];
+        for (int v = 0; v < adaGrad.length; v++) {
+            adaGrad[v] = learned.adaGrad(v);
+        }
         base = new double[vectors.size()][];
         for (int v = 0; v < base.length; v++) {
             base[v] = HostArrays.values(vectors.get(v));
@@ -59,10 +74,13 @@ final class ReplicaSync {
         table = learned.table();
         width = table.valuesPerRow();
         rowStateSummed = table.stateIsSum();
+        tableAdaGrad = table.adaGrad();
         slotOf = new int[table.rows()];
         Arrays.fill(slotOf, -1);
         rowBase = new double[touched.length * width];
         table.beforeEachUpdate(this::beforeRowUpdate);
+        gate = learned.gate();
+        gateBase = gate == null ? new double[0] : gate.limits();
     }
 
     /** Copies the base of the rows an update is about to change for the first time this round. */
@@ -104,42 +122,78 @@ final class ReplicaSync {
                 changes[r * width + j] = round(now[j] - rowBase[at + j]);
             }
         }
-        return new Changes(dense, rows, changes);
+        double[] gateChanges = gate == null ? new double[0] : gate.limits();
+        for (int k = 0; k < gateChanges.length; k++) {
+            gateChanges[k] -= gateBase[k];
+        }
+        return new Changes(dense, rows, changes, gateChanges);
     }
 
-    record Changes(double[][] dense, int[] rows, double[] rowChanges) {}
+    record Changes(double[][] dense, int[] rows, double[] rowChanges, double[] gateChanges) {}
 
     /**
      * Sets the model to the base plus every update's changes ({@code updates} in replica order)
      * and makes that the next round's base.
      */
     void merge(List<RoundUpdate> updates) {
+        for (RoundUpdate u : updates) {
+            for (int v = 0; v < vectors.size(); v++) {
+                if (u.dense()[v].length != base[v].length) {
+                    throw new IllegalArgumentException("replica " + u.replica() + " sent " + u.dense()[v].length + " changes for a vector of "
+                            + base[v].length + ": a replica of another model shape");
+                }
+            }
+        }
         for (int v = 0; v < vectors.size(); v++) {
+            if (oneStepRounds && adaGrad[v] != null) {
+                mergeAdaGrad(v, updates);
+                v++; // its sums, merged with it
+                continue;
+            }
             double[] merged = base[v].clone();
-            double[] sum = new double[merged.length];
+            double scale = summed[v] ? 1.0 : 1.0 / updates.size();
             for (RoundUpdate u : updates) {
                 double[] d = u.dense()[v];
-                if (d.length != merged.length) {
-                    throw new IllegalArgumentException("replica " + u.replica() + " sent " + d.length + " changes for a vector of "
-                            + merged.length + ": a replica of another model shape");
-                }
                 for (int i = 0; i < merged.length; i++) {
-                    sum[i] += d[i];
+                    merged[i] += d[i] * scale;
                 }
             }
-            double scale = summed[v] ? 1.0 : 1.0 / updates.size();
-            for (int i = 0; i < merged.length; i++) {
-                merged[i] += sum[i] * scale;
-            }
-            HostArrays.put(merged, vectors.get(v));
-            // the base is what the model now holds, rounded to its data type
-            base[v] = HostArrays.values(vectors.get(v));
+            set(v, merged);
         }
         mergeRows(updates);
+        mergeGate(updates);
         for (int i = 0; i < touchedCount; i++) {
             slotOf[touched[i]] = -1;
         }
         touchedCount = 0;
+    }
+
+    /** Vector v's merged values; they become the next round's base, rounded to the model's data type. */
+    private void set(int v, double[] merged) {
+        HostArrays.put(merged, vectors.get(v));
+        base[v] = HostArrays.values(vectors.get(v));
+    }
+
+    /**
+     * Parameters AdaGrad moves (vector v) and their sums (v + 1), after a round of one step: one
+     * step from the base with the mean of the replicas' gradients, each read back from its change
+     * of the sums (g^2) and the sign of its change of the value.
+     */
+    private void mergeAdaGrad(int v, List<RoundUpdate> updates) {
+        UpdaterOp.AdaGradStep step = adaGrad[v];
+        double[] values = base[v].clone();
+        double[] sums = base[v + 1].clone();
+        for (int i = 0; i < values.length; i++) {
+            double g = 0;
+            for (RoundUpdate u : updates) {
+                g += step.gradient(u.dense()[v][i], u.dense()[v + 1][i]);
+            }
+            g /= updates.size();
+            sums[i] += g * g;
+            values[i] = step.valueAfter(values[i], sums[i], g);
+        }
+        set(v, values);
+        set(v + 1, sums);
     }
 
     /** Every row any replica changed: its base (this replica's copy, or the row itself when untouched here) plus the changes. */
@@ -163,6 +217,7 @@ final class ReplicaSync {
                 table.readRow(next, row, 0);
             }
             double[] sum = new double[width];
+            double[] gradients = new double[table.dim()];
             int contributors = 0;
             for (int u = 0; u < updates.size(); u++) {
                 RoundUpdate up = updates.get(u);
@@ -171,15 +226,47 @@ final class ReplicaSync {
                     for (int j = 0; j < width; j++) {
                         sum[j] += up.rowChanges()[at + j];
                     }
+                    if (tableAdaGrad != null) {
+                        for (int j = 0; j < gradients.length; j++) {
+                            gradients[j] += tableAdaGrad.gradient(up.rowChanges()[at + j], up.rowChanges()[at + gradients.length + j]);
+                        }
+                    }
                     position[u]++;
                     contributors++;
                 }
             }
-            for (int j = 0; j < width; j++) {
-                // the row's values first, then its optimizer state (see EmbeddingTable.readRow)
-                row[j] += j >= table.dim() && rowStateSummed ? sum[j] : sum[j] / contributors;
+            if (oneStepRounds && tableAdaGrad != null) {
+                // the row's values, then its sums (see EmbeddingTable.readRow); a replica that did not touch it adds a gradient of 0
+                int dim = table.dim();
+                for (int j = 0; j < dim; j++) {
+                    double g = gradients[j] / updates.size();
+                    row[dim + j] += g * g;
+                    row[j] = tableAdaGrad.valueAfter(row[j], row[dim + j], g);
+                }
+            } else {
+                for (int j = 0; j < width; j++) {
+                    // the row's values first, then its optimizer state (see EmbeddingTable.readRow)
+                    row[j] += j >= table.dim() && rowStateSummed ? sum[j] : sum[j] / contributors;
+                }
             }
             table.writeRow(next, row, 0);
+        }
+    }
+
+    private void mergeGate(List<RoundUpdate> updates) {
+        double[] limits = gateBase.clone();
+        for (RoundUpdate u : updates) {
+            if (u.gateChanges().length != limits.length) {
+                throw new IllegalArgumentException("replica " + u.replica() + " sent " + u.gateChanges().length
+                        + " distillation limit changes for " + limits.length + ": a replica of another configuration");
+            }
+            for (int k = 0; k < limits.length; k++) {
+                limits[k] += u.gateChanges()[k];
+            }
+        }
+        if (gate != null) {
+            gate.setLimits(limits);
+            gateBase = gate.limits();
         }
     }
 
@@ -196,6 +283,7 @@ final class ReplicaSync {
         out.writeInt(touchedCount);
         ArrayCodec.writeRaw(out, touched, touchedCount);
         ArrayCodec.write(out, Arrays.copyOf(rowBase, touchedCount * width), dtype);
+        ArrayCodec.write(out, gateBase, DataType.DOUBLE);
     }
 
     void read(DataInputStream in) throws IOException {
@@ -215,5 +303,6 @@ final class ReplicaSync {
         for (int i = 0; i < touchedCount; i++) {
             slotOf[touched[i]] = i;
         }
+        gateBase = ArrayCodec.read(in, DataType.DOUBLE);
     }
 }

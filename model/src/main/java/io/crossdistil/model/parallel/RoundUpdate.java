@@ -1,14 +1,22 @@
 package io.crossdistil.model.parallel;
 
+import io.crossdistil.model.event.Example;
+import io.crossdistil.model.objective.DistillationGate;
 import io.crossdistil.model.state.ArrayCodec;
 import io.crossdistil.model.state.StateBytes;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * What one replica sends its peers at the end of a round: how far it got, the progressive scores
- * of the round's events (so that every replica's metrics cover the whole stream), and what it
- * changed in the model since the round began: every learned dense vector (parameters and optimizer
- * state), and the embedding rows it updated with their optimizer state.
+ * What one replica sends its peers at the end of a round: how far it got, the round's events and
+ * their progressive scores (so that every replica's reservoirs and metrics cover the whole stream),
+ * and what it changed in the model since the round began: every learned dense vector (parameters
+ * and optimizer state), the embedding rows it updated with their optimizer state, and the
+ * distillation gate's limits.
  *
  * <p>Changes are held already rounded to the model's data type, so a replica merging its own
  * update uses exactly the numbers its peers decode.
@@ -18,16 +26,18 @@ import org.nd4j.linalg.api.buffer.DataType;
  * @param last true when the sender's input ended in this round: it sends nothing after it
  * @param events events the sender trained in this round
  * @param lastEventTime the latest event time the sender has trained on
- * @param permutations the label permutation of each of the round's events, in training order
+ * @param examples the round's trained events, in training order
  * @param ranking each event's per-task scores the AUCs are read from (see StepResult.scores)
  * @param predictions each event's per-task served probabilities
  * @param dense per learned vector, in the model's order: current value minus the round's start
  * @param rows the embedding rows the sender updated in this round, ascending
  * @param rowChanges per such row, {@code EmbeddingTable.valuesPerRow()} changes one after another
+ * @param gateChanges per task, the change of the distillation gate's limit (none without a gate)
+ * @param evidence the gate's evidence of each of the round's steps (none without a gate)
  */
-public record RoundUpdate(long round, int replica, boolean last, long events, long lastEventTime, int[] permutations,
-        double[][] ranking, double[][] predictions, double[][] dense, int[] rows, double[] rowChanges) {
-    private static final int FORMAT = 1;
+public record RoundUpdate(long round, int replica, boolean last, long events, long lastEventTime, List<Example> examples,
+        double[][] ranking, double[][] predictions, double[][] dense, int[] rows, double[] rowChanges, double[] gateChanges, List<DistillationGate.Evidence> evidence) {
+    private static final int FORMAT = 2;
 
     /** The update as bytes, changes as {@code dtype} values (they are held rounded to it already, so nothing is lost). */
     public byte[] encode(DataType dtype) {
@@ -37,10 +47,12 @@ public record RoundUpdate(long round, int replica, boolean last, long events, lo
             out.writeBoolean(last);
             out.writeLong(events);
             out.writeLong(lastEventTime);
-            int tasks = permutations.length == 0 ? 0 : ranking[0].length;
-            out.writeInt(permutations.length);
+            int tasks = examples.isEmpty() ? 0 : ranking[0].length;
+            out.writeInt(examples.size());
             out.writeInt(tasks);
-            ArrayCodec.writeRaw(out, permutations, permutations.length);
+            for (Example e : examples) {
+                e.writeTo(out);
+            }
             ArrayCodec.write(out, flat(ranking, tasks), DataType.DOUBLE);
             ArrayCodec.write(out, flat(predictions, tasks), DataType.DOUBLE);
             out.writeInt(dense.length);
@@ -50,6 +62,11 @@ public record RoundUpdate(long round, int replica, boolean last, long events, lo
             out.writeInt(rows.length);
             ArrayCodec.writeRaw(out, rows, rows.length);
             ArrayCodec.write(out, rowChanges, dtype);
+            ArrayCodec.write(out, gateChanges, DataType.DOUBLE);
+            out.writeInt(evidence.size());
+            for (DistillationGate.Evidence e : evidence) {
+                writeEvidence(out, e);
+            }
         });
     }
 
@@ -62,8 +79,10 @@ public record RoundUpdate(long round, int replica, boolean last, long events, lo
             long lastEventTime = in.readLong();
             int n = in.readInt();
             int tasks = in.readInt();
-            int[] permutations = new int[n];
-            ArrayCodec.readRaw(in, permutations, n);
+            List<Example> examples = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                examples.add(Example.readFrom(in));
+            }
             double[][] ranking = rows(ArrayCodec.read(in, DataType.DOUBLE), n, tasks);
             double[][] predictions = rows(ArrayCodec.read(in, DataType.DOUBLE), n, tasks);
             double[][] dense = new double[in.readInt()][];
@@ -73,9 +92,58 @@ public record RoundUpdate(long round, int replica, boolean last, long events, lo
             int[] rows = new int[in.readInt()];
             ArrayCodec.readRaw(in, rows, rows.length);
             double[] rowChanges = ArrayCodec.read(in, dtype);
-            return new RoundUpdate(round, replica, last, events, lastEventTime, permutations, ranking, predictions, dense, rows,
-                    rowChanges);
+            double[] gateChanges = ArrayCodec.read(in, DataType.DOUBLE);
+            int steps = in.readInt();
+            List<DistillationGate.Evidence> evidence = new ArrayList<>(steps);
+            for (int s = 0; s < steps; s++) {
+                evidence.add(readEvidence(in));
+            }
+            return new RoundUpdate(round, replica, last, events, lastEventTime, examples, ranking, predictions, dense, rows,
+                    rowChanges, gateChanges, evidence);
         });
+    }
+
+    /** Writes one step's evidence to the gate (also part of a replica's state). */
+    static void writeEvidence(DataOutputStream out, DistillationGate.Evidence e) throws IOException {
+        out.writeInt(e.rows());
+        ArrayCodec.writeRaw(out, e.permutations(), e.rows());
+        out.writeInt(e.teacherTargets().length);
+        out.writeInt(e.studentLogits().length);
+        for (double[][] teacher : e.teacherTargets()) {
+            for (double[] task : teacher) {
+                ArrayCodec.write(out, java.util.Arrays.copyOf(task, e.rows()), DataType.DOUBLE);
+            }
+        }
+        for (double[][] scores : List.of(e.studentLogits(), e.twinLogits())) {
+            for (double[] task : scores) {
+                ArrayCodec.write(out, java.util.Arrays.copyOf(task, e.rows()), DataType.DOUBLE);
+            }
+        }
+    }
+
+    static DistillationGate.Evidence readEvidence(DataInputStream in) throws IOException {
+        int rows = in.readInt();
+        int[] permutations = new int[rows];
+        ArrayCodec.readRaw(in, permutations, rows);
+        double[][][] teachers = new double[in.readInt()][][];
+        int tasks = in.readInt();
+        for (int j = 0; j < teachers.length; j++) {
+            teachers[j] = readTasks(in, tasks);
+        }
+        return new DistillationGate.Evidence(permutations, teachers, readTasks(in, tasks), readTasks(in, tasks), rows);
+    }
+
+    private static double[][] readTasks(DataInputStream in, int tasks) throws IOException {
+        double[][] out = new double[tasks][];
+        for (int k = 0; k < tasks; k++) {
+            out[k] = ArrayCodec.read(in, DataType.DOUBLE);
+        }
+        return out;
+    }
+
+    /** The label permutation of each of the round's events, in training order. */
+    public int[] permutations() {
+        return examples.stream().mapToInt(e -> e.permutation).toArray();
     }
 
     private static double[] flat(double[][] m, int cols) {

@@ -35,13 +35,21 @@ public final class OnlineTrainer {
     private double lastModelLoss = Double.NaN;
     /** Wall time of the last step, nanoseconds: a measurement, not state (not written with the trainer). */
     private long lastStepNanos;
-    /** The label permutations of the last step's events, in order (what its result is about; not state). */
-    private int[] lastStepPermutations = new int[0];
+    /** The last step's events (not state). */
+    private List<Example> lastStepEvents = List.of();
 
     /** @throws IllegalArgumentException when a frozen teacher the configuration names cannot be used (see FrozenTeachers) */
     public OnlineTrainer(ModelConfig cfg, int metricsWindow) {
+        this(cfg, metricsWindow, 0);
+    }
+
+    /**
+     * @param samplerStream 0 for a trainer alone; a data-parallel replica's index otherwise, so that
+     *     replicas with the same model seed draw their samples independently
+     */
+    public OnlineTrainer(ModelConfig cfg, int metricsWindow, int samplerStream) {
         this(new CrossDistilModel(cfg, FrozenTeachers.load(cfg)), new QuadrupletSampler(cfg.numTasks(), cfg.features.size(), cfg.denseFeatures.size(),
-                cfg.reservoirCapacity, cfg.seed ^ 0x5DEECE66DL),
+                cfg.reservoirCapacity, cfg.seed ^ 0x5DEECE66DL ^ (0x9E3779B97F4A7C15L * samplerStream)),
                 new ProgressiveMetrics(cfg.tasks, metricsWindow), new ArrayList<>());
     }
 
@@ -76,10 +84,10 @@ public final class OnlineTrainer {
             lastEventTime = Math.max(lastEventTime, e.eventTime);
         }
         metrics.record(permutations, r.scores(), r.predictions());
-        lastStepPermutations = permutations;
         sampler.offerAll(pending);
         eventsTrained += pending.size();
         lastModelLoss = r.modelLoss();
+        lastStepEvents = List.copyOf(pending);
         pending.clear();
         lastStepNanos = System.nanoTime() - start;
         return r;
@@ -103,9 +111,14 @@ public final class OnlineTrainer {
         metrics.record(permutations, ranking, predictions);
     }
 
-    /** The label permutations of the last step's events, in the order of its result's rows. */
-    public int[] lastStepPermutations() {
-        return lastStepPermutations;
+    /** Offers other trainers' events to this trainer's reservoirs (see parallel.ReplicaTrainer). */
+    public void offer(List<Example> events) {
+        sampler.offerAll(events);
+    }
+
+    /** The last step's events, in the order of its result's rows. */
+    public List<Example> lastStepEvents() {
+        return lastStepEvents;
     }
 
     public List<TaskScore> scores() {

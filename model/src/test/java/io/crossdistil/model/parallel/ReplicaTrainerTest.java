@@ -12,6 +12,7 @@ import io.crossdistil.model.event.Example;
 import io.crossdistil.model.nd4j.HostArrays;
 import io.crossdistil.model.synthetic.SyntheticExamples;
 import io.crossdistil.model.synthetic.SyntheticStream;
+import io.crossdistil.model.training.OnlineTrainer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,13 +33,17 @@ class ReplicaTrainerTest {
 
     /** Everything a replica learned, flattened: the dense vectors, then the embedding table with its optimizer state. */
     private static double[] learned(ReplicaTrainer t) {
+        return learned(t.trainer());
+    }
+
+    private static double[] learned(OnlineTrainer t) {
         List<Double> out = new ArrayList<>();
-        for (INDArray v : t.trainer().model().learnedState().vectors()) {
+        for (INDArray v : t.model().learnedState().vectors()) {
             for (double x : HostArrays.values(v)) {
                 out.add(x);
             }
         }
-        var table = t.trainer().model().learnedState().table();
+        var table = t.model().learnedState().table();
         double[] row = new double[table.valuesPerRow()];
         for (int r = 0; r < table.rows(); r++) {
             table.readRow(r, row, 0);
@@ -51,7 +56,7 @@ class ReplicaTrainerTest {
 
     @Test
     void everyReplicaLeavesEveryRoundWithTheSameModel() {
-        ModelConfig cfg = config("float");
+        ModelConfig cfg = config("float").with("batch-size", "48");
         InMemoryReplicas group = new InMemoryReplicas(cfg, 1_000, 3, 2);
         List<Long> checked = new ArrayList<>();
         group.train(stream(cfg, 1_000), (updates, events) -> {
@@ -61,26 +66,40 @@ class ReplicaTrainerTest {
             }
             checked.add(events);
         });
-        // 1,000 events over 3 replicas, 16 a batch, 2 steps a round: ~11 rounds, the last ones partial
+        // 1,000 events over 3 replicas, 16 a batch each, 2 steps a round: ~11 rounds, the last ones partial
         assertTrue(checked.size() >= 10, "rounds: " + checked.size());
         assertEquals(1_000, group.replica(0).mergedEvents());
         assertEquals(1_000, group.replica(2).mergedEvents());
         // every replica's metrics saw every event
         assertEquals(1_000, group.replica(1).trainer().scores().get(0).events());
+        // and its gate every event's evidence: the same up to the order within a round
+        var gate0 = group.replica(0).trainer().model().gate();
+        for (int j = 1; j < 3; j++) {
+            var gate = group.replica(j).trainer().model().gate();
+            assertArrayEquals(gate0.limits(), gate.limits());
+            for (int k = 0; k < cfg.numTasks(); k++) {
+                assertEquals(gate0.studentAuc(k), gate.studentAuc(k), 1e-3, "replica " + j + " task " + k);
+                assertEquals(gate0.teacherMultiAuc(k), gate.teacherMultiAuc(k), 1e-3, "replica " + j + " task " + k);
+            }
+        }
     }
 
     @Test
-    void aValueMovesByTheMeanChangeOfItsReplicasAndARunningSumByTheSum() {
+    void afterRoundsOfSeveralStepsAValueMovesByTheMeanChangeOfItsReplicasAndARunningSumByTheSum() {
         ModelConfig cfg = config("double");
-        List<Example> events = stream(cfg, 64);
+        List<Example> events = stream(cfg, 32);
         ReplicaTrainer a = new ReplicaTrainer(cfg, 1_000, 0, 2, 2);
         ReplicaTrainer b = new ReplicaTrainer(cfg, 1_000, 1, 2, 2);
         List<double[]> start = dense(a);
         double[] startTable = table(a);
-        for (int i = 0; i < 32; i++) {
+        double[] startLimits = a.trainer().model().gate().limits();
+        // two steps of 8 events each: the round
+        for (int i = 0; i < 16; i++) {
             a.learn(events.get(i));
-            b.learn(events.get(32 + i));
+            b.learn(events.get(16 + i));
         }
+        double[] aLimits = a.trainer().model().gate().limits();
+        double[] bLimits = b.trainer().model().gate().limits();
         List<double[]> aDense = dense(a);
         List<double[]> bDense = dense(b);
         double[] aTable = table(a);
@@ -124,8 +143,63 @@ class ReplicaTrainerTest {
             }
         }
         assertTrue(shared > 0 && byA.size() > shared, "rows both replicas updated: " + shared + " of " + byA.size());
+        // the gate's limits: running sums of every batch's move
+        double[] limits = a.trainer().model().gate().limits();
+        for (int k = 0; k < limits.length; k++) {
+            double expected = Math.min(1, Math.max(0, aLimits[k] + bLimits[k] - startLimits[k]));
+            assertEquals(expected, limits[k], 1e-15, "limit " + k);
+        }
+        assertTrue(aLimits[0] != startLimits[0] && aLimits[0] != bLimits[0], "the replicas' limits moved, differently");
+        assertArrayEquals(limits, b.trainer().model().gate().limits());
         assertArrayEquals(learned(a), learned(b));
-        assertEquals(64, a.mergedEvents());
+        assertEquals(32, a.mergedEvents());
+    }
+
+    @Test
+    void eachReplicaStepsOnItsShareOfTheBatchAndOfTheSamples() {
+        ModelConfig cfg = config("float").with("distillation-ramp-events", "1000");
+        ModelConfig share = ReplicaTrainer.replicaConfig(cfg, 4);
+        assertEquals(4, share.batchSize);
+        assertEquals(2, share.quadrupletsPerStep);
+        assertEquals(2, share.marginalPairsPerStep);
+        assertEquals(250, share.distillationRampEvents);
+        assertEquals(cfg.toMap(), ReplicaTrainer.replicaConfig(cfg, 1).toMap());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ReplicaTrainer.replicaConfig(cfg, 3));
+        assertTrue(e.getMessage().contains("--batch-size"), e.getMessage());
+    }
+
+    @Test
+    void roundsOfOneStepMakeAdaGradsStepOnTheMeanGradientAsOneTrainerWould() {
+        // two replicas fed the same events compute the same gradients, so their mean is each one's:
+        // they must end where one trainer on those events ends (the rule of rounds of several
+        // steps would not: it adds both replicas' squared gradients to the sums)
+        ModelConfig cfg = config("double").with("variant", "mtl").with("optimizer", "adagrad");
+        List<Example> events = stream(cfg, 200);
+        ReplicaTrainer a = new ReplicaTrainer(cfg, 1_000, 0, 2, 1);
+        ReplicaTrainer b = new ReplicaTrainer(cfg, 1_000, 1, 2, 1);
+        OnlineTrainer one = new OnlineTrainer(ReplicaTrainer.replicaConfig(cfg, 2), 1_000);
+        assertEquals(8, one.config().batchSize);
+        int rounds = 0;
+        for (Example e : events) {
+            one.learn(e);
+            boolean aOver = a.learn(e);
+            b.learn(e);
+            if (aOver) {
+                List<RoundUpdate> round = List.of(a.update(), b.update());
+                a.merge(round);
+                b.merge(round);
+                rounds++;
+            }
+        }
+        assertEquals(25, rounds);
+        double[] replica = learned(a);
+        double[] alone = learned(one);
+        assertEquals(alone.length, replica.length);
+        double worst = 0;
+        for (int i = 0; i < alone.length; i++) {
+            worst = Math.max(worst, Math.abs(alone[i] - replica[i]) / Math.max(1e-3, Math.abs(alone[i])));
+        }
+        assertTrue(worst < 1e-9, "largest relative difference from one trainer: " + worst);
     }
 
     private static List<double[]> dense(ReplicaTrainer t) {
@@ -148,8 +222,9 @@ class ReplicaTrainerTest {
         List<Example> events = stream(cfg, 600);
         ModelSnapshot once = twoReplicas(cfg, events, -1);
         assertSameTensors(once, twoReplicas(cfg, events, -1));
-        // replica 1 written to bytes and read back in its third round, after one step of it and half a batch
-        assertSameTensors(once, twoReplicas(cfg, events, 264));
+        // replica 1 written to bytes and read back in its sixth round (48 events a round: 3 steps of 8
+        // events each, replica 0's first), after one step of it and half a batch
+        assertSameTensors(once, twoReplicas(cfg, events, 5 * 48 + 24 + 12));
         assertEquals(600, once.getEventsTrained());
     }
 
@@ -199,21 +274,27 @@ class ReplicaTrainerTest {
     void anUpdateTravelsAsBytesUnchanged() {
         ModelConfig cfg = config("float");
         ReplicaTrainer t = new ReplicaTrainer(cfg, 1_000, 1, 2, 1);
-        for (Example e : stream(cfg, 16)) {
+        for (Example e : stream(cfg, 8)) {
             t.learn(e);
         }
         RoundUpdate u = t.update();
         RoundUpdate back = RoundUpdate.decode(u.encode(cfg.dtype), cfg.dtype);
         assertEquals(u.round(), back.round());
         assertEquals(1, back.replica());
-        assertEquals(16, back.events());
+        assertEquals(8, back.events());
         assertArrayEquals(u.permutations(), back.permutations());
+        for (int i = 0; i < 8; i++) {
+            assertArrayEquals(u.examples().get(i).rows, back.examples().get(i).rows);
+            assertArrayEquals(u.examples().get(i).dense, back.examples().get(i).dense);
+        }
+        assertArrayEquals(u.gateChanges(), back.gateChanges());
+        assertEquals(cfg.numTasks(), back.gateChanges().length);
         assertArrayEquals(u.rows(), back.rows());
         assertArrayEquals(u.rowChanges(), back.rowChanges());
         for (int v = 0; v < u.dense().length; v++) {
             assertArrayEquals(u.dense()[v], back.dense()[v]);
         }
-        for (int i = 0; i < 16; i++) {
+        for (int i = 0; i < 8; i++) {
             assertArrayEquals(u.predictions()[i], back.predictions()[i]);
             assertArrayEquals(u.ranking()[i], back.ranking()[i]);
         }
@@ -225,10 +306,10 @@ class ReplicaTrainerTest {
         ModelConfig cfg = config("float");
         ReplicaTrainer a = new ReplicaTrainer(cfg, 1_000, 0, 2, 1);
         ReplicaTrainer b = new ReplicaTrainer(cfg, 1_000, 1, 2, 1);
-        List<Example> events = stream(cfg, 32);
-        for (int i = 0; i < 16; i++) {
+        List<Example> events = stream(cfg, 16);
+        for (int i = 0; i < 8; i++) {
             a.learn(events.get(i));
-            b.learn(events.get(16 + i));
+            b.learn(events.get(8 + i));
         }
         assertThrows(IllegalStateException.class, () -> a.learn(events.get(0)), "a replica waits for the merge");
         RoundUpdate ua = a.update();
@@ -242,7 +323,7 @@ class ReplicaTrainerTest {
         RoundUpdate last = b.finish();
         assertTrue(last.last());
         assertEquals(List.of(0, 1), a.awaited());
-        for (int i = 0; i < 16; i++) {
+        for (int i = 0; i < 8; i++) {
             a.learn(events.get(i));
         }
         a.merge(List.of(a.update(), last));
