@@ -29,7 +29,9 @@ final class TrainersCost {
     static Map<String, Object> measure(ModelConfig base, boolean quick, PrintStream out) {
         ModelConfig cfg = base.with("batch-size", "256");
         List<Example> events = SyntheticExamples.take(cfg, new SyntheticStream(cfg.tasks, new double[] {0.38, 0.04}, 4), quick ? 24_576 : 65_536);
-        int[][] configurations = {{1, 0}, {2, 1}, {4, 1}, {2, 4}, {4, 4}};
+        // trainers, steps per round, the step's batch over all trainers: the batch shared (each trainer
+        // steps on 256 / N events: what one trainer learns), then grown with N (each steps on 256)
+        int[][] configurations = {{1, 0, 256}, {2, 1, 256}, {4, 1, 256}, {2, 4, 256}, {4, 4, 256}, {2, 1, 512}, {4, 1, 1024}};
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         // warm-up: the JIT compiles the replicas' code paths too
         new InMemoryReplicas(cfg, 10_000, 2, 1).train(events.subList(0, 8_192), (u, n) -> {});
@@ -38,6 +40,7 @@ final class TrainersCost {
         for (int[] c : configurations) {
             int n = c[0];
             int rounds = c[1];
+            ModelConfig batch = cfg.with("batch-size", Integer.toString(c[2]));
             long cpu = threads.getCurrentThreadCpuTime();
             Map<String, Object> o = new LinkedHashMap<>();
             if (n == 1) {
@@ -45,7 +48,7 @@ final class TrainersCost {
                 events.forEach(t::learn);
                 t.flush();
             } else {
-                InMemoryReplicas g = new InMemoryReplicas(cfg, 10_000, n, rounds);
+                InMemoryReplicas g = new InMemoryReplicas(batch, 10_000, n, rounds);
                 long[] merged = {0};
                 g.train(events, (u, x) -> merged[0]++);
                 o.put("rounds", merged[0]);
@@ -60,9 +63,10 @@ final class TrainersCost {
             }
             o.put("cpu_us_per_event", usPerEvent);
             o.put("cpu_ratio_to_one_trainer", usPerEvent / single);
-            String name = n == 1 ? "1 trainer" : n + " trainers, R " + rounds;
+            String name = n == 1 ? "1 trainer" : n + " trainers, R " + rounds + (c[2] == 256 ? "" : ", batch " + c[2]);
+            o.put("batch_size", c[2]);
             r.put(name, o);
-            out.printf(Locale.ROOT, "%-22s batch 256      %6.2f us CPU/event  x%.2f", name, usPerEvent, usPerEvent / single);
+            out.printf(Locale.ROOT, "%-32s batch %4d  %6.2f us CPU/event  x%.2f", name, c[2], usPerEvent, usPerEvent / single);
             if (n > 1) {
                 out.printf(Locale.ROOT, "  update %,.0f bytes, %,.0f bytes/event sent, merge %.2f ms/round, encode+decode %.2f ms/update",
                         o.get("bytes_per_update"), o.get("bytes_sent_per_event"), o.get("merge_ms_per_round_and_replica"),

@@ -26,6 +26,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The job's data flow (docs/operations.md): Kafka -> decode and validate (bad records to the dead-letter
@@ -33,6 +35,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * Every operator has a UID, so savepoints survive upgrades.
  */
 public final class CrossDistilPipeline {
+    private static final Logger LOG = LoggerFactory.getLogger(CrossDistilPipeline.class);
     public static final String SOURCE_UID = "feedback-source";
     public static final String DECODE_UID = "decode";
     public static final String TRAINER_UID = "trainer";
@@ -89,6 +92,14 @@ public final class CrossDistilPipeline {
         TrainerSettings.Exchange exchange = null;
         if (c.trainers() > 1) {
             ExchangeTopics.prepare(c.bootstrapServers(), c.kafkaProperties(), c.topic(), c.trainers(), c.exchangeTopic());
+            int share = c.modelConfig().batchSize / c.trainers();
+            if (share < 256) {
+                // N trainers at R = 1 learn what one trainer learns at the same batch, so the batch, not N, sets quality;
+                // but a small step costs more per event than a large one, and the merge is paid per step
+                LOG.warn("Each of the {} trainers steps on {} events (--batch-size {} shared among them): they learn what one trainer "
+                        + "learns at this batch, but for throughput give each trainer a step of about 256 events (--batch-size {}); "
+                        + "docs/scaling.md says what a larger batch costs", c.trainers(), share, c.modelConfig().batchSize, 256 * c.trainers());
+            }
             long submitted = System.currentTimeMillis();
             exchange = new TrainerSettings.Exchange(c.trainers(), c.roundSteps(), c.bootstrapServers(), c.exchangeTopic(),
                     c.kafkaOptions(), submitted, submitted);

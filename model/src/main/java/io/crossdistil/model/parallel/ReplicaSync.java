@@ -101,11 +101,25 @@ final class ReplicaSync {
         }
     }
 
-    /** This replica's changes since the round began: per dense vector, then the touched rows ascending. */
+    /**
+     * This replica's changes since the round began: per dense vector, then the touched rows
+     * ascending. In rounds of one step, values AdaGrad moves are sent as the step's gradient (read
+     * back from the changes of the value and of its sum of squares, see UpdaterOp.AdaGradStep),
+     * and their sums as nothing: that is all the exact merge needs, and half the bytes.
+     */
     Changes changes() {
         double[][] dense = new double[vectors.size()][];
         for (int v = 0; v < dense.length; v++) {
             double[] now = HostArrays.values(vectors.get(v));
+            if (oneStepRounds && adaGrad[v] != null) {
+                double[] sums = HostArrays.values(vectors.get(v + 1));
+                for (int i = 0; i < now.length; i++) {
+                    now[i] = round(adaGrad[v].gradient(now[i] - base[v][i], sums[i] - base[v + 1][i]));
+                }
+                dense[v] = now;
+                dense[++v] = new double[0];
+                continue;
+            }
             for (int i = 0; i < now.length; i++) {
                 now[i] = round(now[i] - base[v][i]);
             }
@@ -113,13 +127,16 @@ final class ReplicaSync {
         }
         int[] rows = Arrays.copyOf(touched, touchedCount);
         Arrays.sort(rows);
-        double[] changes = new double[rows.length * width];
+        int sent = sentPerRow();
+        double[] changes = new double[rows.length * sent];
         double[] now = new double[width];
+        int dim = table.dim();
         for (int r = 0; r < rows.length; r++) {
             table.readRow(rows[r], now, 0);
             int at = slotOf[rows[r]] * width;
-            for (int j = 0; j < width; j++) {
-                changes[r * width + j] = round(now[j] - rowBase[at + j]);
+            for (int j = 0; j < sent; j++) {
+                double change = now[j] - rowBase[at + j];
+                changes[r * sent + j] = round(rowGradients() ? tableAdaGrad.gradient(change, now[dim + j] - rowBase[at + dim + j]) : change);
             }
         }
         double[] gateChanges = gate == null ? new double[0] : gate.limits();
@@ -127,6 +144,15 @@ final class ReplicaSync {
             gateChanges[k] -= gateBase[k];
         }
         return new Changes(dense, rows, changes, gateChanges);
+    }
+
+    /** True when a touched row is sent as its gradient (rounds of one step with AdaGrad), false when as its values' and state's changes. */
+    private boolean rowGradients() {
+        return oneStepRounds && tableAdaGrad != null;
+    }
+
+    private int sentPerRow() {
+        return rowGradients() ? table.dim() : width;
     }
 
     record Changes(double[][] dense, int[] rows, double[] rowChanges, double[] gateChanges) {}
@@ -138,9 +164,10 @@ final class ReplicaSync {
     void merge(List<RoundUpdate> updates) {
         for (RoundUpdate u : updates) {
             for (int v = 0; v < vectors.size(); v++) {
-                if (u.dense()[v].length != base[v].length) {
-                    throw new IllegalArgumentException("replica " + u.replica() + " sent " + u.dense()[v].length + " changes for a vector of "
-                            + base[v].length + ": a replica of another model shape");
+                int expected = oneStepRounds && v > 0 && adaGrad[v - 1] != null ? 0 : base[v].length;
+                if (u.dense()[v].length != expected) {
+                    throw new IllegalArgumentException("replica " + u.replica() + " sent " + u.dense()[v].length + " changes for vector " + v
+                            + ", not " + expected + ": a replica of another model shape or round length");
                 }
             }
         }
@@ -176,21 +203,23 @@ final class ReplicaSync {
 
     /**
      * Parameters AdaGrad moves (vector v) and their sums (v + 1), after a round of one step: one
-     * step from the base with the mean of the replicas' gradients, each read back from its change
-     * of the sums (g^2) and the sign of its change of the value.
+     * step from the base with the mean of the replicas' gradients (each sent as vector v's changes).
      */
     private void mergeAdaGrad(int v, List<RoundUpdate> updates) {
         UpdaterOp.AdaGradStep step = adaGrad[v];
         double[] values = base[v].clone();
         double[] sums = base[v + 1].clone();
-        for (int i = 0; i < values.length; i++) {
-            double g = 0;
-            for (RoundUpdate u : updates) {
-                g += step.gradient(u.dense()[v][i], u.dense()[v + 1][i]);
+        double[] g = new double[values.length];
+        for (RoundUpdate u : updates) {
+            double[] gradient = u.dense()[v];
+            for (int i = 0; i < g.length; i++) {
+                g[i] += gradient[i];
             }
-            g /= updates.size();
-            sums[i] += g * g;
-            values[i] = step.valueAfter(values[i], sums[i], g);
+        }
+        for (int i = 0; i < values.length; i++) {
+            double mean = g[i] / updates.size();
+            sums[i] += mean * mean;
+            values[i] = step.valueAfter(values[i], sums[i], mean);
         }
         set(v, values);
         set(v + 1, sums);
@@ -216,37 +245,33 @@ final class ReplicaSync {
             } else {
                 table.readRow(next, row, 0);
             }
-            double[] sum = new double[width];
-            double[] gradients = new double[table.dim()];
+            // per row the update holds its gradient (rounds of one step with AdaGrad) or its changes
+            int sent = sentPerRow();
+            double[] sum = new double[sent];
             int contributors = 0;
             for (int u = 0; u < updates.size(); u++) {
                 RoundUpdate up = updates.get(u);
                 if (position[u] < up.rows().length && up.rows()[position[u]] == next) {
-                    int at = position[u] * width;
-                    for (int j = 0; j < width; j++) {
+                    int at = position[u] * sent;
+                    for (int j = 0; j < sent; j++) {
                         sum[j] += up.rowChanges()[at + j];
-                    }
-                    if (tableAdaGrad != null) {
-                        for (int j = 0; j < gradients.length; j++) {
-                            gradients[j] += tableAdaGrad.gradient(up.rowChanges()[at + j], up.rowChanges()[at + gradients.length + j]);
-                        }
                     }
                     position[u]++;
                     contributors++;
                 }
             }
-            if (oneStepRounds && tableAdaGrad != null) {
+            int dim = table.dim();
+            if (rowGradients()) {
                 // the row's values, then its sums (see EmbeddingTable.readRow); a replica that did not touch it adds a gradient of 0
-                int dim = table.dim();
                 for (int j = 0; j < dim; j++) {
-                    double g = gradients[j] / updates.size();
+                    double g = sum[j] / updates.size();
                     row[dim + j] += g * g;
                     row[j] = tableAdaGrad.valueAfter(row[j], row[dim + j], g);
                 }
             } else {
                 for (int j = 0; j < width; j++) {
-                    // the row's values first, then its optimizer state (see EmbeddingTable.readRow)
-                    row[j] += j >= table.dim() && rowStateSummed ? sum[j] : sum[j] / contributors;
+                    // the row's values first, then its optimizer state
+                    row[j] += j >= dim && rowStateSummed ? sum[j] : sum[j] / contributors;
                 }
             }
             table.writeRow(next, row, 0);

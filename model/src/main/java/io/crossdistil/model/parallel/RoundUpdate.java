@@ -29,9 +29,12 @@ import org.nd4j.linalg.api.buffer.DataType;
  * @param examples the round's trained events, in training order
  * @param ranking each event's per-task scores the AUCs are read from (see StepResult.scores)
  * @param predictions each event's per-task served probabilities
- * @param dense per learned vector, in the model's order: current value minus the round's start
+ * @param dense per learned vector, in the model's order: current value minus the round's start; in
+ *     rounds of one step, for parameters AdaGrad moves, the step's gradient, and nothing for their
+ *     sums (see ReplicaSync)
  * @param rows the embedding rows the sender updated in this round, ascending
- * @param rowChanges per such row, {@code EmbeddingTable.valuesPerRow()} changes one after another
+ * @param rowChanges per such row, {@code EmbeddingTable.valuesPerRow()} changes one after another; in
+ *     rounds of one step with AdaGrad, its {@code dim} gradients
  * @param gateChanges per task, the change of the distillation gate's limit (none without a gate)
  * @param evidence the gate's evidence of each of the round's steps (none without a gate)
  */
