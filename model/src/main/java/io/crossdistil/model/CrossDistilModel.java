@@ -60,6 +60,8 @@ public final class CrossDistilModel {
     private final StudentToTeacherDistillation[] studentToTeacher;
     /** Per-task shares of alpha from the evidence; null when the gate is off or nothing distils. */
     private DistillationGate gate;
+    /** True when data-parallel replicas reset shut students after a merge instead of after a step (not state: the replica sets it). */
+    private boolean studentResetsAtMerge;
     /** The online and the frozen teachers' targets, and the gate's evidence. */
     private final TeacherEnsemble ensemble;
 
@@ -185,7 +187,32 @@ public final class CrossDistilModel {
             twinStore.applyUpdate(iteration);
         }
         steps++;
+        if (!studentResetsAtMerge) {
+            resetShutStudents();
+        }
         return new StepResult(predictions, scores, modelLoss, calLoss, false, terms);
+    }
+
+    /**
+     * Every student whose distillation limit is 0 becomes its label-only twin again (values and
+     * optimizer state): a shut gate then means the multi-task baseline's student exactly, not a
+     * student that keeps what earlier distillation moved (docs/algorithm.md, "The distillation
+     * gate"). Called after every step, or by data-parallel replicas after every merge.
+     */
+    public void resetShutStudents() {
+        if (gate == null || !cfg.gateResetStudents) {
+            return;
+        }
+        for (int k = 0; k < numTasks; k++) {
+            if (gate.limit(k) == 0) {
+                network.copyTwinToStudent(k);
+            }
+        }
+    }
+
+    /** Leaves {@link #resetShutStudents} to the caller (parallel.ReplicaSync, after each merge, when every replica holds the same limits). */
+    public void resetStudentsAtMerge() {
+        studentResetsAtMerge = true;
     }
 
     /** The students' calibrated probabilities, [events][tasks]: what serving returns. */

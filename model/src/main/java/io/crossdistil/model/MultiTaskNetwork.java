@@ -226,6 +226,25 @@ final class MultiTaskNetwork {
         }
     }
 
+    /**
+     * Sets task k's student tower to its twin: values and optimizer state, so that from here on the
+     * student learns exactly as its twin (mtl's student) does, until distillation moves it again.
+     */
+    void copyTwinToStudent(int k) {
+        String prefix = twinName(k) + ".";
+        for (Map.Entry<String, INDArray> e : twinStore.params().entrySet()) {
+            if (e.getKey().startsWith(prefix)) {
+                String student = "student." + e.getKey().substring("twin.".length());
+                theta.param(student).assign(e.getValue());
+                INDArray[] from = twinStore.state(e.getKey());
+                INDArray[] to = theta.state(student);
+                for (int slot = 0; slot < from.length; slot++) {
+                    to[slot].assign(from[slot]);
+                }
+            }
+        }
+    }
+
     /** The label-only twins' parameters, or null without the gate. */
     ParameterStore twins() {
         return twinStore;

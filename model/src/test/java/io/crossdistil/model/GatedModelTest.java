@@ -57,6 +57,38 @@ class GatedModelTest {
     }
 
     @Test
+    void aStudentWhoseLimitFallsToZeroBecomesTheBaselinesStudentAgain() {
+        List<Example> events = TestData.examples(gated(), new double[] {0.4, 0.2}, 8 * 40, 21);
+        CrossDistilModel mtl = new CrossDistilModel(gated("variant", "mtl"));
+        CrossDistilModel distilling = new CrossDistilModel(gated("gate-adapt-events", "1"));
+        CrossDistilModel kept = new CrossDistilModel(gated("gate-adapt-events", "1", "gate-reset-students", "false"));
+        train(mtl, events);
+        train(distilling, events);
+        train(kept, events);
+        assertTrue(maxTowerDifference(kept, mtl) > 1e-6, "distillation moved the students");
+
+        distilling.gate().setLimits(new double[] {0, 0});
+        distilling.resetShutStudents();
+        kept.gate().setLimits(new double[] {0, 0});
+        kept.resetShutStudents();
+        // the shared layers learn from the twins alone, so a student set to its twin is mtl's student
+        assertEquals(0, maxTowerDifference(distilling, mtl), 1e-12);
+        assertTrue(maxTowerDifference(kept, mtl) > 1e-6, "without the reset the student keeps what distillation moved");
+    }
+
+    /** The largest difference between two models' student towers (the tensors the twins mirror). */
+    private static double maxTowerDifference(CrossDistilModel a, CrossDistilModel b) {
+        double worst = 0;
+        for (String twin : a.twinsForCheck().params().keySet()) {
+            String student = "student." + twin.substring("twin.".length());
+            INDArray x = a.tensors().get(student);
+            INDArray y = b.tensors().get(student);
+            worst = Math.max(worst, x.sub(y).amaxNumber().doubleValue());
+        }
+        return worst;
+    }
+
+    @Test
     void aStateFromBeforeTheGateReadsWithTheTwinsStartingAsTheStudents() throws Exception {
         CrossDistilModel before = new CrossDistilModel(gated("distillation-gate", "false"));
         train(before, TestData.examples(before.config(), new double[] {0.4, 0.2}, 8 * 10, 4));

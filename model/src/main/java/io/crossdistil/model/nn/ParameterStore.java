@@ -289,6 +289,18 @@ public final class ParameterStore {
         return ordered;
     }
 
+    /** A parameter's optimizer state, a view per state slot (none for SGD); for copying one parameter's whole learned state. */
+    public INDArray[] state(String name) {
+        if (!paramViews.containsKey(name)) {
+            throw new IllegalArgumentException("no parameter " + name);
+        }
+        INDArray[] out = new INDArray[updaterSlots.length];
+        for (int slot = 0; slot < out.length; slot++) {
+            out[slot] = views(updaterSlots[slot], flatOffsets).get(name);
+        }
+        return out;
+    }
+
     /** A parameter's view, or a fused block's matrix. */
     public INDArray param(String name) {
         INDArray v = paramViews.containsKey(name) ? paramViews.get(name) : blockParams.get(name);

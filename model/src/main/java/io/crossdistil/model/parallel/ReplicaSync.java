@@ -43,6 +43,7 @@ final class ReplicaSync {
     private final UpdaterOp.AdaGradStep tableAdaGrad;
     /** True when a round is one step: AdaGrad's values then merge exactly, as one step on the mean gradient. */
     private final boolean oneStepRounds;
+    private final CrossDistilModel model;
     private final DataType dtype;
     private final List<INDArray> vectors;
     private final double[][] base;
@@ -59,6 +60,8 @@ final class ReplicaSync {
 
     ReplicaSync(CrossDistilModel model, boolean oneStepRounds) {
         this.oneStepRounds = oneStepRounds;
+        this.model = model;
+        model.resetStudentsAtMerge();
         dtype = model.config().dtype;
         LearnedState learned = model.learnedState();
         vectors = learned.vectors();
@@ -189,16 +192,20 @@ final class ReplicaSync {
         }
         mergeRows(updates);
         mergeGate(updates);
+        // with the merged limits, the same on every replica; then what the model holds is the next round's base
+        model.resetShutStudents();
+        for (int v = 0; v < vectors.size(); v++) {
+            base[v] = HostArrays.values(vectors.get(v));
+        }
         for (int i = 0; i < touchedCount; i++) {
             slotOf[touched[i]] = -1;
         }
         touchedCount = 0;
     }
 
-    /** Vector v's merged values; they become the next round's base, rounded to the model's data type. */
+    /** Vector v's merged values (the next round's base is read back at the end of the merge, rounded to the model's data type). */
     private void set(int v, double[] merged) {
         HostArrays.put(merged, vectors.get(v));
-        base[v] = HostArrays.values(vectors.get(v));
     }
 
     /**
