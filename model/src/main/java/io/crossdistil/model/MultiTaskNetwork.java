@@ -68,10 +68,7 @@ final class MultiTaskNetwork {
     private final Mlp teacherBottom;
     private final List<HeadGroup> studentGroups = new ArrayList<>();
     private final List<HeadGroup> teacherGroups = new ArrayList<>();
-    /**
-     * With the distillation gate: per student a label-only twin (training only), in a store of its
-     * own so that the rest of the network is drawn and laid out as without them; null without.
-     */
+    /** With the gate: per student a label-only twin (training only), in a store of its own so the rest is laid out as without; null without. */
     private final ParameterStore twinStore;
     private final List<HeadGroup> twinGroups = new ArrayList<>();
     /** The students' and the twins' towers with what they exchange (twins: null without the gate). */
@@ -226,21 +223,11 @@ final class MultiTaskNetwork {
         }
     }
 
-    /**
-     * Sets task k's student tower to its twin: values and optimizer state, so that from here on the
-     * student learns exactly as its twin (mtl's student) does, until distillation moves it again.
-     */
+    /** Sets task k's student tower to its twin, values and optimizer state: it then learns as its twin (mtl's student) does. */
     void copyTwinToStudent(int k) {
-        String prefix = twinName(k) + ".";
-        for (Map.Entry<String, INDArray> e : twinStore.params().entrySet()) {
-            if (e.getKey().startsWith(prefix)) {
-                String student = "student." + e.getKey().substring("twin.".length());
-                theta.param(student).assign(e.getValue());
-                INDArray[] from = twinStore.state(e.getKey());
-                INDArray[] to = theta.state(student);
-                for (int slot = 0; slot < from.length; slot++) {
-                    to[slot].assign(from[slot]);
-                }
+        for (String twin : twinStore.params().keySet()) {
+            if (twin.startsWith(twinName(k) + ".")) {
+                theta.copyFrom(twinStore, twin, "student." + twin.substring("twin.".length()));
             }
         }
     }

@@ -197,4 +197,34 @@ class SamplerTest {
         assertArrayEquals(new int[] {first, -first}, Arrays.copyOfRange(d.rows(), 0, 2));
         assertEquals(first / 2f, d.dense()[0]);
     }
+    @Test
+    void sharesOfADrawSplitItsTuplesAndPairsAndTogetherHoldAllOfIt() {
+        QuadrupletSampler sampler = new QuadrupletSampler(2, 1, 0, 50, 9);
+        for (int i = 0; i < 400; i++) {
+            sampler.offer(event(i, i % 4));
+        }
+        Samples all = sampler.draw(5, 3);
+        Samples first = all.share(0, 2);
+        Samples second = all.share(1, 2);
+        assertEquals(all, all.share(0, 1));
+        // 5 tuples: 3 and 2; 3 pairs per task: 2 and 1
+        assertArrayEquals(new int[] {3, 3, 3, 3}, first.tupleCounts());
+        assertArrayEquals(new int[] {2, 2, 2, 2}, second.tupleCounts());
+        assertArrayEquals(new int[] {2, 2}, first.pairCounts());
+        assertArrayEquals(new int[] {1, 1}, second.pairCounts());
+        for (int p = 0; p < 4; p++) {
+            // the i-th tuple of the share is tuple part + i * parts of the draw: tuples stay whole
+            for (int i = 0; i < 2; i++) {
+                assertEquals(all.rows()[all.tupleStart(p) + 1 + 2 * i], second.rows()[second.tupleStart(p) + i]);
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            assertEquals(all.rows()[all.positivesStart(k) + 1], second.rows()[second.positivesStart(k)]);
+            assertEquals(all.rows()[all.negativesStart(k) + 1], second.rows()[second.negativesStart(k)]);
+            assertEquals(all.rows()[all.negativesStart(k) + 2], first.rows()[first.negativesStart(k) + 1]);
+        }
+        int[] together = java.util.stream.IntStream.concat(Arrays.stream(first.rows()), Arrays.stream(second.rows())).sorted().toArray();
+        int[] whole = Arrays.stream(all.rows()).sorted().toArray();
+        assertArrayEquals(whole, together);
+    }
 }

@@ -289,16 +289,12 @@ public final class ParameterStore {
         return ordered;
     }
 
-    /** A parameter's optimizer state, a view per state slot (none for SGD); for copying one parameter's whole learned state. */
-    public INDArray[] state(String name) {
-        if (!paramViews.containsKey(name)) {
-            throw new IllegalArgumentException("no parameter " + name);
+    /** Sets parameter {@code name} to {@code source}'s parameter {@code sourceName}: its values and its optimizer state. */
+    public void copyFrom(ParameterStore source, String sourceName, String name) {
+        param(name).assign(source.param(sourceName));
+        for (int slot = 0; slot < updaterSlots.length; slot++) {
+            views(updaterSlots[slot], flatOffsets).get(name).assign(source.views(source.updaterSlots[slot], source.flatOffsets).get(sourceName));
         }
-        INDArray[] out = new INDArray[updaterSlots.length];
-        for (int slot = 0; slot < out.length; slot++) {
-            out[slot] = views(updaterSlots[slot], flatOffsets).get(name);
-        }
-        return out;
     }
 
     /** A parameter's view, or a fused block's matrix. */

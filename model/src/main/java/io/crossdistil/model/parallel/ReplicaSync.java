@@ -22,13 +22,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * summed in replica order in double precision, then rounded to the model's data type. Every replica
  * adds the same numbers in the same order, so all leave the round bit-identical.
  *
- * <p>The rule (docs/scaling.md): a value moves by the mean change of the replicas that changed it
- * (every replica changes every dense parameter; an embedding row mostly one replica, which then
- * moves it as a single trainer would), except a running sum, which moves by the sum of the changes
- * (AdaGrad's sums of squared gradients then count every event's gradient once, as one trainer's
- * would). Summing the parameters' changes too, N trainers' steps from one point, diverged on
- * census-income at N = 4: each of N steps assumes the others did not happen. Adam's moments are
- * moving averages and are averaged like parameters (summed, they blew the Platt scalings up).
+ * <p>The rule (docs/scaling.md). In rounds of one step (the default), every replica took one step
+ * from the same model on its share of the step's batch, so the mean of their gradients is what one
+ * trainer would have computed on the whole batch: values AdaGrad moves (dense and embedding rows)
+ * take exactly that trainer's step, one AdaGrad step from the base on the mean gradient (replicas
+ * send their gradients, see {@link #changes}). Everything else, and everything in longer rounds:
+ * a value moves by the mean change of the replicas that changed it, a running sum (AdaGrad's
+ * sums) by the sum of the changes, Adam's moments (moving averages) by the mean. The distillation
+ * gate's limits are running sums of every batch's move: they move by the sum, clamped to [0, 1].
+ * After the merge, students whose merged limit is 0 are reset to their twins
+ * (CrossDistilModel#resetShutStudents), on every replica alike.
  *
  * <p>Dense vectors (parameters and optimizer state) have a base copy each. The embedding table is
  * large and a round touches few rows, so a row's base is copied only when an update first touches

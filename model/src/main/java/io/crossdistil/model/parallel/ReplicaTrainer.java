@@ -24,10 +24,11 @@ import org.nd4j.linalg.api.buffer.DataType;
  *
  * <p>What is kept per replica: the reservoirs and the sampler, the gate's evidence and the step
  * counts. What is merged ({@link ReplicaSync}): every parameter and its optimizer state, and the
- * gate's limits. At each merge every replica offers its peers' events of the round to its
- * reservoirs (each replica's sampler has a stream of random numbers of its own, so replicas keep
- * and draw different samples of the whole stream), and takes their scores into its progressive
- * metrics and their evidence into its gate, so all three cover the whole stream.
+ * gate's limits. At each merge every replica offers the round's events of all replicas to its
+ * reservoirs in the stream's order, so all replicas' reservoirs and samplers stay alike and each
+ * trains on its share of the same draw, the draw one trainer would make; and it takes its peers'
+ * scores into its progressive metrics and their evidence into its gate, so both cover the whole
+ * stream.
  *
  * <p>Use: {@link #learn} until it returns true, then send {@link #update()}, then
  * {@link #merge} the round's updates (see {@link #awaited}); at the end of the input
@@ -70,13 +71,14 @@ public final class ReplicaTrainer {
      * @param roundSteps training steps per round
      */
     public ReplicaTrainer(ModelConfig cfg, int metricsWindow, int replica, int replicas, int roundSteps) {
-        this(new OnlineTrainer(replicaConfig(cfg, replicas), metricsWindow, replica), replica, replicas, roundSteps);
+        this(new OnlineTrainer(replicaConfig(cfg, replicas), metricsWindow), replica, replicas, roundSteps);
     }
 
     /**
-     * What each of {@code replicas} trainers runs of the job's configuration: a step's batch, its
-     * drawn samples and the distillation ramp's events shared among them, so that a round of one
-     * step everywhere covers {@code batch-size} events of the stream, as one trainer's step does.
+     * What each of {@code replicas} trainers runs of the job's configuration: a step's batch and
+     * the distillation ramp's events shared among them, so that a round of one step everywhere
+     * covers {@code batch-size} events of the stream, as one trainer's step does (the drawn
+     * samples are shared too, see OnlineTrainer#shareSamples).
      * Kept whole, N trainers would take N times fewer steps per event and learn the early stream
      * more slowly (census-income, N = 4: AUC 0.024 lower since the start; docs/scaling.md).
      *
@@ -91,8 +93,6 @@ public final class ReplicaTrainer {
                     + " trainers and must be a multiple of it: set --batch-size to a multiple of --trainers");
         }
         return cfg.with("batch-size", Integer.toString(cfg.batchSize / replicas))
-                .with("quadruplets-per-step", Long.toString(ceilDiv(cfg.quadrupletsPerStep, replicas)))
-                .with("marginal-pairs-per-step", Long.toString(ceilDiv(cfg.marginalPairsPerStep, replicas)))
                 .with("distillation-ramp-events", Long.toString(ceilDiv(cfg.distillationRampEvents, replicas)));
     }
 
@@ -108,6 +108,7 @@ public final class ReplicaTrainer {
             throw new IllegalArgumentException("round steps must be at least 1, not " + roundSteps);
         }
         this.trainer = trainer;
+        trainer.shareSamples(replica, replicas);
         this.sync = new ReplicaSync(trainer.model(), roundSteps == 1);
         this.replica = replica;
         this.replicas = replicas;
@@ -215,7 +216,6 @@ public final class ReplicaTrainer {
         for (RoundUpdate u : updates) {
             if (u.replica() != replica) {
                 trainer.recordScores(u.permutations(), u.ranking(), u.predictions());
-                trainer.offer(u.examples());
                 DistillationGate gate = trainer.model().gate();
                 if (gate != null) {
                     u.evidence().forEach(gate::record);
@@ -227,6 +227,7 @@ public final class ReplicaTrainer {
             mergedEvents += u.events();
             mergedLastEventTime = Math.max(mergedLastEventTime, u.lastEventTime());
         }
+        trainer.offer(interleaved(updates));
         round++;
         stepsInRound = 0;
         eventsInRound = 0;
@@ -235,6 +236,24 @@ public final class ReplicaTrainer {
         roundEvidence.clear();
         roundRanking.clear();
         roundPredictions.clear();
+    }
+
+    /**
+     * The round's events of every replica, the i-th of each in replica order, then the (i+1)-th:
+     * the stream's order when event i went to replica i mod N, so that every replica's reservoirs
+     * hold what one trainer's would.
+     */
+    private static List<Example> interleaved(List<RoundUpdate> updates) {
+        List<Example> out = new ArrayList<>();
+        int longest = updates.stream().mapToInt(u -> u.examples().size()).max().orElse(0);
+        for (int i = 0; i < longest; i++) {
+            for (RoundUpdate u : updates) {
+                if (i < u.examples().size()) {
+                    out.add(u.examples().get(i));
+                }
+            }
+        }
+        return out;
     }
 
     /** A snapshot of the model as the last merge left it (every replica holds this model then), or null when a parameter is not finite. */

@@ -42,4 +42,41 @@ public record Samples(int[] tupleCounts, int[] pairCounts, int[] rows, float[] d
     public int negativesStart(int k) {
         return positivesStart(k) + pairCounts[k];
     }
+
+    /**
+     * Share {@code part} of {@code parts}: every {@code parts}-th tuple and marginal pair from the
+     * {@code part}-th. Data-parallel trainers make the same draw and each trains on its share, so
+     * together they train on the draw one trainer would make (parallel.ReplicaTrainer).
+     */
+    public Samples share(int part, int parts) {
+        if (parts == 1) {
+            return this;
+        }
+        int fields = rowCount() == 0 ? 0 : rows.length / rowCount();
+        int denseFields = rowCount() == 0 ? 0 : dense.length / rowCount();
+        int[] tuples = new int[tupleCounts.length];
+        int[] pairs = new int[pairCounts.length];
+        int[] slots = new int[rowCount()];
+        int n = 0;
+        for (int p = 0; p < tupleCounts.length; p++) {
+            for (int i = part; i < tupleCounts[p]; i += parts, tuples[p]++) {
+                slots[n++] = tupleStart(p) + i;
+            }
+        }
+        for (int k = 0; k < pairCounts.length; k++) {
+            for (int i = part; i < pairCounts[k]; i += parts, pairs[k]++) {
+                slots[n++] = positivesStart(k) + i;
+            }
+            for (int i = part; i < pairCounts[k]; i += parts) {
+                slots[n++] = negativesStart(k) + i;
+            }
+        }
+        Samples out = new Samples(tuples, pairs, new int[n * fields], new float[n * denseFields], new int[n]);
+        for (int j = 0; j < n; j++) {
+            System.arraycopy(rows, slots[j] * fields, out.rows, j * fields, fields);
+            System.arraycopy(dense, slots[j] * denseFields, out.dense, j * denseFields, denseFields);
+            out.permutations[j] = permutations[slots[j]];
+        }
+        return out;
+    }
 }

@@ -35,22 +35,28 @@ public final class OnlineTrainer {
     private double lastModelLoss = Double.NaN;
     /** Wall time of the last step, nanoseconds: a measurement, not state (not written with the trainer). */
     private long lastStepNanos;
+    /** This trainer's share of each draw of samples, and how many share it (see {@link #shareSamples}). */
+    private int samplePart;
+    private int sampleParts = 1;
     /** The last step's events (not state). */
     private List<Example> lastStepEvents = List.of();
 
     /** @throws IllegalArgumentException when a frozen teacher the configuration names cannot be used (see FrozenTeachers) */
     public OnlineTrainer(ModelConfig cfg, int metricsWindow) {
-        this(cfg, metricsWindow, 0);
+        this(new CrossDistilModel(cfg, FrozenTeachers.load(cfg)), new QuadrupletSampler(cfg.numTasks(), cfg.features.size(), cfg.denseFeatures.size(),
+                cfg.reservoirCapacity, cfg.seed ^ 0x5DEECE66DL),
+                new ProgressiveMetrics(cfg.tasks, metricsWindow), new ArrayList<>());
     }
 
     /**
-     * @param samplerStream 0 for a trainer alone; a data-parallel replica's index otherwise, so that
-     *     replicas with the same model seed draw their samples independently
+     * Makes this trainer one of {@code parts} data-parallel replicas (parallel.ReplicaTrainer): it
+     * trains on share {@code part} of every draw of samples (all replicas draw alike), and leaves
+     * offering events to the reservoirs to its caller, which offers every replica's events in the
+     * same order on all of them. Configuration, not state: the replica sets it again on restore.
      */
-    public OnlineTrainer(ModelConfig cfg, int metricsWindow, int samplerStream) {
-        this(new CrossDistilModel(cfg, FrozenTeachers.load(cfg)), new QuadrupletSampler(cfg.numTasks(), cfg.features.size(), cfg.denseFeatures.size(),
-                cfg.reservoirCapacity, cfg.seed ^ 0x5DEECE66DL ^ (0x9E3779B97F4A7C15L * samplerStream)),
-                new ProgressiveMetrics(cfg.tasks, metricsWindow), new ArrayList<>());
+    public void shareSamples(int part, int parts) {
+        this.samplePart = part;
+        this.sampleParts = parts;
     }
 
     private OnlineTrainer(CrossDistilModel model, QuadrupletSampler sampler, ProgressiveMetrics metrics, List<Example> pending) {
@@ -75,7 +81,7 @@ public final class OnlineTrainer {
     private StepResult step() {
         long start = System.nanoTime();
         Samples samples = cfg.variant.ranksTeachers()
-                ? sampler.draw(cfg.quadrupletsPerStep, cfg.marginalPairsPerStep) : Samples.none(cfg.numTasks());
+                ? sampler.draw(cfg.quadrupletsPerStep, cfg.marginalPairsPerStep).share(samplePart, sampleParts) : Samples.none(cfg.numTasks());
         StepResult r = model.step(pending, samples);
         int[] permutations = new int[pending.size()];
         for (int i = 0; i < permutations.length; i++) {
@@ -84,7 +90,9 @@ public final class OnlineTrainer {
             lastEventTime = Math.max(lastEventTime, e.eventTime);
         }
         metrics.record(permutations, r.scores(), r.predictions());
-        sampler.offerAll(pending);
+        if (sampleParts == 1) {
+            sampler.offerAll(pending);
+        }
         eventsTrained += pending.size();
         lastModelLoss = r.modelLoss();
         lastStepEvents = List.copyOf(pending);
@@ -111,7 +119,7 @@ public final class OnlineTrainer {
         metrics.record(permutations, ranking, predictions);
     }
 
-    /** Offers other trainers' events to this trainer's reservoirs (see parallel.ReplicaTrainer). */
+    /** Offers events to this trainer's reservoirs: a data-parallel replica's round of every replica's events (see {@link #shareSamples}). */
     public void offer(List<Example> events) {
         sampler.offerAll(events);
     }

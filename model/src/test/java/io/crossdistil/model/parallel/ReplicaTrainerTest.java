@@ -156,12 +156,13 @@ class ReplicaTrainerTest {
     }
 
     @Test
-    void eachReplicaStepsOnItsShareOfTheBatchAndOfTheSamples() {
+    void eachReplicaStepsOnItsShareOfTheBatch() {
         ModelConfig cfg = config("float").with("distillation-ramp-events", "1000");
         ModelConfig share = ReplicaTrainer.replicaConfig(cfg, 4);
         assertEquals(4, share.batchSize);
-        assertEquals(2, share.quadrupletsPerStep);
-        assertEquals(2, share.marginalPairsPerStep);
+        // every replica draws the whole step's samples and trains on its share of them (Samples.share)
+        assertEquals(8, share.quadrupletsPerStep);
+        assertEquals(8, share.marginalPairsPerStep);
         assertEquals(250, share.distillationRampEvents);
         assertEquals(cfg.toMap(), ReplicaTrainer.replicaConfig(cfg, 1).toMap());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ReplicaTrainer.replicaConfig(cfg, 3));
