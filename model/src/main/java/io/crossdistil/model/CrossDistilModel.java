@@ -324,7 +324,7 @@ public final class CrossDistilModel {
         if (output != null) {
             stores.add(output.parameters());
         }
-        return new LearnedState(stores, network.embeddings(), gate);
+        return new LearnedState(stores, network.embeddings());
     }
 
     /** True when every parameter is finite: a snapshot is only written then. */

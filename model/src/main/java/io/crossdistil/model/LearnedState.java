@@ -2,7 +2,6 @@ package io.crossdistil.model;
 
 import io.crossdistil.model.nd4j.UpdaterOp;
 import io.crossdistil.model.nn.EmbeddingTable;
-import io.crossdistil.model.objective.DistillationGate;
 import io.crossdistil.model.nn.ParameterStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,9 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Everything a model learns, as replicas of it exchange it (parallel.ReplicaSync): the dense
  * vectors of every parameter store (the networks, the twins, both calibrations; each store's
  * parameters, then its optimizer state) in a fixed order, and the embedding table with its
- * optimizer state, and the distillation gate's limits (a running sum of every batch's move). Step
- * counts, the gate's evidence and the frozen teachers are not in it. The vectors are the model's
- * own arrays, not copies.
+ * optimizer state. Step counts, the distillation gate and the frozen teachers are not in it. The
+ * vectors are the model's own arrays, not copies.
  */
 public final class LearnedState {
     private final List<INDArray> vectors = new ArrayList<>();
@@ -22,9 +20,8 @@ public final class LearnedState {
     /** Per vector: its AdaGrad step when it holds parameters an AdaGrad optimizer moves (their sums are the next vector), else null. */
     private final UpdaterOp.AdaGradStep[] adaGrad;
     private final EmbeddingTable table;
-    private final DistillationGate gate;
 
-    LearnedState(List<ParameterStore> stores, EmbeddingTable table, DistillationGate gate) {
+    LearnedState(List<ParameterStore> stores, EmbeddingTable table) {
         List<Boolean> flags = new ArrayList<>();
         List<UpdaterOp.AdaGradStep> steps = new ArrayList<>();
         for (ParameterStore store : stores) {
@@ -43,7 +40,6 @@ public final class LearnedState {
         }
         adaGrad = steps.toArray(new UpdaterOp.AdaGradStep[0]);
         this.table = table;
-        this.gate = gate;
     }
 
     /** The dense vectors, in their fixed order. */
@@ -67,10 +63,5 @@ public final class LearnedState {
     /** The embedding table, with its optimizer state. */
     public EmbeddingTable table() {
         return table;
-    }
-
-    /** The distillation gate, whose limits are learned too; null when the model has none. */
-    public DistillationGate gate() {
-        return gate;
     }
 }

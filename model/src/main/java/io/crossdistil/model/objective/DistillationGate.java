@@ -4,6 +4,7 @@ import io.crossdistil.model.metrics.RecentMetrics;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.List;
 
 /**
  * Per task, the part of alpha in force: a student distils as far as distilling measurably adds to
@@ -52,6 +53,7 @@ public final class DistillationGate {
     private final double[] share;
     /** The last batch's evidence until taken (for data-parallel replicas); not state: a step takes it. */
     private Evidence lastObserved;
+    private boolean movesAtMerge;
 
     /**
      * @param window events over which the evidence decays by 1/e
@@ -106,7 +108,22 @@ public final class DistillationGate {
     public void observe(int[] permutations, double[][][] teacherTargets, double[][] studentLogits, double[][] twinLogits, int rows,
             double ramp) {
         lastObserved = new Evidence(permutations, teacherTargets, studentLogits, twinLogits, rows);
-        record(lastObserved);
+        if (!movesAtMerge) {
+            recordAndMove(lastObserved);
+        }
+        for (int k = 0; k < numTasks; k++) {
+            share[k] = ramp * limit[k];
+        }
+    }
+
+    /**
+     * Adds a batch's evidence and moves every task's limit by it. One trainer does this in
+     * {@link #observe}; data-parallel replicas at each merge, with the whole step's batch of every
+     * replica as one (parallel.ReplicaTrainer), so that all move their limits alike and as one
+     * trainer would, a step later.
+     */
+    public void recordAndMove(Evidence e) {
+        record(e);
         for (int k = 0; k < numTasks; k++) {
             double cost = twin.auc(k) - student.auc(k);
             double gain = student.multiAuc(k) - twin.multiAuc(k);
@@ -115,17 +132,17 @@ public final class DistillationGate {
                     clampSigned((logLossTolerance - loss) / logLossTolerance));
             if (!Double.isNaN(move)) {
                 // down SHRINK times as fast as up: a cost shows in the evidence only as the window fills
-                limit[k] = clamp(limit[k] + rows / adapt * (move < 0 ? SHRINK * move : move));
+                limit[k] = clamp(limit[k] + e.rows() / adapt * (move < 0 ? SHRINK * move : move));
             }
-            share[k] = ramp * limit[k];
         }
     }
 
-    /**
-     * Adds evidence without moving the limits: a data-parallel peer's batch, whose move reaches
-     * this gate merged into the limits (parallel.ReplicaSync).
-     */
-    public void record(Evidence e) {
+    /** Leaves evidence and limits to {@link #recordAndMove} at each merge (data-parallel replicas; not state: the replica sets it). */
+    public void moveAtMerge() {
+        movesAtMerge = true;
+    }
+
+    private void record(Evidence e) {
         if (e.teacherTargets().length != teachers.length) {
             throw new IllegalArgumentException("evidence of " + e.teacherTargets().length + " teachers for a gate of " + teachers.length);
         }
@@ -147,7 +164,30 @@ public final class DistillationGate {
      * One batch's evidence as {@link #observe} takes it: scores [task][row] (teachers':
      * [teacher][task][row]) of the first {@code rows} rows.
      */
-    public record Evidence(int[] permutations, double[][][] teacherTargets, double[][] studentLogits, double[][] twinLogits, int rows) {}
+    public record Evidence(int[] permutations, double[][][] teacherTargets, double[][] studentLogits, double[][] twinLogits, int rows) {
+        /** Several batches' evidence as one batch, their rows one after another. */
+        public static Evidence concat(List<Evidence> parts) {
+            int rows = parts.stream().mapToInt(Evidence::rows).sum();
+            Evidence first = parts.get(0);
+            int[] permutations = new int[rows];
+            double[][][] teachers = new double[first.teacherTargets.length][first.studentLogits.length][rows];
+            double[][] students = new double[first.studentLogits.length][rows];
+            double[][] twins = new double[first.studentLogits.length][rows];
+            int at = 0;
+            for (Evidence e : parts) {
+                System.arraycopy(e.permutations, 0, permutations, at, e.rows);
+                for (int k = 0; k < students.length; k++) {
+                    for (int j = 0; j < teachers.length; j++) {
+                        System.arraycopy(e.teacherTargets[j][k], 0, teachers[j][k], at, e.rows);
+                    }
+                    System.arraycopy(e.studentLogits[k], 0, students[k], at, e.rows);
+                    System.arraycopy(e.twinLogits[k], 0, twins[k], at, e.rows);
+                }
+                at += e.rows;
+            }
+            return new Evidence(permutations, teachers, students, twins, rows);
+        }
+    }
 
     private static double clampSigned(double v) {
         return Math.max(-1, Math.min(1, v));

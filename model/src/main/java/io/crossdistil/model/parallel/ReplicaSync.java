@@ -5,7 +5,6 @@ import io.crossdistil.model.LearnedState;
 import io.crossdistil.model.nd4j.HostArrays;
 import io.crossdistil.model.nd4j.UpdaterOp;
 import io.crossdistil.model.nn.EmbeddingTable;
-import io.crossdistil.model.objective.DistillationGate;
 import io.crossdistil.model.state.ArrayCodec;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -28,10 +27,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * take exactly that trainer's step, one AdaGrad step from the base on the mean gradient (replicas
  * send their gradients, see {@link #changes}). Everything else, and everything in longer rounds:
  * a value moves by the mean change of the replicas that changed it, a running sum (AdaGrad's
- * sums) by the sum of the changes, Adam's moments (moving averages) by the mean. The distillation
- * gate's limits are running sums of every batch's move: they move by the sum, clamped to [0, 1].
- * After the merge, students whose merged limit is 0 are reset to their twins
- * (CrossDistilModel#resetShutStudents), on every replica alike.
+ * sums) by the sum of the changes, Adam's moments (moving averages) by the mean. After the merge,
+ * students whose distillation limit is 0 (the same on every replica, see ReplicaTrainer) are reset
+ * to their twins (CrossDistilModel#resetShutStudents), on every replica alike.
  *
  * <p>Dense vectors (parameters and optimizer state) have a base copy each. The embedding table is
  * large and a round touches few rows, so a row's base is copied only when an update first touches
@@ -57,9 +55,6 @@ final class ReplicaSync {
     private int[] touched = new int[64];
     private double[] rowBase;
     private int touchedCount;
-    /** The gate whose limits are merged, or null; its limits at the start of the round. */
-    private final DistillationGate gate;
-    private double[] gateBase;
 
     ReplicaSync(CrossDistilModel model, boolean oneStepRounds) {
         this.oneStepRounds = oneStepRounds;
@@ -85,8 +80,6 @@ final class ReplicaSync {
         Arrays.fill(slotOf, -1);
         rowBase = new double[touched.length * width];
         table.beforeEachUpdate(this::beforeRowUpdate);
-        gate = learned.gate();
-        gateBase = gate == null ? new double[0] : gate.limits();
     }
 
     /** Copies the base of the rows an update is about to change for the first time this round. */
@@ -145,11 +138,7 @@ final class ReplicaSync {
                 changes[r * sent + j] = round(rowGradients() ? tableAdaGrad.gradient(change, now[dim + j] - rowBase[at + dim + j]) : change);
             }
         }
-        double[] gateChanges = gate == null ? new double[0] : gate.limits();
-        for (int k = 0; k < gateChanges.length; k++) {
-            gateChanges[k] -= gateBase[k];
-        }
-        return new Changes(dense, rows, changes, gateChanges);
+        return new Changes(dense, rows, changes);
     }
 
     /** True when a touched row is sent as its gradient (rounds of one step with AdaGrad), false when as its values' and state's changes. */
@@ -161,7 +150,7 @@ final class ReplicaSync {
         return rowGradients() ? table.dim() : width;
     }
 
-    record Changes(double[][] dense, int[] rows, double[] rowChanges, double[] gateChanges) {}
+    record Changes(double[][] dense, int[] rows, double[] rowChanges) {}
 
     /**
      * Sets the model to the base plus every update's changes ({@code updates} in replica order)
@@ -194,7 +183,6 @@ final class ReplicaSync {
             set(v, merged);
         }
         mergeRows(updates);
-        mergeGate(updates);
         // with the merged limits, the same on every replica; then what the model holds is the next round's base
         model.resetShutStudents();
         for (int v = 0; v < vectors.size(); v++) {
@@ -288,23 +276,6 @@ final class ReplicaSync {
         }
     }
 
-    private void mergeGate(List<RoundUpdate> updates) {
-        double[] limits = gateBase.clone();
-        for (RoundUpdate u : updates) {
-            if (u.gateChanges().length != limits.length) {
-                throw new IllegalArgumentException("replica " + u.replica() + " sent " + u.gateChanges().length
-                        + " distillation limit changes for " + limits.length + ": a replica of another configuration");
-            }
-            for (int k = 0; k < limits.length; k++) {
-                limits[k] += u.gateChanges()[k];
-            }
-        }
-        if (gate != null) {
-            gate.setLimits(limits);
-            gateBase = gate.limits();
-        }
-    }
-
     private double round(double v) {
         return dtype == DataType.FLOAT ? (float) v : v;
     }
@@ -318,7 +289,6 @@ final class ReplicaSync {
         out.writeInt(touchedCount);
         ArrayCodec.writeRaw(out, touched, touchedCount);
         ArrayCodec.write(out, Arrays.copyOf(rowBase, touchedCount * width), dtype);
-        ArrayCodec.write(out, gateBase, DataType.DOUBLE);
     }
 
     void read(DataInputStream in) throws IOException {
@@ -338,6 +308,5 @@ final class ReplicaSync {
         for (int i = 0; i < touchedCount; i++) {
             slotOf[touched[i]] = i;
         }
-        gateBase = ArrayCodec.read(in, DataType.DOUBLE);
     }
 }

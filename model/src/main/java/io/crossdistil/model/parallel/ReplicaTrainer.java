@@ -23,12 +23,13 @@ import org.nd4j.linalg.api.buffer.DataType;
  * the experiments and tests hand them over in memory.
  *
  * <p>What is kept per replica: the reservoirs and the sampler, the gate's evidence and the step
- * counts. What is merged ({@link ReplicaSync}): every parameter and its optimizer state, and the
- * gate's limits. At each merge every replica offers the round's events of all replicas to its
- * reservoirs in the stream's order, so all replicas' reservoirs and samplers stay alike and each
- * trains on its share of the same draw, the draw one trainer would make; and it takes its peers'
- * scores into its progressive metrics and their evidence into its gate, so both cover the whole
- * stream.
+ * counts. What is merged ({@link ReplicaSync}): every parameter and its optimizer state. At each
+ * merge every replica offers the round's events of all replicas to its reservoirs in the stream's
+ * order, so all replicas' reservoirs and samplers stay alike and each trains on its share of the
+ * same draw, the draw one trainer would make; it takes every replica's evidence of each step into
+ * its gate as one batch and moves the gate's limits by it, as one trainer does before its step
+ * (here a step later), so all replicas hold the same limits; and it takes its peers' scores into
+ * its progressive metrics, so they cover the whole stream.
  *
  * <p>Use: {@link #learn} until it returns true, then send {@link #update()}, then
  * {@link #merge} the round's updates (see {@link #awaited}); at the end of the input
@@ -109,6 +110,9 @@ public final class ReplicaTrainer {
         }
         this.trainer = trainer;
         trainer.shareSamples(replica, replicas);
+        if (trainer.model().gate() != null) {
+            trainer.model().gate().moveAtMerge();
+        }
         this.sync = new ReplicaSync(trainer.model(), roundSteps == 1);
         this.replica = replica;
         this.replicas = replicas;
@@ -171,7 +175,7 @@ public final class ReplicaTrainer {
         double[][] predictions = roundPredictions.stream().flatMap(Arrays::stream).toArray(double[][]::new);
         sent = true;
         return new RoundUpdate(round, replica, lastRound[replica] == round, eventsInRound, trainer.lastEventTime(), List.copyOf(roundExamples),
-                ranking, predictions, c.dense(), c.rows(), c.rowChanges(), c.gateChanges(), List.copyOf(roundEvidence));
+                ranking, predictions, c.dense(), c.rows(), c.rowChanges(), List.copyOf(roundEvidence));
     }
 
     /** The replicas whose update of the current round this replica needs (itself included while it trains); empty when all are done. */
@@ -212,14 +216,11 @@ public final class ReplicaTrainer {
                 throw new IllegalStateException("round " + round + " is merged before this replica made its update");
             }
         }
+        moveGate(updates);
         sync.merge(updates);
         for (RoundUpdate u : updates) {
             if (u.replica() != replica) {
                 trainer.recordScores(u.permutations(), u.ranking(), u.predictions());
-                DistillationGate gate = trainer.model().gate();
-                if (gate != null) {
-                    u.evidence().forEach(gate::record);
-                }
             }
             if (u.last()) {
                 lastRound[u.replica()] = round;
@@ -236,6 +237,21 @@ public final class ReplicaTrainer {
         roundEvidence.clear();
         roundRanking.clear();
         roundPredictions.clear();
+    }
+
+    /** The gate's evidence of each of the round's steps, every replica's batch as one: every replica moves its limits alike. */
+    private void moveGate(List<RoundUpdate> updates) {
+        DistillationGate gate = trainer.model().gate();
+        int steps = updates.stream().mapToInt(u -> u.evidence().size()).max().orElse(0);
+        for (int s = 0; gate != null && s < steps; s++) {
+            List<DistillationGate.Evidence> batch = new ArrayList<>();
+            for (RoundUpdate u : updates) {
+                if (s < u.evidence().size()) {
+                    batch.add(u.evidence().get(s));
+                }
+            }
+            gate.recordAndMove(DistillationGate.Evidence.concat(batch));
+        }
     }
 
     /**

@@ -12,11 +12,11 @@ import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * What one replica sends its peers at the end of a round: how far it got, the round's events and
- * their progressive scores (so that every replica's reservoirs and metrics cover the whole stream),
- * and what it changed in the model since the round began: every learned dense vector (parameters
- * and optimizer state), the embedding rows it updated with their optimizer state, and the
- * distillation gate's limits.
+ * What one replica sends its peers at the end of a round: how far it got, the round's events with
+ * their progressive scores and the distillation gate's evidence on them (so that every replica's
+ * reservoirs, metrics and gate cover the whole stream), and what it changed in the model since the
+ * round began: every learned dense vector (parameters and optimizer state) and the embedding rows
+ * it updated with their optimizer state.
  *
  * <p>Changes are held already rounded to the model's data type, so a replica merging its own
  * update uses exactly the numbers its peers decode.
@@ -35,11 +35,10 @@ import org.nd4j.linalg.api.buffer.DataType;
  * @param rows the embedding rows the sender updated in this round, ascending
  * @param rowChanges per such row, {@code EmbeddingTable.valuesPerRow()} changes one after another; in
  *     rounds of one step with AdaGrad, its {@code dim} gradients
- * @param gateChanges per task, the change of the distillation gate's limit (none without a gate)
  * @param evidence the gate's evidence of each of the round's steps (none without a gate)
  */
 public record RoundUpdate(long round, int replica, boolean last, long events, long lastEventTime, List<Example> examples,
-        double[][] ranking, double[][] predictions, double[][] dense, int[] rows, double[] rowChanges, double[] gateChanges, List<DistillationGate.Evidence> evidence) {
+        double[][] ranking, double[][] predictions, double[][] dense, int[] rows, double[] rowChanges, List<DistillationGate.Evidence> evidence) {
     private static final int FORMAT = 2;
 
     /** The update as bytes, changes as {@code dtype} values (they are held rounded to it already, so nothing is lost). */
@@ -65,7 +64,6 @@ public record RoundUpdate(long round, int replica, boolean last, long events, lo
             out.writeInt(rows.length);
             ArrayCodec.writeRaw(out, rows, rows.length);
             ArrayCodec.write(out, rowChanges, dtype);
-            ArrayCodec.write(out, gateChanges, DataType.DOUBLE);
             out.writeInt(evidence.size());
             for (DistillationGate.Evidence e : evidence) {
                 writeEvidence(out, e);
@@ -95,14 +93,13 @@ public record RoundUpdate(long round, int replica, boolean last, long events, lo
             int[] rows = new int[in.readInt()];
             ArrayCodec.readRaw(in, rows, rows.length);
             double[] rowChanges = ArrayCodec.read(in, dtype);
-            double[] gateChanges = ArrayCodec.read(in, DataType.DOUBLE);
             int steps = in.readInt();
             List<DistillationGate.Evidence> evidence = new ArrayList<>(steps);
             for (int s = 0; s < steps; s++) {
                 evidence.add(readEvidence(in));
             }
             return new RoundUpdate(round, replica, last, events, lastEventTime, examples, ranking, predictions, dense, rows,
-                    rowChanges, gateChanges, evidence);
+                    rowChanges, evidence);
         });
     }
 
