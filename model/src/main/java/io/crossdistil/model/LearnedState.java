@@ -1,6 +1,6 @@
 package io.crossdistil.model;
 
-import io.crossdistil.model.nd4j.UpdaterOp;
+import io.crossdistil.model.nd4j.SingleStep;
 import io.crossdistil.model.nn.EmbeddingTable;
 import io.crossdistil.model.nn.ParameterStore;
 import java.util.ArrayList;
@@ -17,18 +17,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class LearnedState {
     private final List<INDArray> vectors = new ArrayList<>();
     private final boolean[] sums;
-    /** Per vector: its AdaGrad step when it holds parameters an AdaGrad optimizer moves (their sums are the next vector), else null. */
-    private final UpdaterOp.AdaGradStep[] adaGrad;
+    /** Per vector: its optimizer's step when it holds parameters (their state vectors follow), else null; null for SGD too. */
+    private final SingleStep[] steps;
     private final EmbeddingTable table;
 
     LearnedState(List<ParameterStore> stores, EmbeddingTable table) {
         List<Boolean> flags = new ArrayList<>();
-        List<UpdaterOp.AdaGradStep> steps = new ArrayList<>();
+        List<SingleStep> steps = new ArrayList<>();
         for (ParameterStore store : stores) {
             List<INDArray> own = store.stateVectors();
             vectors.addAll(own);
             for (int i = 0; i < own.size(); i++) {
-                steps.add(i == 0 ? store.adaGrad() : null);
+                steps.add(i == 0 ? store.singleStep() : null);
             }
             for (boolean f : store.sumVectors()) {
                 flags.add(f);
@@ -38,7 +38,7 @@ public final class LearnedState {
         for (int i = 0; i < sums.length; i++) {
             sums[i] = flags.get(i);
         }
-        adaGrad = steps.toArray(new UpdaterOp.AdaGradStep[0]);
+        this.steps = steps.toArray(new SingleStep[0]);
         this.table = table;
     }
 
@@ -55,9 +55,9 @@ public final class LearnedState {
         return sums.clone();
     }
 
-    /** The AdaGrad step of vector {@code v} when it holds parameters AdaGrad moves (their sums are vector v + 1), else null. */
-    public UpdaterOp.AdaGradStep adaGrad(int v) {
-        return adaGrad[v];
+    /** The optimizer's step of vector {@code v} when it holds parameters (their state vectors follow it), else null (and for SGD). */
+    public SingleStep singleStep(int v) {
+        return steps[v];
     }
 
     /** The embedding table, with its optimizer state. */

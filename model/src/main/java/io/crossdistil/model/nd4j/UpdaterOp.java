@@ -43,27 +43,15 @@ public final class UpdaterOp {
         return config instanceof AdaGrad;
     }
 
-    /** AdaGrad's step, for merging data-parallel replicas' steps (parallel.ReplicaSync); null for another optimizer. */
-    public AdaGradStep adaGrad() {
-        return config instanceof AdaGrad a ? new AdaGradStep(a.getLearningRate(0, 0), a.getEpsilon()) : null;
-    }
-
-    /**
-     * One AdaGrad step of one value, as ND4J's {@code ada_grad_updater} takes it: the sum of squared
-     * gradients grows by g^2, then the value moves by {@code -rate g / (sqrt(sum) + epsilon)}.
-     */
-    public record AdaGradStep(double rate, double epsilon) {
-        /** The gradient of a single step that changed a value by {@code valueChange} and its sum by {@code sumChange}. */
-        public double gradient(double valueChange, double sumChange) {
-            // no branch on the sign: it is as often + as -, and a mispredicted branch costs more than the root
-            double g = Math.copySign(Math.sqrt(Math.max(sumChange, 0)), -valueChange);
-            return valueChange == 0 ? 0 : g;
+    /** The optimizer's step worked out on the host, for merging data-parallel replicas' steps exactly; null for SGD. */
+    public SingleStep singleStep() {
+        if (config instanceof AdaGrad a) {
+            return new SingleStep.AdaGrad(a.getLearningRate(0, 0), a.getEpsilon());
         }
-
-        /** The value after a step of gradient {@code g} from {@code value}, where {@code sumAfter} already counts g^2. */
-        public double valueAfter(double value, double sumAfter, double g) {
-            return value - rate * g / (Math.sqrt(sumAfter) + epsilon);
+        if (config instanceof Adam a) {
+            return new SingleStep.Adam(a.getLearningRate(0, 0), a.getBeta1(), a.getBeta2(), a.getEpsilon());
         }
+        return null;
     }
 
     /** Arrays of state per value (Adam 2, AdaGrad 1, SGD 0). */

@@ -1,6 +1,7 @@
 package io.crossdistil.model.nn;
 
 import io.crossdistil.model.nd4j.HostArrays;
+import io.crossdistil.model.nd4j.SingleStep;
 import io.crossdistil.model.nd4j.UpdaterOp;
 import io.crossdistil.model.state.SeededRandom;
 import java.io.DataInput;
@@ -168,8 +169,8 @@ public final class EmbeddingTable {
     }
 
     /** The optimizer's step when it is AdaGrad (a row's sums follow its values in {@link #readRow}), else null. */
-    public UpdaterOp.AdaGradStep adaGrad() {
-        return updater == null ? null : updater.adaGrad();
+    public SingleStep.AdaGrad adaGrad() {
+        return updater != null && updater.singleStep() instanceof SingleStep.AdaGrad a ? a : null;
     }
 
     /** Values per row that {@link #readRow} and {@link #writeRow} move: the row, then each optimizer state slot's row. */

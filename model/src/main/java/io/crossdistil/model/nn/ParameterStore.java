@@ -2,6 +2,7 @@ package io.crossdistil.model.nn;
 
 import io.crossdistil.model.nd4j.HostArrays;
 import io.crossdistil.model.nd4j.PreparedOp;
+import io.crossdistil.model.nd4j.SingleStep;
 import io.crossdistil.model.nd4j.UpdaterOp;
 import io.crossdistil.model.state.ArrayCodec;
 import io.crossdistil.model.state.SeededRandom;
@@ -375,9 +376,9 @@ public final class ParameterStore {
         return learnedVectors();
     }
 
-    /** The optimizer's step when it is AdaGrad (the sums are then the second of {@link #stateVectors()}), else null. */
-    public UpdaterOp.AdaGradStep adaGrad() {
-        return updater.adaGrad();
+    /** The optimizer's step worked out on the host (its state follows the parameters in {@link #stateVectors()}), or null for SGD. */
+    public SingleStep singleStep() {
+        return updater.singleStep();
     }
 
     /** Per vector of {@link #stateVectors()}: true for a running sum (AdaGrad's state), false for parameters and moving averages. */

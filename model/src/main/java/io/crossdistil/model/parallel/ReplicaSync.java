@@ -3,7 +3,7 @@ package io.crossdistil.model.parallel;
 import io.crossdistil.model.CrossDistilModel;
 import io.crossdistil.model.LearnedState;
 import io.crossdistil.model.nd4j.HostArrays;
-import io.crossdistil.model.nd4j.UpdaterOp;
+import io.crossdistil.model.nd4j.SingleStep;
 import io.crossdistil.model.nn.EmbeddingTable;
 import io.crossdistil.model.state.ArrayCodec;
 import java.io.DataInputStream;
@@ -39,10 +39,10 @@ final class ReplicaSync {
     /** Per dense vector: true when replicas' changes add up (a running sum), false when they are averaged. */
     private final boolean[] summed;
     private final boolean rowStateSummed;
-    /** Per dense vector: its AdaGrad step when it holds parameters AdaGrad moves (sums in the next vector), else null. */
-    private final UpdaterOp.AdaGradStep[] adaGrad;
-    private final UpdaterOp.AdaGradStep tableAdaGrad;
-    /** True when a round is one step: AdaGrad's values then merge exactly, as one step on the mean gradient. */
+    /** Per dense vector: its optimizer's step when it holds parameters (their state vectors follow), else null (and for SGD). */
+    private final SingleStep[] steps;
+    private final SingleStep.AdaGrad tableAdaGrad;
+    /** True when a round is one step: values then merge exactly, as one optimizer step on the mean gradient. */
     private final boolean oneStepRounds;
     private final CrossDistilModel model;
     private final DataType dtype;
@@ -64,9 +64,9 @@ final class ReplicaSync {
         LearnedState learned = model.learnedState();
         vectors = learned.vectors();
         summed = learned.sums();
-        adaGrad = new UpdaterOp.AdaGradStep[vectors.size()];
-        for (int v = 0; v < adaGrad.length; v++) {
-            adaGrad[v] = learned.adaGrad(v);
+        steps = new SingleStep[vectors.size()];
+        for (int v = 0; v < steps.length; v++) {
+            steps[v] = learned.singleStep(v);
         }
         base = new double[vectors.size()][];
         for (int v = 0; v < base.length; v++) {
@@ -102,21 +102,29 @@ final class ReplicaSync {
 
     /**
      * This replica's changes since the round began: per dense vector, then the touched rows
-     * ascending. In rounds of one step, values AdaGrad moves are sent as the step's gradient (read
-     * back from the changes of the value and of its sum of squares, see UpdaterOp.AdaGradStep),
-     * and their sums as nothing: that is all the exact merge needs, and half the bytes.
+     * ascending. In rounds of one step, parameters are sent as the step's gradient (read back from
+     * what the step changed, see SingleStep) and their optimizer state as nothing: that is all the
+     * exact merge needs, and a half (AdaGrad) or a third (Adam) of the bytes.
      */
     Changes changes() {
         double[][] dense = new double[vectors.size()][];
         for (int v = 0; v < dense.length; v++) {
             double[] now = HostArrays.values(vectors.get(v));
-            if (oneStepRounds && adaGrad[v] != null) {
-                double[] sums = HostArrays.values(vectors.get(v + 1));
-                for (int i = 0; i < now.length; i++) {
-                    now[i] = round(adaGrad[v].gradient(now[i] - base[v][i], sums[i] - base[v + 1][i]));
+            if (oneStepRounds && steps[v] != null) {
+                int slots = steps[v].stateSlots();
+                double[][] stateNow = new double[slots][];
+                for (int j = 0; j < slots; j++) {
+                    stateNow[j] = HostArrays.values(vectors.get(v + 1 + j));
                 }
-                dense[v] = now;
-                dense[++v] = new double[0];
+                double[] g = steps[v].gradient(base[v], now, Arrays.copyOfRange(base, v + 1, v + 1 + slots), stateNow);
+                for (int i = 0; i < g.length; i++) {
+                    g[i] = round(g[i]);
+                }
+                dense[v] = g;
+                for (int j = 1; j <= slots; j++) {
+                    dense[v + j] = new double[0];
+                }
+                v += slots;
                 continue;
             }
             for (int i = 0; i < now.length; i++) {
@@ -154,12 +162,19 @@ final class ReplicaSync {
 
     /**
      * Sets the model to the base plus every update's changes ({@code updates} in replica order)
-     * and makes that the next round's base.
+     * and makes that the next round's base; {@code iteration} is the round's step for the
+     * optimizers (the round, in rounds of one step: the same on every replica).
      */
-    void merge(List<RoundUpdate> updates) {
+    void merge(List<RoundUpdate> updates, long iteration) {
+        boolean[] sentAsNothing = new boolean[vectors.size()];
+        for (int v = 0; oneStepRounds && v < steps.length; v++) {
+            for (int j = 1; steps[v] != null && j <= steps[v].stateSlots(); j++) {
+                sentAsNothing[v + j] = true;
+            }
+        }
         for (RoundUpdate u : updates) {
             for (int v = 0; v < vectors.size(); v++) {
-                int expected = oneStepRounds && v > 0 && adaGrad[v - 1] != null ? 0 : base[v].length;
+                int expected = sentAsNothing[v] ? 0 : base[v].length;
                 if (u.dense()[v].length != expected) {
                     throw new IllegalArgumentException("replica " + u.replica() + " sent " + u.dense()[v].length + " changes for vector " + v
                             + ", not " + expected + ": a replica of another model shape or round length");
@@ -167,9 +182,9 @@ final class ReplicaSync {
             }
         }
         for (int v = 0; v < vectors.size(); v++) {
-            if (oneStepRounds && adaGrad[v] != null) {
-                mergeAdaGrad(v, updates);
-                v++; // its sums, merged with it
+            if (oneStepRounds && steps[v] != null) {
+                mergeStep(v, updates, iteration);
+                v += steps[v].stateSlots(); // its state, merged with it
                 continue;
             }
             double[] merged = base[v].clone();
@@ -200,13 +215,16 @@ final class ReplicaSync {
     }
 
     /**
-     * Parameters AdaGrad moves (vector v) and their sums (v + 1), after a round of one step: one
-     * step from the base with the mean of the replicas' gradients (each sent as vector v's changes).
+     * Parameters (vector v) and their optimizer state (the vectors after it), after a round of one
+     * step: one step from the base with the mean of the replicas' gradients (sent as vector v).
      */
-    private void mergeAdaGrad(int v, List<RoundUpdate> updates) {
-        UpdaterOp.AdaGradStep step = adaGrad[v];
+    private void mergeStep(int v, List<RoundUpdate> updates, long iteration) {
+        SingleStep step = steps[v];
         double[] values = base[v].clone();
-        double[] sums = base[v + 1].clone();
+        double[][] state = new double[step.stateSlots()][];
+        for (int j = 0; j < state.length; j++) {
+            state[j] = base[v + 1 + j].clone();
+        }
         double[] g = new double[values.length];
         for (RoundUpdate u : updates) {
             double[] gradient = u.dense()[v];
@@ -214,13 +232,14 @@ final class ReplicaSync {
                 g[i] += gradient[i];
             }
         }
-        for (int i = 0; i < values.length; i++) {
-            double mean = g[i] / updates.size();
-            sums[i] += mean * mean;
-            values[i] = step.valueAfter(values[i], sums[i], mean);
+        for (int i = 0; i < g.length; i++) {
+            g[i] /= updates.size();
         }
+        step.step(values, state, g, iteration);
         set(v, values);
-        set(v + 1, sums);
+        for (int j = 0; j < state.length; j++) {
+            set(v + 1 + j, state[j]);
+        }
     }
 
     /** Every row any replica changed: its base (this replica's copy, or the row itself when untouched here) plus the changes. */

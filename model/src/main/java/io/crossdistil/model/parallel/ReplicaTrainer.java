@@ -217,7 +217,7 @@ public final class ReplicaTrainer {
             }
         }
         moveGate(updates);
-        sync.merge(updates);
+        sync.merge(updates, round);
         for (RoundUpdate u : updates) {
             if (u.replica() != replica) {
                 trainer.recordScores(u.permutations(), u.ranking(), u.predictions());

@@ -160,12 +160,14 @@ class ReplicaTrainerTest {
         assertTrue(e.getMessage().contains("--batch-size"), e.getMessage());
     }
 
-    @Test
-    void roundsOfOneStepMakeAdaGradsStepOnTheMeanGradientAsOneTrainerWould() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"adagrad", "adam"})
+    void roundsOfOneStepTakeTheOptimizersStepOnTheMeanGradientAsOneTrainerWould(String optimizer) {
         // two replicas fed the same events compute the same gradients, so their mean is each one's:
         // they must end where one trainer on those events ends (the rule of rounds of several
-        // steps would not: it adds both replicas' squared gradients to the sums)
-        ModelConfig cfg = config("double").with("variant", "mtl").with("optimizer", "adagrad");
+        // steps would not: it adds both replicas' squared gradients to AdaGrad's sums); the output
+        // calibration steps with Adam in both runs
+        ModelConfig cfg = config("double").with("variant", "mtl").with("optimizer", optimizer);
         List<Example> events = stream(cfg, 200);
         ReplicaTrainer a = new ReplicaTrainer(cfg, 1_000, 0, 2, 1);
         ReplicaTrainer b = new ReplicaTrainer(cfg, 1_000, 1, 2, 1);
