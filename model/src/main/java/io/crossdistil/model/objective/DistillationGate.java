@@ -97,8 +97,9 @@ public final class DistillationGate {
     }
 
     /**
-     * Adds one batch's evidence and works out every task's share for the step on it: all scores
-     * are [task][row], logits or any score of the same order, for the first {@code rows} rows.
+     * Adds one batch's evidence, moves the limits by it (unless they move at merges, see
+     * {@link #moveAtMerge}) and works out every task's share for the step on it: all scores are
+     * [task][row], logits or any score of the same order, for the first {@code rows} rows.
      *
      * @param teacherTargets [teacher][task][row]: each teacher's target before the margin correction
      *     (which would read the label), the online teacher's first
@@ -202,12 +203,12 @@ public final class DistillationGate {
         return share[k];
     }
 
-    /** Every task's limit, a copy (what data-parallel replicas merge: parallel.ReplicaSync). */
+    /** Every task's limit, a copy. */
     public double[] limits() {
         return limit.clone();
     }
 
-    /** Sets every task's limit, clamped to [0, 1]; the shares follow from the next batch observed. */
+    /** Sets every task's limit, clamped to [0, 1] (tests use it to shut a gate); the shares follow from the next batch observed. */
     public void setLimits(double[] limits) {
         if (limits.length != numTasks) {
             throw new IllegalArgumentException(limits.length + " distillation limits for " + numTasks + " tasks");
