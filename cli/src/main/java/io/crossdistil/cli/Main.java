@@ -33,6 +33,7 @@ public final class Main {
                            --seed N --rates 0.38,0.04 --users N --items N --signal X
                                                 the generated stream; by default the demo stream (2000 users,
                                                 500 items, signal 3: easy enough to show learning in 100,000 events)
+                           --model-seed N       the model's seed (--seed is the generated stream's)
                            any job or model option (see 'bin/crossdistil help-options'), e.g. --variant mtl
               generate   write a seeded synthetic stream to Kafka or to a CSV file
                            --bootstrap-servers HOST:PORT --topic T | --csv-out FILE
@@ -112,7 +113,7 @@ public final class Main {
         int parallel = (int) a.takeLong("parallel", Runtime.getRuntime().availableProcessors());
         int curvePoints = (int) a.takeLong("curve-points", 50);
         boolean throughKafka = a.takeFlag("through-kafka");
-        String modelSeed = a.take("model-seed", null);
+        takeModelSeed(a);
         if (out == null) {
             throw new IllegalArgumentException("experiment needs --out DIR");
         }
@@ -121,9 +122,6 @@ public final class Main {
         }
         checkCsv(csv, labels);
         Map<String, String> model = new LinkedHashMap<>(a.rest());
-        if (modelSeed != null) {
-            model.put("seed", modelSeed); // --seed is the generated stream's
-        }
         List<String> tasks = csv != null ? labels : List.of(model.getOrDefault("tasks", "finish,like").split(","));
         if (csv == null) {
             generator.stream(tasks); // one rate per task
@@ -188,10 +186,12 @@ public final class Main {
         String time = a.take("time", null);
         String snapshots = a.take("snapshots", null);
         String summary = a.take("summary", null);
+        Generator generator = Generator.from(a, Generator.demo(1, new double[] {0.38, 0.04}));
+        takeModelSeed(a);
         LocalRunner.Options o = new LocalRunner.Options(
                 a.takeLong("events", 100_000), csv == null ? null : Path.of(csv), labels, features, time,
                 snapshots == null ? null : Path.of(snapshots), summary == null ? null : Path.of(summary),
-                (int) a.takeLong("partitions", Long.parseLong(a.rest().getOrDefault("trainers", "1"))), Generator.from(a, Generator.demo(1, new double[] {0.38, 0.04})),
+                (int) a.takeLong("partitions", Long.parseLong(a.rest().getOrDefault("trainers", "1"))), generator,
                 a.takeLong("bad-every", 0), a.rest());
         if (o.events() <= 0 && csv == null) {
             throw new IllegalArgumentException("--events must be positive");
@@ -204,6 +204,17 @@ public final class Main {
         }
         LocalRunner.check(o);
         LocalRunner.run(o, System.out);
+    }
+
+    /**
+     * Where --seed is the generated stream's (local, experiment), --model-seed is the model's: it
+     * becomes the model option seed. Call it after the generator has taken --seed.
+     */
+    static void takeModelSeed(Args a) {
+        String seed = a.take("model-seed", null);
+        if (seed != null) {
+            a.rest().put("seed", seed);
+        }
     }
 
     /** --csv and --labels go together; the file must be there. */

@@ -66,6 +66,19 @@ class CommandChecksTest {
     }
 
     @Test
+    void theModelSeedIsNotTheStreamSeed() {
+        Args a = new Args(new String[] {"--seed", "7", "--model-seed", "99", "--variant", "mtl"});
+        Generator g = Generator.from(a, Generator.demo(1, new double[] {0.38, 0.04}));
+        Main.takeModelSeed(a);
+        assertEquals(7, g.seed());
+        assertEquals(Map.of("seed", "99", "variant", "mtl"), a.rest());
+        Args streamOnly = new Args(new String[] {"--seed", "7"});
+        Generator.from(streamOnly, Generator.demo(1, new double[] {0.38, 0.04}));
+        Main.takeModelSeed(streamOnly);
+        assertEquals(Map.of(), streamOnly.rest());
+    }
+
+    @Test
     void generatorOptionsAreChecked() {
         Generator defaults = Generator.standard(1, new double[] {0.38, 0.04});
         Generator g = Generator.from(new Args(new String[] {"--users", "50", "--signal", "2.5"}), defaults);
