@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -36,6 +37,11 @@ final class ClusterJobs {
 
     /** Submits the bounded job (small model, generator features) with {@code overrides} on top. */
     static JobClient submit(EmbeddedKafka kafka, Path dir, Map<String, String> overrides) throws Exception {
+        return submit(kafka, dir, overrides, null);
+    }
+
+    /** {@link #submit(EmbeddedKafka, Path, Map)}, restored from {@code savepoint} unless it is null. */
+    static JobClient submit(EmbeddedKafka kafka, Path dir, Map<String, String> overrides, String savepoint) throws Exception {
         Map<String, String> job = LocalPipelineTest.smallModel();
         job.put("bootstrap-servers", kafka.bootstrapServers());
         job.put("bounded", "true");
@@ -46,7 +52,11 @@ final class ClusterJobs {
         job.put("features", "user_id,item_id," + String.join(",", SyntheticStream.FIELDS));
         job.putAll(overrides);
         JobConfig config = JobConfig.fromMap(job);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(CrossDistilPipeline.configuration(config));
+        Configuration conf = CrossDistilPipeline.configuration(config);
+        if (savepoint != null) {
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(1);
         CrossDistilPipeline.build(env, config);
         return env.executeAsync(config.jobName());

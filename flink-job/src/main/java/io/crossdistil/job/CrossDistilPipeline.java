@@ -1,5 +1,6 @@
 package io.crossdistil.job;
 
+import io.crossdistil.job.io.BoundedKafkaSource;
 import io.crossdistil.job.io.DecodeFunction;
 import io.crossdistil.job.io.ExampleTypeInfo;
 import io.crossdistil.job.io.ExchangeTopics;
@@ -15,6 +16,7 @@ import io.crossdistil.model.event.Example;
 import java.time.Duration;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -70,12 +72,11 @@ public final class CrossDistilPipeline {
                 })
                 .setDeserializer(new RawRecordDeserializer())
                 .setProperties(c.kafkaProperties());
-        if (c.bounded()) {
-            sourceBuilder.setBounded(OffsetsInitializer.latest());
-        }
+        Source<RawRecord, ?, ?> source = c.bounded()
+                ? new BoundedKafkaSource<>(sourceBuilder.setBounded(OffsetsInitializer.latest()).build())
+                : sourceBuilder.build();
 
-        DataStream<RawRecord> raw = env.fromSource(sourceBuilder.build(), WatermarkStrategy.noWatermarks(), "feedback source")
-                .uid(SOURCE_UID);
+        DataStream<RawRecord> raw = env.fromSource(source, WatermarkStrategy.noWatermarks(), "feedback source").uid(SOURCE_UID);
         SingleOutputStreamOperator<Example> examples = raw
                 .process(new DecodeFunction(c.modelOptions(), c.maxFeatures(), c.maxRecordBytes()), ExampleTypeInfo.INSTANCE)
                 .uid(DECODE_UID).name("decode + validate");
