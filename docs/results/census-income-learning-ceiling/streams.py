@@ -2,7 +2,8 @@
 
 first90.csv / last10.csv: the first 89,786 rows and the last 9,976 (the offline anchor's split);
 passes2.csv.gz / passes3.csv.gz: the first 89,786 rows two or three times, then the last 9,976;
-bucket.csv.gz: the four money columns as log2 half-octave buckets ('0' for 0).
+bucket.csv.gz: the four money columns as log2 half-octave buckets ('0' for 0);
+cross.csv.gz: seven crosses of two columns each added as categorical columns.
 """
 import csv
 import gzip
@@ -28,3 +29,14 @@ with gzip.open("bucket.csv.gz", "wt", newline="") as f:
             v = float(row[i])
             row[i] = "0" if v == 0 else str(int(math.log2(v) * 2))
         out.writerow(row)
+
+header_row = [c.strip() for c in table[0]]
+at = {c: i for i, c in enumerate(header_row)}
+crosses = [("age", "sex"), ("age", "det_hh_fam_stat"), ("age", "education"), ("sex", "det_hh_fam_stat"),
+           ("age", "full_or_part_emp"), ("det_hh_summ", "sex"), ("age", "tax_filer_stat")]
+table = list(csv.reader(gzip.open("census-income.csv.gz", "rt")))
+with gzip.open("cross.csv.gz", "wt", newline="") as f:
+    out = csv.writer(f)
+    out.writerow(header_row[:-2] + [a + "_x_" + b for a, b in crosses] + header_row[-2:])
+    for row in table[1:]:
+        out.writerow(row[:-2] + [row[at[a]] + "|" + row[at[b]] for a, b in crosses] + row[-2:])
