@@ -17,6 +17,17 @@ public sealed interface SingleStep permits SingleStep.AdaGrad, SingleStep.Adam {
     /** One step of gradient {@code g} at {@code iteration} (from 0); {@code values} and {@code state} change in place. */
     void step(double[] values, double[][] state, double[] g, long iteration);
 
+    /**
+     * {@link #gradient} for one embedding row laid out as {@code EmbeddingTable.readRow} reads it:
+     * {@code dim} values, then each state slot's {@code dim} values, from {@code baseAt} in
+     * {@code base} and {@code nowAt} in {@code now}; the row was stepped. The gradient goes to
+     * {@code g[0..dim)}.
+     */
+    void rowGradient(double[] base, int baseAt, double[] now, int nowAt, int dim, double[] g);
+
+    /** {@link #step} for one embedding row laid out as in {@link #rowGradient}, from {@code at} in {@code row}. */
+    void stepRow(double[] row, int at, int dim, double[] g, long iteration);
+
     /** ND4J's {@code ada_grad_updater}: the sum grows by g^2, then the value moves by {@code -rate g / (sqrt(sum) + epsilon)}. */
     record AdaGrad(double rate, double epsilon) implements SingleStep {
         @Override
@@ -52,6 +63,21 @@ public sealed interface SingleStep permits SingleStep.AdaGrad, SingleStep.Adam {
                 values[i] = valueAfter(values[i], state[0][i], g[i]);
             }
         }
+
+        @Override
+        public void rowGradient(double[] base, int baseAt, double[] now, int nowAt, int dim, double[] g) {
+            for (int j = 0; j < dim; j++) {
+                g[j] = gradient(now[nowAt + j] - base[baseAt + j], now[nowAt + dim + j] - base[baseAt + dim + j]);
+            }
+        }
+
+        @Override
+        public void stepRow(double[] row, int at, int dim, double[] g, long iteration) {
+            for (int j = 0; j < dim; j++) {
+                row[at + dim + j] += g[j] * g[j];
+                row[at + j] = valueAfter(row[at + j], row[at + dim + j], g[j]);
+            }
+        }
     }
 
     /**
@@ -81,12 +107,36 @@ public sealed interface SingleStep permits SingleStep.AdaGrad, SingleStep.Adam {
 
         @Override
         public void step(double[] values, double[][] state, double[] g, long iteration) {
-            double a = rate * Math.sqrt(1 - Math.pow(beta2, iteration + 1)) / (1 - Math.pow(beta1, iteration + 1));
+            double a = stepSize(iteration);
             for (int i = 0; i < values.length; i++) {
                 state[0][i] = beta1 * state[0][i] + (1 - beta1) * g[i];
                 state[1][i] = beta2 * state[1][i] + (1 - beta2) * g[i] * g[i];
                 values[i] -= a * state[0][i] / (Math.sqrt(state[1][i]) + epsilon);
             }
+        }
+
+        @Override
+        public void rowGradient(double[] base, int baseAt, double[] now, int nowAt, int dim, double[] g) {
+            for (int j = 0; j < dim; j++) {
+                g[j] = (now[nowAt + dim + j] - beta1 * base[baseAt + dim + j]) / (1 - beta1);
+            }
+        }
+
+        @Override
+        public void stepRow(double[] row, int at, int dim, double[] g, long iteration) {
+            double a = stepSize(iteration);
+            for (int j = 0; j < dim; j++) {
+                int m = at + dim + j;
+                int v = at + 2 * dim + j;
+                row[m] = beta1 * row[m] + (1 - beta1) * g[j];
+                row[v] = beta2 * row[v] + (1 - beta2) * g[j] * g[j];
+                row[at + j] -= a * row[m] / (Math.sqrt(row[v]) + epsilon);
+            }
+        }
+
+        /** The rate with the bias correction of step {@code iteration} (from 0). */
+        private double stepSize(long iteration) {
+            return rate * Math.sqrt(1 - Math.pow(beta2, iteration + 1)) / (1 - Math.pow(beta1, iteration + 1));
         }
     }
 }

@@ -168,9 +168,9 @@ public final class EmbeddingTable {
         return updater != null && updater.stateIsSum();
     }
 
-    /** The optimizer's step when it is AdaGrad (a row's sums follow its values in {@link #readRow}), else null. */
-    public SingleStep.AdaGrad adaGrad() {
-        return updater != null && updater.singleStep() instanceof SingleStep.AdaGrad a ? a : null;
+    /** The optimizer's step worked out on the host (a row's state follows its values in {@link #readRow}); null for SGD. */
+    public SingleStep singleStep() {
+        return updater == null ? null : updater.singleStep();
     }
 
     /** Values per row that {@link #readRow} and {@link #writeRow} move: the row, then each optimizer state slot's row. */

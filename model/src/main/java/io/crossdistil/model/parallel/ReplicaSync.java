@@ -23,11 +23,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>The rule (docs/scaling.md). In rounds of one step (the default), every replica took one step
  * from the same model on its share of the step's batch, so the mean of their gradients is what one
- * trainer would have computed on the whole batch: values AdaGrad moves (dense and embedding rows)
- * take exactly that trainer's step, one AdaGrad step from the base on the mean gradient (replicas
- * send their gradients, see {@link #changes}). Everything else, and everything in longer rounds:
- * a value moves by the mean change of the replicas that changed it, a running sum (AdaGrad's
- * sums) by the sum of the changes, Adam's moments (moving averages) by the mean. After the merge,
+ * trainer would have computed on the whole batch: every value AdaGrad or Adam moves (dense and
+ * embedding rows) takes exactly that trainer's step, one optimizer step from the base on the mean
+ * gradient (replicas send their gradients, see {@link #changes}). SGD's values, and everything in
+ * longer rounds: a value moves by the mean change of the replicas that changed it, a running sum
+ * (AdaGrad's sums) by the sum of the changes, Adam's moments (moving averages) by the mean. After the merge,
  * students whose distillation limit is 0 (the same on every replica, see ReplicaTrainer) are reset
  * to their twins (CrossDistilModel#resetShutStudents), on every replica alike.
  *
@@ -41,7 +41,7 @@ final class ReplicaSync {
     private final boolean rowStateSummed;
     /** Per dense vector: its optimizer's step when it holds parameters (their state vectors follow), else null (and for SGD). */
     private final SingleStep[] steps;
-    private final SingleStep.AdaGrad tableAdaGrad;
+    private final SingleStep tableStep;
     /** True when a round is one step: values then merge exactly, as one optimizer step on the mean gradient. */
     private final boolean oneStepRounds;
     private final CrossDistilModel model;
@@ -75,7 +75,7 @@ final class ReplicaSync {
         table = learned.table();
         width = table.valuesPerRow();
         rowStateSummed = table.stateIsSum();
-        tableAdaGrad = table.adaGrad();
+        tableStep = table.singleStep();
         slotOf = new int[table.rows()];
         Arrays.fill(slotOf, -1);
         rowBase = new double[touched.length * width];
@@ -137,21 +137,23 @@ final class ReplicaSync {
         int sent = sentPerRow();
         double[] changes = new double[rows.length * sent];
         double[] now = new double[width];
-        int dim = table.dim();
+        double[] g = new double[table.dim()];
         for (int r = 0; r < rows.length; r++) {
             table.readRow(rows[r], now, 0);
             int at = slotOf[rows[r]] * width;
+            if (rowGradients()) {
+                tableStep.rowGradient(rowBase, at, now, 0, g.length, g);
+            }
             for (int j = 0; j < sent; j++) {
-                double change = now[j] - rowBase[at + j];
-                changes[r * sent + j] = round(rowGradients() ? tableAdaGrad.gradient(change, now[dim + j] - rowBase[at + dim + j]) : change);
+                changes[r * sent + j] = round(rowGradients() ? g[j] : now[j] - rowBase[at + j]);
             }
         }
         return new Changes(dense, rows, changes);
     }
 
-    /** True when a touched row is sent as its gradient (rounds of one step with AdaGrad), false when as its values' and state's changes. */
+    /** True when a touched row is sent as its gradient (rounds of one step, AdaGrad or Adam), false when as its values' and state's changes. */
     private boolean rowGradients() {
-        return oneStepRounds && tableAdaGrad != null;
+        return oneStepRounds && tableStep != null;
     }
 
     private int sentPerRow() {
@@ -197,7 +199,7 @@ final class ReplicaSync {
             }
             set(v, merged);
         }
-        mergeRows(updates);
+        mergeRows(updates, iteration);
         // with the merged limits, the same on every replica; then what the model holds is the next round's base
         model.resetShutStudents();
         for (int v = 0; v < vectors.size(); v++) {
@@ -242,10 +244,17 @@ final class ReplicaSync {
         }
     }
 
-    /** Every row any replica changed: its base (this replica's copy, or the row itself when untouched here) plus the changes. */
-    private void mergeRows(List<RoundUpdate> updates) {
+    /**
+     * Every row any replica changed: from its base (this replica's copy, or the row itself when
+     * untouched here), one step on the mean of the replicas' gradients in rounds of one step (a
+     * replica that did not touch the row adds a gradient of 0, as the row's share of one trainer's
+     * batch gradient), else the changes.
+     */
+    private void mergeRows(List<RoundUpdate> updates, long iteration) {
         int[] position = new int[updates.size()];
         double[] row = new double[width];
+        int sent = sentPerRow();
+        double[] sum = new double[sent];
         while (true) {
             int next = Integer.MAX_VALUE;
             for (int u = 0; u < updates.size(); u++) {
@@ -262,9 +271,7 @@ final class ReplicaSync {
             } else {
                 table.readRow(next, row, 0);
             }
-            // per row the update holds its gradient (rounds of one step with AdaGrad) or its changes
-            int sent = sentPerRow();
-            double[] sum = new double[sent];
+            Arrays.fill(sum, 0);
             int contributors = 0;
             for (int u = 0; u < updates.size(); u++) {
                 RoundUpdate up = updates.get(u);
@@ -279,12 +286,10 @@ final class ReplicaSync {
             }
             int dim = table.dim();
             if (rowGradients()) {
-                // the row's values, then its sums (see EmbeddingTable.readRow); a replica that did not touch it adds a gradient of 0
                 for (int j = 0; j < dim; j++) {
-                    double g = sum[j] / updates.size();
-                    row[dim + j] += g * g;
-                    row[j] = tableAdaGrad.valueAfter(row[j], row[dim + j], g);
+                    sum[j] /= updates.size();
                 }
+                tableStep.stepRow(row, 0, dim, sum, iteration);
             } else {
                 for (int j = 0; j < width; j++) {
                     // the row's values first, then its optimizer state

@@ -30,11 +30,11 @@ import org.nd4j.linalg.api.buffer.DataType;
  * @param ranking each event's per-task scores the AUCs are read from (see StepResult.scores)
  * @param predictions each event's per-task served probabilities
  * @param dense per learned vector, in the model's order: current value minus the round's start; in
- *     rounds of one step, for parameters AdaGrad moves, the step's gradient, and nothing for their
- *     sums (see ReplicaSync)
+ *     rounds of one step, for parameters AdaGrad or Adam moves, the step's gradient, and nothing for
+ *     their state (see ReplicaSync)
  * @param rows the embedding rows the sender updated in this round, ascending
  * @param rowChanges per such row, {@code EmbeddingTable.valuesPerRow()} changes one after another; in
- *     rounds of one step with AdaGrad, its {@code dim} gradients
+ *     rounds of one step with AdaGrad or Adam, its {@code dim} gradients
  * @param evidence the gate's evidence of each of the round's steps (none without a gate)
  */
 public record RoundUpdate(long round, int replica, boolean last, long events, long lastEventTime, List<Example> examples,

@@ -196,6 +196,37 @@ class ReplicaTrainerTest {
         assertTrue(worst < 1e-9, "largest relative difference from one trainer: " + worst);
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"adagrad", "adam"})
+    void replicasOnTheirOwnSharesOfEachStepEndWhereOneTrainerEnds(String optimizer) {
+        // each replica steps on its half of every batch of one trainer: the mean of their gradients
+        // is that trainer's gradient, dense and per embedding row (a row one replica did not touch
+        // has a gradient of 0 there), and one optimizer step on it is that trainer's step
+        ModelConfig cfg = config("double").with("variant", "mtl").with("optimizer", optimizer);
+        List<Example> events = stream(cfg, 400);
+        ReplicaTrainer a = new ReplicaTrainer(cfg, 1_000, 0, 2, 1);
+        ReplicaTrainer b = new ReplicaTrainer(cfg, 1_000, 1, 2, 1);
+        OnlineTrainer one = new OnlineTrainer(cfg, 1_000);
+        int rounds = 0;
+        for (int i = 0; i < events.size(); i++) {
+            one.learn(events.get(i));
+            if ((i % cfg.batchSize < cfg.batchSize / 2 ? a : b).learn(events.get(i)) && i % cfg.batchSize == cfg.batchSize - 1) {
+                List<RoundUpdate> round = List.of(a.update(), b.update());
+                a.merge(round);
+                b.merge(round);
+                rounds++;
+            }
+        }
+        assertEquals(25, rounds);
+        double[] replica = learned(a);
+        double[] alone = learned(one);
+        double worst = 0;
+        for (int i = 0; i < alone.length; i++) {
+            worst = Math.max(worst, Math.abs(alone[i] - replica[i]) / Math.max(1e-3, Math.abs(alone[i])));
+        }
+        assertTrue(worst < 1e-9, "largest relative difference from one trainer: " + worst);
+    }
+
     private static List<double[]> dense(ReplicaTrainer t) {
         return t.trainer().model().learnedState().vectors().stream().map(HostArrays::values).toList();
     }
