@@ -179,21 +179,12 @@ class ReplicaTrainerTest {
             boolean aOver = a.learn(e);
             b.learn(e);
             if (aOver) {
-                List<RoundUpdate> round = List.of(a.update(), b.update());
-                a.merge(round);
-                b.merge(round);
+                mergeRound(a, b);
                 rounds++;
             }
         }
         assertEquals(25, rounds);
-        double[] replica = learned(a);
-        double[] alone = learned(one);
-        assertEquals(alone.length, replica.length);
-        double worst = 0;
-        for (int i = 0; i < alone.length; i++) {
-            worst = Math.max(worst, Math.abs(alone[i] - replica[i]) / Math.max(1e-3, Math.abs(alone[i])));
-        }
-        assertTrue(worst < 1e-9, "largest relative difference from one trainer: " + worst);
+        assertLearnedAsOneTrainer(one, a);
     }
 
     @org.junit.jupiter.params.ParameterizedTest
@@ -211,18 +202,28 @@ class ReplicaTrainerTest {
         for (int i = 0; i < events.size(); i++) {
             one.learn(events.get(i));
             if ((i % cfg.batchSize < cfg.batchSize / 2 ? a : b).learn(events.get(i)) && i % cfg.batchSize == cfg.batchSize - 1) {
-                List<RoundUpdate> round = List.of(a.update(), b.update());
-                a.merge(round);
-                b.merge(round);
+                mergeRound(a, b);
                 rounds++;
             }
         }
         assertEquals(25, rounds);
-        double[] replica = learned(a);
+        assertLearnedAsOneTrainer(one, a);
+    }
+
+    private static void mergeRound(ReplicaTrainer a, ReplicaTrainer b) {
+        List<RoundUpdate> round = List.of(a.update(), b.update());
+        a.merge(round);
+        b.merge(round);
+    }
+
+    /** Every learned value (parameters, optimizer state, embedding rows) of {@code replica} is {@code one}'s to 1e-9 (relative, or absolute near 0). */
+    private static void assertLearnedAsOneTrainer(OnlineTrainer one, ReplicaTrainer replica) {
         double[] alone = learned(one);
+        double[] merged = learned(replica);
+        assertEquals(alone.length, merged.length);
         double worst = 0;
         for (int i = 0; i < alone.length; i++) {
-            worst = Math.max(worst, Math.abs(alone[i] - replica[i]) / Math.max(1e-3, Math.abs(alone[i])));
+            worst = Math.max(worst, Math.abs(alone[i] - merged[i]) / Math.max(1e-3, Math.abs(alone[i])));
         }
         assertTrue(worst < 1e-9, "largest relative difference from one trainer: " + worst);
     }
