@@ -29,7 +29,13 @@ final class ClusterJobs {
 
     /** Creates the job's four topics. */
     static void createTopics(EmbeddedKafka kafka) throws Exception {
-        for (String t : List.of(LocalRunner.TOPIC, LocalRunner.DLQ_TOPIC, LocalRunner.METRICS_TOPIC)) {
+        createTopics(kafka, 1);
+    }
+
+    /** Creates the job's four topics, the events topic with {@code partitions} partitions. */
+    static void createTopics(EmbeddedKafka kafka, int partitions) throws Exception {
+        kafka.createTopic(LocalRunner.TOPIC, partitions, false);
+        for (String t : List.of(LocalRunner.DLQ_TOPIC, LocalRunner.METRICS_TOPIC)) {
             kafka.createTopic(t, 1, false);
         }
         kafka.createTopic(LocalRunner.SNAPSHOT_TOPIC, 1, true);
