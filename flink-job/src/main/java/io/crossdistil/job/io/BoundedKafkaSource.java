@@ -1,5 +1,6 @@
 package io.crossdistil.job.io;
 
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -63,6 +64,7 @@ public final class BoundedKafkaSource<T> implements Source<T, KafkaPartitionSpli
     @Override
     public SplitEnumerator<KafkaPartitionSplit, KafkaSourceEnumState> restoreEnumerator(SplitEnumeratorContext<KafkaPartitionSplit> context,
             KafkaSourceEnumState state) throws Exception {
+        // the connector's enumerator is made with the watched context, which calls back into ours
         EndSignallingEnumerator enumerator = new EndSignallingEnumerator(context);
         enumerator.kafka = kafka.restoreEnumerator(enumerator.watched, state);
         return enumerator;
@@ -146,7 +148,7 @@ public final class BoundedKafkaSource<T> implements Source<T, KafkaPartitionSpli
         }
 
         @Override
-        public void close() throws java.io.IOException {
+        public void close() throws IOException {
             kafka.close();
         }
     }
