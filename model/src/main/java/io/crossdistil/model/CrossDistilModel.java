@@ -17,7 +17,6 @@ import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -35,10 +34,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class CrossDistilModel {
     /**
-     * 3: the distillation gate's evidence follows the output calibration (2: without it, the gate
-     * starts without evidence; 1: without the output calibration either, which starts at identity).
+     * 4: the served average follows (3: without it, it starts at the parameters; 2: without the
+     * gate's evidence, which starts empty; 1: without the output calibration, at identity).
      */
-    private static final int FORMAT = 3;
+    private static final int FORMAT = 4;
     /** The name of the embedding table among the tensors. */
     static final String EMBEDDING = "embedding";
     /** The prefix of the output calibration's tensors among the tensors. */
@@ -61,9 +60,11 @@ public final class CrossDistilModel {
     /** Per-task shares of alpha from the evidence; null when the gate is off or nothing distils. */
     private DistillationGate gate;
     /** True when data-parallel replicas reset shut students after a merge instead of after a step (not state: the replica sets it). */
-    private boolean studentResetsAtMerge;
+    private boolean stepsEndAtMerge;
     /** The online and the frozen teachers' targets, and the gate's evidence. */
     private final TeacherEnsemble ensemble;
+    /** The parameters snapshots carry, averaged over the recent stream; null when they carry the last step's. */
+    private final ServedAverage average;
 
     private long steps;
     private long skippedSteps;
@@ -93,6 +94,8 @@ public final class CrossDistilModel {
                 ? new DistillationGate(numTasks, cfg.gateWindowEvents, cfg.gateTolerance, cfg.gateLogLossTolerance, cfg.gateAdaptEvents,
                         ensemble.size(), ensemble.hasFrozenTeachers() ? 1 : 0) : null;
         network.initialiseTwins();
+        average = cfg.snapshotAverageEvents == 0 ? null : new ServedAverage(cfg.snapshotAverageEvents,
+                ServedAverage.served(network.parameters(), calibration, output), network.embeddings(), cfg.dtype);
 
         students = new StudentObjective[numTasks];
         twins = new StudentObjective[numTasks];
@@ -187,17 +190,31 @@ public final class CrossDistilModel {
             twinStore.applyUpdate(iteration);
         }
         steps++;
-        if (!studentResetsAtMerge) {
-            resetShutStudents();
+        if (!stepsEndAtMerge) {
+            afterStep(pass.batch);
         }
         return new StepResult(predictions, scores, modelLoss, calLoss, false, terms);
     }
 
+    /** After a step, or a merge of replicas' steps, of {@code events} events: shut students reset, then the served average updated. */
+    public void afterStep(long events) {
+        resetShutStudents();
+        if (average != null) {
+            average.afterEvents(events);
+        }
+    }
+
+    /** Embedding row {@code r} is about to be set by a merge (parallel.ReplicaSync); it has held {@code values} (values first) since it last changed. */
+    public void beforeRowMerged(int r, double[] values) {
+        if (average != null) {
+            average.beforeRowChanges(r, values, 0);
+        }
+    }
+
     /**
      * Every student whose distillation limit is 0 becomes its label-only twin again (values and
-     * optimizer state): a shut gate then means the multi-task baseline's student exactly, not a
-     * student that keeps what earlier distillation moved (docs/algorithm.md, "The distillation
-     * gate"). Called after every step, or by data-parallel replicas after every merge.
+     * optimizer state): a shut gate then means the multi-task baseline's student exactly, not one
+     * that keeps what earlier distillation moved (docs/algorithm.md, "The distillation gate").
      */
     public void resetShutStudents() {
         if (gate == null || !cfg.gateResetStudents) {
@@ -210,9 +227,13 @@ public final class CrossDistilModel {
         }
     }
 
-    /** Leaves {@link #resetShutStudents} to the caller (parallel.ReplicaSync, after each merge, when every replica holds the same limits). */
-    public void resetStudentsAtMerge() {
-        studentResetsAtMerge = true;
+    /**
+     * Leaves {@link #afterStep} to the caller (parallel.ReplicaSync, after each merge, when every
+     * replica holds the same limits and parameters), and the embedding table's updates to it.
+     */
+    public void endStepsAtMerge() {
+        stepsEndAtMerge = true;
+        network.embeddings().beforeEachUpdate(null);
     }
 
     /** The students' calibrated probabilities, [events][tasks]: what serving returns. */
@@ -300,7 +321,7 @@ public final class CrossDistilModel {
         return namedTensors().shapes();
     }
 
-    /** Tensor {@code name}'s values in C order as floats into {@code out}, without copying the embedding table. */
+    /** Tensor {@code name} as snapshots carry it (averaged, see ServedAverage), in C order as floats into {@code out}. */
     public void putFloats(String name, FloatBuffer out) {
         namedTensors().putFloats(name, out);
     }
@@ -311,7 +332,7 @@ public final class CrossDistilModel {
     }
 
     private NamedTensors namedTensors() {
-        return new NamedTensors(network.embeddings(), network.parameters(), calibration, output);
+        return new NamedTensors(network.embeddings(), network.parameters(), calibration, output, average);
     }
 
     /** Everything this model learns, as replicas of it exchange it (parallel.ReplicaSync). */
@@ -336,12 +357,7 @@ public final class CrossDistilModel {
     /** Parameters, optimizer state, calibration and step counts, exactly. */
     public byte[] toBytes() {
         return StateBytes.write(FORMAT, out -> {
-            Map<String, String> c = cfg.toMap();
-            out.writeInt(c.size());
-            for (Map.Entry<String, String> e : c.entrySet()) {
-                out.writeUTF(e.getKey());
-                out.writeUTF(e.getValue());
-            }
+            cfg.write(out);
             out.writeLong(steps);
             out.writeLong(skippedSteps);
             network.parameters().write(out);
@@ -354,6 +370,9 @@ public final class CrossDistilModel {
                 gate.write(out);
                 network.twins().write(out);
             }
+            if (average != null) {
+                average.write(out);
+            }
         });
     }
 
@@ -364,12 +383,7 @@ public final class CrossDistilModel {
     /** @param frozenTeachers the frozen teachers of the state's configuration (they are not part of the state) */
     public static CrossDistilModel fromBytes(byte[] data, java.util.function.Function<ModelConfig, List<StudentModel>> frozenTeachers) {
         return StateBytes.read(data, 1, FORMAT, "model state", (format, in) -> {
-            int n = in.readInt();
-            Map<String, String> c = new LinkedHashMap<>();
-            for (int i = 0; i < n; i++) {
-                c.put(in.readUTF(), in.readUTF());
-            }
-            ModelConfig cfg = ModelConfig.fromMap(c);
+            ModelConfig cfg = ModelConfig.read(in);
             CrossDistilModel m = new CrossDistilModel(cfg, frozenTeachers.apply(cfg));
             m.steps = in.readLong();
             m.skippedSteps = in.readLong();
@@ -385,6 +399,11 @@ public final class CrossDistilModel {
             } else if (m.gate != null) {
                 // a state from before the gate: the twins start as the students are, the gate without evidence
                 m.network.copyStudentsToTwins();
+            }
+            if (m.average != null && format >= 4) {
+                m.average.read(in);
+            } else if (m.average != null) {
+                m.average.restart();
             }
             return m;
         });
@@ -419,27 +438,11 @@ public final class CrossDistilModel {
         network.holdStoppedInputs(on);
     }
 
-    ParameterStore outputForCheck() {
-        return output.parameters();
-    }
+    /** The parameter stores and the table that the gradient checks perturb. */
+    record Parts(ParameterStore theta, ParameterStore twins, ParameterStore omega, ParameterStore output, EmbeddingTable embeddings) {}
 
-    ParameterStore thetaForCheck() {
-        return network.parameters();
-    }
-
-    ParameterStore twinsForCheck() {
-        return network.twins();
-    }
-
-    ParameterStore omegaForCheck() {
-        return calibration.parameters();
-    }
-
-    EmbeddingTable embeddingsForCheck() {
-        return network.embeddings();
-    }
-
-    DataType dtype() {
-        return cfg.dtype;
+    Parts partsForCheck() {
+        return new Parts(network.parameters(), network.twins(), calibration.parameters(), output == null ? null : output.parameters(),
+                network.embeddings());
     }
 }

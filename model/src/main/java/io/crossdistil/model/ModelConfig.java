@@ -1,5 +1,8 @@
 package io.crossdistil.model;
 
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -67,6 +70,7 @@ public final class ModelConfig implements Serializable {
             new Option("calibration-learning-rate", "0.01", "project", "gamma2, the calibration step size"),
             new Option("output-calibration", "true", "project", "fit each task's served probability online, sigmoid(a r + b) of the student logit r, on every batch's labels before the step (true or false)"),
             new Option("output-calibration-learning-rate", "0.03", "project", "step size of the output calibration (chosen on census-income, confirmed on the generated stream)"),
+            new Option("snapshot-average-events", "4096", "project", "snapshots carry the parameters averaged over about this many recent events (an exponential moving average: Polyak averaging), not the last step's, whose probabilities jump from step to step; training and the progressive metrics use the live parameters; 0: snapshots carry the last step's (chosen on census-income, confirmed on the generated stream: docs/results/census-income-snapshot-calibration/)"),
             new Option("batch-size", "256", "reference run", "events per training step"),
             new Option("quadruplets-per-step", "64", "project", "tuples drawn per step, one event from each label permutation (a quadruplet for K = 2)"),
             new Option("marginal-pairs-per-step", "64", "project", "(positive, negative) pairs drawn per task per step for the coarse ranking"),
@@ -110,6 +114,8 @@ public final class ModelConfig implements Serializable {
     public final int gateWindowEvents;
     public final double gateTolerance;
     public final boolean gateResetStudents;
+    /** Events over which the served average of the parameters decays by 1/e; 0: none. */
+    public final double snapshotAverageEvents;
     public final double gateLogLossTolerance;
     public final int gateAdaptEvents;
     public final double margin;
@@ -183,6 +189,7 @@ public final class ModelConfig implements Serializable {
         calibrationLearningRate = number("calibration-learning-rate", Double.MIN_VALUE, 10);
         outputCalibration = bool("output-calibration");
         outputCalibrationLearningRate = number("output-calibration-learning-rate", Double.MIN_VALUE, 10);
+        snapshotAverageEvents = number("snapshot-average-events", 0, 1e12);
         batchSize = positiveInt("batch-size");
         quadrupletsPerStep = positiveInt("quadruplets-per-step");
         marginalPairsPerStep = positiveInt("marginal-pairs-per-step");
@@ -198,6 +205,26 @@ public final class ModelConfig implements Serializable {
             case "double" -> DataType.DOUBLE;
             default -> throw new IllegalArgumentException("use float or double");
         });
+    }
+
+    /** The options, as a model's state carries them (see {@link #read}). */
+    public void write(DataOutput out) throws IOException {
+        Map<String, String> c = toMap();
+        out.writeInt(c.size());
+        for (Map.Entry<String, String> e : c.entrySet()) {
+            out.writeUTF(e.getKey());
+            out.writeUTF(e.getValue());
+        }
+    }
+
+    /** A configuration written by {@link #write}; options it lacks (older states) take their defaults. */
+    public static ModelConfig read(DataInput in) throws IOException {
+        int n = in.readInt();
+        Map<String, String> c = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            c.put(in.readUTF(), in.readUTF());
+        }
+        return fromMap(c);
     }
 
     /** The defaults of {@link #OPTIONS}. */

@@ -11,8 +11,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A model's parameters by the names snapshots carry them under: the embedding table, the
- * network's dense parameters, then the calibrations'. Read, shaped, copied out as floats, and
- * loaded back (CrossDistilModel's tensor methods).
+ * network's dense parameters, then the calibrations'. Read, shaped, copied out as floats (as
+ * snapshots carry them: the served average when there is one), and loaded back
+ * (CrossDistilModel's tensor methods).
  */
 final class NamedTensors {
     private final EmbeddingTable embeddings;
@@ -20,12 +21,15 @@ final class NamedTensors {
     private final Calibration calibration;
     /** Null without the output calibration. */
     private final Calibration output;
+    /** Null when snapshots carry the last step's parameters. */
+    private final ServedAverage average;
 
-    NamedTensors(EmbeddingTable embeddings, ParameterStore theta, Calibration calibration, Calibration output) {
+    NamedTensors(EmbeddingTable embeddings, ParameterStore theta, Calibration calibration, Calibration output, ServedAverage average) {
         this.embeddings = embeddings;
         this.theta = theta;
         this.calibration = calibration;
         this.output = output;
+        this.average = average;
     }
 
     /**
@@ -58,11 +62,14 @@ final class NamedTensors {
     }
 
     /**
-     * Tensor {@code name}'s values in C order as floats into {@code out}: what {@link #all()}
-     * holds, without the 4 MB copy of the embedding table it makes (a snapshot's build on the
-     * trainer's thread).
+     * Tensor {@code name}'s values in C order as floats into {@code out}, as snapshots carry them:
+     * the served average's, or what {@link #all()} holds, without the 4 MB copy of the embedding
+     * table it makes (a snapshot's build on the trainer's thread).
      */
     void putFloats(String name, FloatBuffer out) {
+        if (average != null && average.putFloats(name, out)) {
+            return;
+        }
         if (name.equals(CrossDistilModel.EMBEDDING)) {
             embeddings.putFloats(out);
             return;
@@ -94,6 +101,9 @@ final class NamedTensors {
             } else {
                 e.getValue().assign(v);
             }
+        }
+        if (average != null) {
+            average.restart();
         }
     }
 }

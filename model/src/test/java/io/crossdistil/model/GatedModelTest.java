@@ -79,7 +79,7 @@ class GatedModelTest {
     /** The largest difference between two models' student towers (the tensors the twins mirror). */
     private static double maxTowerDifference(CrossDistilModel a, CrossDistilModel b) {
         double worst = 0;
-        for (String twin : a.twinsForCheck().params().keySet()) {
+        for (String twin : a.partsForCheck().twins().params().keySet()) {
             String student = "student." + twin.substring("twin.".length());
             INDArray x = a.tensors().get(student);
             INDArray y = b.tensors().get(student);
@@ -100,7 +100,7 @@ class GatedModelTest {
         CrossDistilModel back = CrossDistilModel.fromBytes(old);
         assertTrue(back.config().distillationGate, "an old state takes today's default");
         assertEquals(0.0, back.gate().share(0), 0, "without evidence");
-        for (Map.Entry<String, INDArray> e : back.twinsForCheck().params().entrySet()) {
+        for (Map.Entry<String, INDArray> e : back.partsForCheck().twins().params().entrySet()) {
             String student = "student." + e.getKey().substring("twin.".length());
             assertEquals(before.tensors().get(student), e.getValue(), e.getKey());
         }

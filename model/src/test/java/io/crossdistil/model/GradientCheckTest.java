@@ -89,8 +89,8 @@ class GradientCheckTest {
         ModelConfig cfg = model.config();
         model.modelLossForCheck(d.batch(), d.samples(), d.targets());
         Map<String, double[]> analytic = new LinkedHashMap<>();
-        model.thetaForCheck().params().keySet().forEach(n -> analytic.put(n, model.thetaForCheck().grad(n).dup().ravel().toDoubleVector()));
-        EmbeddingTable table = model.embeddingsForCheck();
+        model.partsForCheck().theta().params().keySet().forEach(n -> analytic.put(n, model.partsForCheck().theta().grad(n).dup().ravel().toDoubleVector()));
+        EmbeddingTable table = model.partsForCheck().embeddings();
         int[] rows = table.lastRows().clone();
         double[][] embGrad = table.lastGradient().dup().toDoubleMatrix();
 
@@ -99,7 +99,7 @@ class GradientCheckTest {
             if (!which.test(e.getKey())) {
                 continue;
             }
-            INDArray p = model.thetaForCheck().param(e.getKey());
+            INDArray p = model.partsForCheck().theta().param(e.getKey());
             for (int i : spread(e.getValue().length, PER_TENSOR)) {
                 double numeric = numeric(model, d, p, i);
                 assertClose(e.getValue()[i], numeric, e.getKey() + "[" + i + "] (" + cfg.variant.key() + ")");
@@ -220,7 +220,7 @@ class GradientCheckTest {
                 assertArrayEquals(b.get(k), a.get(k), 1e-12, backbone + ": " + k);
             }
             checkModelGradients(model, d, n -> n.startsWith("student.") || n.startsWith("teacher."), false);
-            checkStore(model, d, model.twinsForCheck());
+            checkStore(model, d, model.partsForCheck().twins());
         }
     }
 
@@ -262,9 +262,9 @@ class GradientCheckTest {
         Step d = stepData(cfg);
         m.modelLossForCheck(d.batch(), d.samples(), d.targets());
         Map<String, double[]> out = new LinkedHashMap<>();
-        m.thetaForCheck().params().keySet().stream().filter(n -> n.startsWith("bottom."))
-                .forEach(n -> out.put(n, m.thetaForCheck().grad(n).dup().ravel().toDoubleVector()));
-        out.put("embedding", m.embeddingsForCheck().lastGradient().dup().ravel().toDoubleVector());
+        m.partsForCheck().theta().params().keySet().stream().filter(n -> n.startsWith("bottom."))
+                .forEach(n -> out.put(n, m.partsForCheck().theta().grad(n).dup().ravel().toDoubleVector()));
+        out.put("embedding", m.partsForCheck().embeddings().lastGradient().dup().ravel().toDoubleVector());
         return out;
     }
 
@@ -272,10 +272,10 @@ class GradientCheckTest {
     private static Map<String, double[]> sharedGradients(CrossDistilModel m, Step d) {
         m.modelLossForCheck(d.batch(), d.samples(), d.targets());
         Map<String, double[]> out = new LinkedHashMap<>();
-        m.thetaForCheck().params().keySet().stream()
+        m.partsForCheck().theta().params().keySet().stream()
                 .filter(n -> n.startsWith("bottom.") || n.startsWith("expert.") || n.startsWith("gate.student."))
-                .forEach(n -> out.put(n, m.thetaForCheck().grad(n).dup().ravel().toDoubleVector()));
-        out.put("embedding", m.embeddingsForCheck().lastGradient().dup().ravel().toDoubleVector());
+                .forEach(n -> out.put(n, m.partsForCheck().theta().grad(n).dup().ravel().toDoubleVector()));
+        out.put("embedding", m.partsForCheck().embeddings().lastGradient().dup().ravel().toDoubleVector());
         return out;
     }
 
@@ -283,14 +283,14 @@ class GradientCheckTest {
     void calibrationGradientsMatchFiniteDifferences() {
         CrossDistilModel model = new CrossDistilModel(tiny());
         List<Example> batch = stepData(model.config()).batch();
-        checkPlatt(model.omegaForCheck(), "calibration", () -> model.calibrationLossForCheck(batch));
+        checkPlatt(model.partsForCheck().omega(), "calibration", () -> model.calibrationLossForCheck(batch));
     }
 
     @Test
     void outputCalibrationGradientsMatchFiniteDifferences() {
         CrossDistilModel model = new CrossDistilModel(tiny("output-calibration", "true"));
         List<Example> batch = stepData(model.config()).batch();
-        checkPlatt(model.outputForCheck(), "output", () -> model.outputCalibrationLossForCheck(batch));
+        checkPlatt(model.partsForCheck().output(), "output", () -> model.outputCalibrationLossForCheck(batch));
     }
 
     /**

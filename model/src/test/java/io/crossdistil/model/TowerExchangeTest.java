@@ -46,9 +46,9 @@ class TowerExchangeTest {
         model.holdStoppedInputsForCheck(false);
         // a module whose units are all dead passes any check: each one must carry a gradient
         model.modelLossForCheck(d.batch(), d.samples(), d.targets());
-        for (String name : model.thetaForCheck().params().keySet()) {
+        for (String name : model.partsForCheck().theta().params().keySet()) {
             if (name.endsWith(".Q.W") || name.endsWith(".V.W") || name.endsWith(".v") || name.endsWith(".U.W")) {
-                assertTrue(model.thetaForCheck().grad(name).norm2Number().doubleValue() > 0, name + " has a gradient");
+                assertTrue(model.partsForCheck().theta().grad(name).norm2Number().doubleValue() > 0, name + " has a gradient");
             }
         }
     }
@@ -75,8 +75,8 @@ class TowerExchangeTest {
         GradientCheckTest.Step d = GradientCheckTest.stepData(cfg);
         model.modelLossForCheck(d.batch(), d.samples(), d.targets());
         int zero = 0;
-        for (String name : model.thetaForCheck().params().keySet()) {
-            double norm = model.thetaForCheck().grad(name).norm2Number().doubleValue();
+        for (String name : model.partsForCheck().theta().params().keySet()) {
+            double norm = model.partsForCheck().theta().grad(name).norm2Number().doubleValue();
             boolean towerB = name.startsWith("student.b.") || name.startsWith("gate.student.b.") || name.startsWith("student.gkd.b.");
             if (towerB) {
                 assertEquals(0.0, norm, 0.0, name);
@@ -91,8 +91,9 @@ class TowerExchangeTest {
     @ParameterizedTest
     @CsvSource({"ctfm+gkd, shared-bottom, 0", "ctfm, mmoe, 0.5", "gkd, shared-bottom, 0.5"})
     void servingFromASnapshotPredictsWhatTheTrainerPredicts(String exchange, String backbone, String dropout) {
+        // snapshots of the last step's parameters, to compare with the trainer's own predictions
         ModelConfig cfg = GradientCheckTest.tiny("dtype", "float", "tower-exchange", exchange, "backbone", backbone,
-                "tower-exchange-dropout", dropout);
+                "tower-exchange-dropout", dropout, "snapshot-average-events", "0");
         CrossDistilModel model = new CrossDistilModel(cfg);
         List<Example> events = TestData.examples(cfg, new double[] {0.4, 0.2}, 8 * 30 + 40, 3);
         train(model, events.subList(0, 8 * 30));

@@ -27,7 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ScorerTest {
     static final ModelConfig CFG = ModelConfig.fromMap(Map.of("hash-rows", "4096", "batch-size", "64", "bottom-layers", "32",
-            "tower-layers", "8", "features", "user_id,item_id,author,category", "dense-features", "x"));
+            "tower-layers", "8", "features", "user_id,item_id,author,category", "dense-features", "x",
+            // the snapshot carries the last step's parameters, so that it can be compared with the trainer's own predictions
+            "snapshot-average-events", "0"));
 
     @Test
     void servingScoresEqualTheTrainersPredictionsForTheSameSnapshot(@TempDir Path dir) throws Exception {

@@ -188,6 +188,13 @@ public final class EmbeddingTable {
         }
     }
 
+    /** Row {@code row}'s values alone (no optimizer state) into {@code out} from {@code at}. */
+    public void readValues(int row, double[] out, int at) {
+        for (int j = 0; j < dim; j++) {
+            out[at + j] = table.get(row * dim + j);
+        }
+    }
+
     /** The reverse of {@link #readRow}: row {@code row}'s values and optimizer state from {@code in} (rounded to the data type). */
     public void writeRow(int row, double[] in, int at) {
         for (int t = 0; t <= state.length; t++) {

@@ -343,6 +343,11 @@ public final class ParameterStore {
         return paramViews;
     }
 
+    /** As {@link #params()}, of another vector laid out as this store's parameters (the first of {@link #stateVectors()}). */
+    public Map<String, INDArray> paramsOf(INDArray flat) {
+        return views(flat, flatOffsets);
+    }
+
     public void zeroGrad() {
         // the backend's memset of the whole gradient vector: assign(0) builds an op, 12-15 us against 1.3
         Nd4j.getMemoryManager().memset(grads);

@@ -27,9 +27,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * embedding rows) takes exactly that trainer's step, one optimizer step from the base on the mean
  * gradient (replicas send their gradients, see {@link #changes}). SGD's values, and everything in
  * longer rounds: a value moves by the mean change of the replicas that changed it, a running sum
- * (AdaGrad's sums) by the sum of the changes, Adam's moments (moving averages) by the mean. After the merge,
- * students whose distillation limit is 0 (the same on every replica, see ReplicaTrainer) are reset
- * to their twins (CrossDistilModel#resetShutStudents), on every replica alike.
+ * (AdaGrad's sums) by the sum of the changes, Adam's moments (moving averages) by the mean. After
+ * the merge, students whose distillation limit is 0 (the same on every replica, see
+ * ReplicaTrainer) are reset to their twins and the served average takes in the merged values
+ * (CrossDistilModel#afterStep), on every replica alike.
  *
  * <p>Dense vectors (parameters and optimizer state) have a base copy each. The embedding table is
  * large and a round touches few rows, so a row's base is copied only when an update first touches
@@ -59,7 +60,7 @@ final class ReplicaSync {
     ReplicaSync(CrossDistilModel model, boolean oneStepRounds) {
         this.oneStepRounds = oneStepRounds;
         this.model = model;
-        model.resetStudentsAtMerge();
+        model.endStepsAtMerge();
         dtype = model.config().dtype;
         LearnedState learned = model.learnedState();
         vectors = learned.vectors();
@@ -200,8 +201,8 @@ final class ReplicaSync {
             set(v, merged);
         }
         mergeRows(updates, iteration);
-        // with the merged limits, the same on every replica; then what the model holds is the next round's base
-        model.resetShutStudents();
+        // with the merged limits and values, the same on every replica; then what the model holds is the next round's base
+        model.afterStep(updates.stream().mapToLong(RoundUpdate::events).sum());
         for (int v = 0; v < vectors.size(); v++) {
             base[v] = HostArrays.values(vectors.get(v));
         }
@@ -271,6 +272,7 @@ final class ReplicaSync {
             } else {
                 table.readRow(next, row, 0);
             }
+            model.beforeRowMerged(next, row); // the row held its base since the round began
             Arrays.fill(sum, 0);
             int contributors = 0;
             for (int u = 0; u < updates.size(); u++) {

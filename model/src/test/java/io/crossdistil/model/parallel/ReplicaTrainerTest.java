@@ -208,6 +208,22 @@ class ReplicaTrainerTest {
         }
         assertEquals(25, rounds);
         assertLearnedAsOneTrainer(one, a);
+        // and the served average, which replicas take in at each merge, is one trainer's too
+        List<Tensor> served = one.snapshot(1, 0).getTensors();
+        List<Tensor> replicaServed = a.trainer().snapshot(1, 0).getTensors();
+        for (int t = 0; t < served.size(); t++) {
+            float[] x = floats(served.get(t));
+            float[] y = floats(replicaServed.get(t));
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(x[i], y[i], 1e-6 * Math.max(1, Math.abs(x[i])), served.get(t).getName() + "[" + i + "]");
+            }
+        }
+    }
+
+    private static float[] floats(Tensor t) {
+        float[] v = new float[t.getValues().remaining() / 4];
+        t.getValues().duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+        return v;
     }
 
     private static void mergeRound(ReplicaTrainer a, ReplicaTrainer b) {

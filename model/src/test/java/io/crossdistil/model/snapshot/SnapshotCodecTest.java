@@ -21,8 +21,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 class SnapshotCodecTest {
     private static OnlineTrainer trained(String dtype) {
+        // the last step's parameters, so that the snapshot's tensors are the model's (the average is ServedAverageTest's)
         ModelConfig cfg = ModelConfig.fromMap(Map.of("dtype", dtype, "hash-rows", "4096", "batch-size", "32",
-                "quadruplets-per-step", "8", "marginal-pairs-per-step", "8"));
+                "quadruplets-per-step", "8", "marginal-pairs-per-step", "8", "snapshot-average-events", "0"));
         OnlineTrainer t = new OnlineTrainer(cfg, 1_000);
         SyntheticExamples.take(cfg, new SyntheticStream(cfg.tasks, new double[] {0.4, 0.2}, 5), 640).forEach(t::learn);
         return t;
