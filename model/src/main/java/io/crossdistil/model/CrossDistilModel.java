@@ -34,8 +34,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class CrossDistilModel {
     /**
-     * 4: the served average follows (3: without it, it starts at the parameters; 2: without the
-     * gate's evidence, which starts empty; 1: without the output calibration, at identity).
+     * 4: the served average follows (3: without it, it starts afresh; 2: without the gate's
+     * evidence, which starts empty; 1: without the output calibration, at identity).
      */
     private static final int FORMAT = 4;
     /** The name of the embedding table among the tensors. */
@@ -59,7 +59,7 @@ public final class CrossDistilModel {
     private final StudentToTeacherDistillation[] studentToTeacher;
     /** Per-task shares of alpha from the evidence; null when the gate is off or nothing distils. */
     private DistillationGate gate;
-    /** True when data-parallel replicas reset shut students after a merge instead of after a step (not state: the replica sets it). */
+    /** True when data-parallel replicas end steps (shut students, the served average) at each merge (not state: the replica sets it). */
     private boolean stepsEndAtMerge;
     /** The online and the frozen teachers' targets, and the gate's evidence. */
     private final TeacherEnsemble ensemble;

@@ -16,17 +16,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * What snapshots serve: the parameters averaged over the recent stream, an exponential moving
- * average with weight {@code exp(-n / horizon)} on the past after a step of n events (Polyak
- * averaging), of the steps since it started: it starts at 0 and is divided by the weight its
- * steps hold, {@code 1 - exp(-events / horizon)}, as Adam corrects its moments, so that the
- * initial random parameters weigh nothing. One step's parameters jump: on census-income the rare task's mean served
- * probability on unseen events moves by a sixth from step to step, which progressive metrics
- * average away and a snapshot keeps (docs/results/census-income-snapshot-calibration/). Training
- * and the progressive metrics use the live parameters; only snapshots read these.
+ * What snapshots serve: the parameters averaged over the recent stream (Polyak averaging), an
+ * exponential moving average that weighs the past by {@code exp(-n / horizon)} after a step of n
+ * events. It starts at 0 and is divided by the weight its steps hold, {@code 1 - exp(-events /
+ * horizon)}, as Adam corrects its moments, so that the initial random parameters weigh nothing.
+ * One step's parameters jump: on census-income the rare task's mean served probability on unseen
+ * events moves by a sixth from step to step, which progressive metrics average away and a snapshot
+ * keeps (docs/results/census-income-snapshot-calibration/). Training and the progressive metrics
+ * use the live parameters; only snapshots read these.
  *
  * <p>Dense parameters (the network's and both calibrations', as snapshots carry them) are averaged
- * after every step, one operation per store. The embedding table is averaged lazily and exactly:
+ * after every step, two BLAS calls per store. The embedding table is averaged lazily and exactly:
  * a row changes only when a step updates it, so its average is caught up, with the value it has
  * held since, just before it changes, and on the fly when a snapshot is written. Averages are held
  * rounded to the model's data type, so that a restored state continues bit for bit.
