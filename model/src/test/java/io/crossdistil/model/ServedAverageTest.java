@@ -8,8 +8,8 @@ import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.avro.Tensor;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.nd4j.HostArrays;
+import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.training.OnlineTrainer;
-import java.nio.ByteOrder;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,8 +38,7 @@ class ServedAverageTest {
     private static Map<String, double[]> carried(ModelSnapshot s) {
         Map<String, double[]> out = new LinkedHashMap<>();
         for (Tensor t : s.getTensors()) {
-            float[] v = new float[t.getValues().remaining() / 4];
-            t.getValues().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+            float[] v = SnapshotCodec.values(t);
             double[] d = new double[v.length];
             for (int i = 0; i < v.length; i++) {
                 d[i] = v[i];
@@ -143,8 +142,8 @@ class ServedAverageTest {
                 other = CrossDistilModel.fromBytes(other.toBytes()); // mid-stream, rows averaged up to different steps
             }
         }
-        ModelSnapshot a = io.crossdistil.model.snapshot.SnapshotCodec.build(1, 0, 0, 0, first, List.of());
-        ModelSnapshot b = io.crossdistil.model.snapshot.SnapshotCodec.build(1, 0, 0, 0, other, List.of());
+        ModelSnapshot a = SnapshotCodec.build(1, 0, 0, 0, first, List.of());
+        ModelSnapshot b = SnapshotCodec.build(1, 0, 0, 0, other, List.of());
         assertEquals(a.getTensors(), b.getTensors());
     }
 }

@@ -178,12 +178,18 @@ public final class SnapshotCodec {
         return StudentModel.of(cfg, tensors(s, cfg.dtype));
     }
 
+    /** A tensor's values in C order (little-endian floats in the snapshot). */
+    public static float[] values(Tensor t) {
+        float[] v = new float[t.getValues().remaining() / 4];
+        t.getValues().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+        return v;
+    }
+
     /** The snapshot's tensors by name, in the model's data type. */
     private static Map<String, INDArray> tensors(ModelSnapshot s, DataType dtype) {
         Map<String, INDArray> values = new LinkedHashMap<>();
         for (Tensor t : s.getTensors()) {
-            float[] v = new float[t.getValues().remaining() / 4];
-            t.getValues().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+            float[] v = values(t);
             long[] shape = t.getShape().stream().mapToLong(Integer::longValue).toArray();
             values.put(t.getName(), Nd4j.create(Nd4j.createBuffer(v), shape).castTo(dtype));
         }

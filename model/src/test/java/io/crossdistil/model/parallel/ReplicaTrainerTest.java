@@ -10,6 +10,7 @@ import io.crossdistil.avro.Tensor;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.nd4j.HostArrays;
+import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticExamples;
 import io.crossdistil.model.synthetic.SyntheticStream;
 import io.crossdistil.model.training.OnlineTrainer;
@@ -212,19 +213,14 @@ class ReplicaTrainerTest {
         List<Tensor> served = one.snapshot(1, 0).getTensors();
         List<Tensor> replicaServed = a.trainer().snapshot(1, 0).getTensors();
         for (int t = 0; t < served.size(); t++) {
-            float[] x = floats(served.get(t));
-            float[] y = floats(replicaServed.get(t));
+            float[] x = SnapshotCodec.values(served.get(t));
+            float[] y = SnapshotCodec.values(replicaServed.get(t));
             for (int i = 0; i < x.length; i++) {
                 assertEquals(x[i], y[i], 1e-6 * Math.max(1, Math.abs(x[i])), served.get(t).getName() + "[" + i + "]");
             }
         }
     }
 
-    private static float[] floats(Tensor t) {
-        float[] v = new float[t.getValues().remaining() / 4];
-        t.getValues().duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-        return v;
-    }
 
     private static void mergeRound(ReplicaTrainer a, ReplicaTrainer b) {
         List<RoundUpdate> round = List.of(a.update(), b.update());

@@ -10,7 +10,6 @@ import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.synthetic.SyntheticExamples;
 import io.crossdistil.model.synthetic.SyntheticStream;
 import io.crossdistil.model.training.OnlineTrainer;
-import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -41,8 +40,7 @@ class SnapshotCodecTest {
             INDArray e = expected.get(tensor.getName());
             assertArrayEquals(e.shape(), tensor.getShape().stream().mapToLong(Integer::longValue).toArray(), tensor.getName());
             float[] want = e.castTo(DataType.FLOAT).dup('c').data().asFloat();
-            float[] got = new float[tensor.getValues().remaining() / 4];
-            tensor.getValues().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(got);
+            float[] got = SnapshotCodec.values(tensor);
             assertArrayEquals(want, got, tensor.getName());
         }
     }
