@@ -75,6 +75,15 @@ public final class LocalRunner {
         jobConfig(o, "127.0.0.1:9092", Path.of("snapshots"), Path.of("checkpoints"));
     }
 
+    /** The --trainers option as a number, 1 when not given, 0 when not a number (the job's configuration refuses it with its own message). */
+    static long trainers(Map<String, String> jobOptions) {
+        try {
+            return Long.parseLong(jobOptions.getOrDefault("trainers", "1"));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
     /** The job's configuration for a run: the data's tasks and features, the local topics and directories, then the user's options. */
     private static JobConfig jobConfig(Options o, String servers, Path snapshots, Path checkpoints) throws IOException {
         Map<String, String> job = new LinkedHashMap<>();
@@ -97,7 +106,7 @@ public final class LocalRunner {
         job.put("starting-offsets", "earliest");
         job.put("bounded", "true");
         job.put("snapshot-dir", snapshots.toAbsolutePath().toString());
-        if (Integer.parseInt(o.jobOptions().getOrDefault("trainers", "1")) == 1) {
+        if (trainers(o.jobOptions()) == 1) {
             job.put("decode-parallelism", Integer.toString(o.partitions())); // N trainers: N readers, one each
         }
         job.put("snapshot-every-events", "20000");

@@ -191,7 +191,7 @@ public final class Main {
         LocalRunner.Options o = new LocalRunner.Options(
                 a.takeLong("events", 100_000), csv == null ? null : Path.of(csv), labels, features, time,
                 snapshots == null ? null : Path.of(snapshots), summary == null ? null : Path.of(summary),
-                (int) a.takeLong("partitions", Long.parseLong(a.rest().getOrDefault("trainers", "1"))), generator,
+                (int) a.takeLong("partitions", partitionsForTrainers(a)), generator,
                 a.takeLong("bad-every", 0), a.rest());
         if (o.events() <= 0 && csv == null) {
             throw new IllegalArgumentException("--events must be positive");
@@ -204,6 +204,11 @@ public final class Main {
         }
         LocalRunner.check(o);
         LocalRunner.run(o, System.out);
+    }
+
+    /** One partition per trainer unless --partitions says otherwise; a --trainers that is not positive is the job configuration's to refuse. */
+    private static long partitionsForTrainers(Args a) {
+        return Math.max(1, LocalRunner.trainers(a.rest()));
     }
 
     /**

@@ -39,6 +39,8 @@ class CommandChecksTest {
         assertTrue(refusal(csvRun(csv, List.of("click", "buy"), Map.of("variant", "nope"))).contains("unknown variant 'nope'"));
         assertTrue(refusal(csvRun(csv, List.of("click", "buy"), Map.of("no-such-option", "1"))).contains("no-such-option"));
         assertTrue(refusal(generatedRun(Generator.demo(1, new double[] {0.3}), Map.of())).contains("one label rate per task"));
+        assertTrue(refusal(generatedRun(Generator.demo(1, new double[] {0.38, 0.04}), Map.of("trainers", "0"))).contains("--trainers must be positive"));
+        assertTrue(refusal(generatedRun(Generator.demo(1, new double[] {0.38, 0.04}), Map.of("trainers", "x"))).contains("--trainers must be a whole number"));
 
         Path gz = dir.resolve("plain.csv.gz");
         Files.writeString(gz, "user_id,click,buy\n");
