@@ -204,7 +204,7 @@ final class ReplicaSync {
         // with the merged limits and values, the same on every replica; then what the model holds is the next round's base
         model.afterStep(updates.stream().mapToLong(RoundUpdate::events).sum());
         for (int v = 0; v < vectors.size(); v++) {
-            base[v] = HostArrays.values(vectors.get(v));
+            HostArrays.values(vectors.get(v), base[v]);
         }
         for (int i = 0; i < touchedCount; i++) {
             slotOf[touched[i]] = -1;

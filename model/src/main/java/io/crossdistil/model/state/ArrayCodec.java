@@ -23,9 +23,14 @@ public final class ArrayCodec {
         void copy(ByteBuffer chunk, int from, int n);
     }
 
+    /** Values in a chunk of {@code count}: small arrays (a round update holds hundreds) allocate no more than they hold. */
+    private static int chunkOf(int count) {
+        return Math.min(CHUNK, count);
+    }
+
     /** {@code count} values of {@code width} bytes, each chunk filled by {@code fill}. */
     private static void writeChunks(DataOutput out, int count, int width, ChunkCopy fill) throws IOException {
-        ByteBuffer chunk = ByteBuffer.allocate(CHUNK * width);
+        ByteBuffer chunk = ByteBuffer.allocate(chunkOf(count) * width);
         for (int from = 0; from < count; from += CHUNK) {
             int n = Math.min(CHUNK, count - from);
             fill.copy(chunk, from, n);
@@ -35,7 +40,7 @@ public final class ArrayCodec {
 
     /** {@code count} values of {@code width} bytes, each chunk emptied by {@code drain}. */
     private static void readChunks(DataInput in, int count, int width, ChunkCopy drain) throws IOException {
-        ByteBuffer chunk = ByteBuffer.allocate(CHUNK * width);
+        ByteBuffer chunk = ByteBuffer.allocate(chunkOf(count) * width);
         for (int from = 0; from < count; from += CHUNK) {
             int n = Math.min(CHUNK, count - from);
             in.readFully(chunk.array(), 0, n * width);
@@ -49,7 +54,7 @@ public final class ArrayCodec {
         if (dtype == DataType.DOUBLE) {
             writeChunks(out, values.length, 8, (chunk, from, n) -> chunk.asDoubleBuffer().put(values, from, n));
         } else {
-            float[] floats = new float[CHUNK];
+            float[] floats = new float[chunkOf(values.length)];
             writeChunks(out, values.length, 4, (chunk, from, n) -> {
                 for (int i = 0; i < n; i++) {
                     floats[i] = (float) values[from + i];
@@ -69,7 +74,7 @@ public final class ArrayCodec {
         if (dtype == DataType.DOUBLE) {
             readChunks(in, into.length, 8, (chunk, from, count) -> chunk.asDoubleBuffer().get(into, from, count));
         } else {
-            float[] floats = new float[CHUNK];
+            float[] floats = new float[chunkOf(into.length)];
             readChunks(in, into.length, 4, (chunk, from, count) -> {
                 chunk.asFloatBuffer().get(floats, 0, count);
                 for (int i = 0; i < count; i++) {
