@@ -36,7 +36,8 @@ import org.nd4j.nativeblas.NativeOpsHolder;
 /**
  * {@code bin/crossdistil bench [--quick] --json FILE}: the trainer's speed at several batch sizes,
  * the arithmetic it does against this machine's matrix-product rate, the whole pipeline's speed,
- * memory, checkpoint and snapshot costs, all measured in one run. Medians over short rounds after
+ * memory, checkpoint and snapshot costs, serving a snapshot (ServingCost), data-parallel trainers
+ * (TrainersCost), all measured in one run. Medians over short rounds after
  * a warm-up, the batch sizes taken in turn and the rounds split around five pipeline runs after a
  * pipeline warm-up (their median is the pipeline's rate); the peak is the best of products sampled
  * all through the run. No assertion: these machines are shared and noisy.
@@ -95,19 +96,20 @@ final class Bench {
         r.put("restore_ms", restoreMs);
         Path tmp = Files.createTempFile("crossdistil-bench", ".avro");
         double[] snapMs = new double[5];
-        long snapBytes = 0;
+        byte[] snapshot = null;
         for (int i = 0; i < snapMs.length; i++) {
             long s = System.nanoTime();
-            byte[] b = SnapshotCodec.encode(t.snapshot(i + 1, System.currentTimeMillis()));
-            Files.write(tmp, b);
+            snapshot = SnapshotCodec.encode(t.snapshot(i + 1, System.currentTimeMillis()));
+            Files.write(tmp, snapshot);
             snapMs[i] = (System.nanoTime() - s) / 1e6;
-            snapBytes = b.length;
         }
         Files.deleteIfExists(tmp);
+        long snapBytes = snapshot.length;
         r.put("snapshot_bytes", snapBytes);
         r.put("snapshot_write_ms", median(snapMs));
         out.printf(Locale.ROOT, "checkpoint                          %,d bytes in %.0f ms (restore %.0f ms)%n", state.length, median(cpMs), restoreMs);
         out.printf(Locale.ROOT, "snapshot                            %,d bytes, built, encoded and written in %.0f ms%n", snapBytes, median(snapMs));
+        r.put("serving", ServingCost.measure(snapshot, base, quick, out));
 
         // the whole pipeline: Kafka -> decode -> trainer -> snapshots, at batch 256. A warm-up run of
         // the same length first, not counted: the JIT compiles Flink's, Kafka's and Avro's code over

@@ -1,8 +1,18 @@
 package io.crossdistil.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.event.Example;
+import io.crossdistil.model.snapshot.SnapshotCodec;
+import io.crossdistil.model.synthetic.SyntheticExamples;
+import io.crossdistil.model.synthetic.SyntheticStream;
+import io.crossdistil.model.training.OnlineTrainer;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -59,5 +69,25 @@ class BenchTest {
     void medianOfOddAndEvenCounts() {
         assertEquals(2.0, Bench.median(new double[] {3, 1, 2}), 0.0);
         assertEquals(2.5, Bench.median(new double[] {4, 1, 3, 2}), 0.0);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void servingIsMeasuredPerCallAndPerEventForEachBatchSize() {
+        List<String> features = new ArrayList<>(List.of("user_id", "item_id"));
+        features.addAll(SyntheticStream.FIELDS);
+        ModelConfig cfg = ModelConfig.fromMap(Map.of("features", String.join(",", features), "batch-size", "64"));
+        OnlineTrainer t = new OnlineTrainer(cfg, 1_000);
+        for (Example e : SyntheticExamples.take(cfg, new SyntheticStream(cfg.tasks, new double[] {0.38, 0.04}, 2), 1_000)) {
+            t.learn(e);
+        }
+        Map<String, Object> r = ServingCost.measure(SnapshotCodec.encode(t.snapshot(1, 0)), cfg, true, new PrintStream(OutputStream.nullOutputStream()));
+        assertTrue((double) r.get("load_ms") > 0);
+        Map<String, Object> one = (Map<String, Object>) r.get("batch 1");
+        Map<String, Object> many = (Map<String, Object>) r.get("batch 256");
+        // the same events in calls of 256: each call scores 256 events, so it takes longer than a call of one
+        assertTrue((double) many.get("us_per_call") > (double) one.get("us_per_call"));
+        // events a second times seconds a call: the events in a call
+        assertEquals(256, (double) many.get("events_per_s") * (double) many.get("us_per_call") / 1e6, 1e-6);
     }
 }
