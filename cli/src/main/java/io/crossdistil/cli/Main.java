@@ -50,13 +50,14 @@ public final class Main {
                            --out DIR  (--csv FILE --labels a,b [--features ..] [--time COL] | --events N [generator options])
                            [--parallel N] [--curve-points 50] [--through-kafka] [--model-seed N] [model options]
                                                 (--model-seed: the model's seed; --seed is the generated stream's)
-              bench      the trainer's and the pipeline's speed, memory, checkpoint and snapshot costs, in one run
+              bench      the trainer's and the pipeline's speed, memory, checkpoint, snapshot and serving costs, in one run
                            [--quick] [--json FILE] [model options]
               snapshot show PATH
                          a snapshot's metadata, configuration and metrics (PATH: a snapshot file, or a
                          snapshot directory for its latest); the checksum is verified
-              snapshot score PATH --csv FILE --labels a,b [--features f1,...] [--time COL]
-                         score a CSV with the snapshot, exactly as serving would, and print per-task AUC
+              snapshot score PATH --csv FILE --labels a,b [--features f1,...] [--time COL] [--predictions OUT]
+                         score a CSV with the snapshot, exactly as serving would, and print per-task AUC;
+                         OUT: a CSV of each scored row's line and its probability per task
               help-options   every job and model option with its default
             """;
 

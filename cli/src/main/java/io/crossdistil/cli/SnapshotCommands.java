@@ -11,6 +11,8 @@ import io.crossdistil.serving.Scorer;
 import io.crossdistil.model.snapshot.SnapshotFiles;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,7 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** {@code snapshot show PATH} and {@code snapshot score PATH --csv FILE --labels a,b}. */
+/** {@code snapshot show PATH} and {@code snapshot score PATH --csv FILE --labels a,b [--predictions OUT]}. */
 final class SnapshotCommands {
     private static final int BATCH = 1024;
 
@@ -68,6 +70,7 @@ final class SnapshotCommands {
         List<String> labels = a.takeList("labels");
         List<String> features = a.takeList("features");
         String time = a.take("time", null);
+        String predictions = a.take("predictions", null);
         a.requireEmpty("snapshot score");
         Scorer scorer = Scorer.of(s);
         if (csv == null || labels.size() != scorer.tasks().size()) {
@@ -78,20 +81,24 @@ final class SnapshotCommands {
         ProgressiveMetrics metrics = new ProgressiveMetrics(scorer.tasks(), 10_000);
         long rejected = 0;
         String firstReason = null;
-        try (CsvEvents rows = new CsvEvents(Path.of(csv), labels, features, time)) {
-            List<FeedbackEvent> batch = new ArrayList<>(BATCH);
+        try (CsvEvents rows = new CsvEvents(Path.of(csv), labels, features, time);
+                Writer written = predictions == null ? Writer.nullWriter() : Files.newBufferedWriter(Path.of(predictions))) {
+            if (predictions != null) {
+                written.write("line," + String.join(",", labels) + "\n");
+            }
+            List<CsvEvents.Row> batch = new ArrayList<>(BATCH);
             for (CsvEvents.Row row = rows.next(); row != null; row = rows.next()) {
                 if (row.event() == null) {
                     rejected++;
                     firstReason = firstReason == null ? row.error() : firstReason;
                     continue;
                 }
-                batch.add(row.event());
+                batch.add(row);
                 if (batch.size() == BATCH) {
-                    record(scorer, batch, labels, metrics);
+                    record(scorer, batch, labels, metrics, written);
                 }
             }
-            record(scorer, batch, labels, metrics);
+            record(scorer, batch, labels, metrics, written);
         }
         out.printf("snapshot version %d scored %,d rows of %s (label columns %s as tasks %s)%n", s.getVersion(), metrics.recorded(),
                 csv, labels, scorer.tasks());
@@ -103,20 +110,32 @@ final class SnapshotCommands {
             out.printf(Locale.ROOT, "  %-10s AUC %.4f   Multi-AUC %.4f   log-loss %.4f   calibration %.3f%n", t.task(), t.auc(),
                     t.multiAuc(), t.logLoss(), t.calibration());
         }
+        if (predictions != null) {
+            out.printf("wrote each row's line in %s and its served probability per task to %s%n", csv, predictions);
+        }
         return scores;
     }
 
-    private static void record(Scorer scorer, List<FeedbackEvent> batch, List<String> labels, ProgressiveMetrics metrics) {
+    /** Scores the batch's rows, records them in the metrics and writes their predictions (line, then a probability per task). */
+    private static void record(Scorer scorer, List<CsvEvents.Row> batch, List<String> labels, ProgressiveMetrics metrics, Writer written)
+            throws IOException {
         if (batch.isEmpty()) {
             return;
         }
-        double[][] p = scorer.score(batch);
+        List<FeedbackEvent> events = new ArrayList<>(batch.size());
+        for (CsvEvents.Row row : batch) {
+            events.add(row.event());
+        }
+        double[][] p = scorer.score(events);
         for (int i = 0; i < batch.size(); i++) {
             int[] y = new int[labels.size()];
+            StringBuilder line = new StringBuilder(Long.toString(batch.get(i).line()));
             for (int k = 0; k < y.length; k++) {
-                y[k] = batch.get(i).getLabels().get(labels.get(k));
+                y[k] = events.get(i).getLabels().get(labels.get(k));
+                line.append(',').append(p[i][k]);
             }
             metrics.record(LabelOrder.permutation(y), p[i]);
+            written.write(line.append('\n').toString());
         }
         batch.clear();
     }

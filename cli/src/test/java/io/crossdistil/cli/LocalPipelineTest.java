@@ -158,13 +158,30 @@ class LocalPipelineTest {
         assertTrue(shown.toString().contains("events trained   1,200"), shown.toString());
         assertTrue(shown.toString().contains("(verified)"), shown.toString());
         java.io.ByteArrayOutputStream scored = new java.io.ByteArrayOutputStream();
-        List<io.crossdistil.model.metrics.TaskScore> scores = SnapshotCommands.score(
-                io.crossdistil.model.snapshot.SnapshotFiles.read(s.snapshotDir()),
-                new Args(new String[] {"--csv", csv.toString(), "--labels", "click,buy", "--time", "time"}), new PrintStream(scored, true));
+        Path predictions = dir.resolve("predictions.csv");
+        io.crossdistil.avro.ModelSnapshot latest = io.crossdistil.model.snapshot.SnapshotFiles.read(s.snapshotDir());
+        List<io.crossdistil.model.metrics.TaskScore> scores = SnapshotCommands.score(latest,
+                new Args(new String[] {"--csv", csv.toString(), "--labels", "click,buy", "--time", "time", "--predictions", predictions.toString()}),
+                new PrintStream(scored, true));
         assertTrue(scored.toString().contains("scored 1,200 rows"), scored.toString());
         assertTrue(scored.toString().contains("skipped 3 rows"), scored.toString());
         for (io.crossdistil.model.metrics.TaskScore t : scores) {
             assertTrue(t.auc() > 0 && t.auc() < 1 && t.events() == 1_200, t.toString());
+        }
+        // --predictions: a row per scored line (the bad rows' lines 6, 10 and 13 left out), serving's probabilities
+        List<String> written = Files.readAllLines(predictions);
+        assertEquals("line,click,buy", written.get(0));
+        assertEquals(1_201, written.size());
+        List<Long> writtenLines = written.stream().skip(1).map(l -> Long.parseLong(l.split(",")[0])).toList();
+        assertEquals(List.of(2L, 3L, 4L, 5L, 7L, 8L, 9L, 11L, 12L, 14L), writtenLines.subList(0, 10));
+        io.crossdistil.avro.FeedbackEvent first;
+        try (CsvEvents rows = new CsvEvents(csv, List.of("click", "buy"), List.of(), "time")) {
+            first = rows.next().event();
+        }
+        double[] expected = io.crossdistil.serving.Scorer.of(latest).score(List.of(first))[0];
+        String[] firstRow = written.get(1).split(",");
+        for (int k = 0; k < 2; k++) {
+            assertEquals(expected[k], Double.parseDouble(firstRow[k + 1]), 1e-6);
         }
     }
 }
