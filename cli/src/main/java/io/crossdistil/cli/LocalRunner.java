@@ -166,19 +166,24 @@ public final class LocalRunner {
             try (RunMonitor monitor = new RunMonitor(kafka.bootstrapServers(), METRICS_TOPIC, DLQ_TOPIC)) {
                 long trainStart = System.nanoTime();
                 long lastPrint = 0;
+                int printed = 0; // reports printed: a line repeats no report, so its rate is never stale
                 // the local executor shuts the MiniCluster down when the job ends, so wait on the result, not the status
                 CompletableFuture<JobExecutionResult> result = client.getJobExecutionResult();
                 while (!result.isDone()) {
                     monitor.poll(Duration.ofMillis(500));
-                    if (System.nanoTime() - lastPrint > 1_000_000_000L) {
+                    int reports = monitor.reports();
+                    if (System.nanoTime() - lastPrint > 1_000_000_000L && (reports > printed || reports == 0)) {
                         lastPrint = System.nanoTime();
+                        printed = reports;
                         out.println(progressLine(monitor, (System.nanoTime() - trainStart) / 1e9));
                     }
                 }
                 result.get(); // raises the job's failure or cancellation
                 double trainingSeconds = (System.nanoTime() - trainStart) / 1e9;
                 monitor.drain();
-                out.println(progressLine(monitor, (System.nanoTime() - trainStart) / 1e9));
+                if (monitor.reports() > printed) {
+                    out.println(progressLine(monitor, (System.nanoTime() - trainStart) / 1e9));
+                }
                 TrainingMetrics m = monitor.latest();
                 Summary s = new Summary(produced, m == null ? 0 : m.getEventsTrained(), monitor.deadLetters().size(),
                         countSnapshots(snapshots), snapshots, (System.nanoTime() - start) / 1e9, trainingSeconds,

@@ -87,6 +87,11 @@ public final class RunMonitor implements AutoCloseable {
         return first == null ? Double.NaN : rate(first, progress.get(progress.size() - 1));
     }
 
+    /** How many progress reports have been seen so far. */
+    public int reports() {
+        return progress.size();
+    }
+
     /** Every progress report seen so far as {report time in ms, events trained}, oldest first. */
     public List<long[]> progress() {
         return List.copyOf(progress);
