@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -54,6 +55,7 @@ final class ExperimentReport {
         json.put("command", setup.command());
         json.put("data", setup.data());
         json.put("events", setup.events());
+        json.put("held_out_events", setup.heldOut());
         json.put("tasks", setup.tasks());
         json.put("model_options", setup.modelOptions());
         Map<String, Object> variants = new LinkedHashMap<>();
@@ -63,6 +65,18 @@ final class ExperimentReport {
                 v.put(t.task(), taskJson(t));
             }
             v.put("events_per_s", r.eventsPerSecond());
+            if (r.heldOut() != null) {
+                Map<String, Object> heldOut = new LinkedHashMap<>();
+                for (TaskScore t : r.heldOut()) {
+                    Map<String, Object> task = new LinkedHashMap<>();
+                    task.put("auc", finite(t.auc()));
+                    task.put("multi_auc", finite(t.multiAuc()));
+                    task.put("logloss", finite(t.logLoss()));
+                    task.put("calibration", finite(t.calibration()));
+                    heldOut.put(t.task(), task);
+                }
+                v.put("held_out", heldOut);
+            }
             List<Map<String, Object>> curve = new ArrayList<>();
             for (CurvePoint p : r.curve()) {
                 curve.add(Map.of("events", p.events(), "window_auc", finiteList(p.auc()), "window_multi_auc", finiteList(p.multiAuc()),
@@ -101,9 +115,23 @@ final class ExperimentReport {
                 setup.events()));
         b.append("Command:\n\n```\n").append(setup.command()).append("\n```\n\n");
         b.append("## Since the start of the stream\n\n");
-        table(b, setup.tasks(), results, TaskScore::auc, TaskScore::multiAuc, TaskScore::logLoss, true);
+        table(b, setup.tasks(), results, VariantResult::scores, TaskScore::auc, TaskScore::multiAuc, TaskScore::logLoss, true);
         b.append("\n## Over the most recent tenth of the stream\n\n");
-        table(b, setup.tasks(), results, TaskScore::windowAuc, TaskScore::windowMultiAuc, TaskScore::windowLogLoss, false);
+        table(b, setup.tasks(), results, VariantResult::scores, TaskScore::windowAuc, TaskScore::windowMultiAuc, TaskScore::windowLogLoss, false);
+        if (setup.heldOut() > 0) {
+            b.append(String.format(Locale.ROOT, "%n## Held out: the last %,d events, scored by each variant's final snapshot%n%n", setup.heldOut()));
+            b.append("No variant learned from them; each is scored as serving scores it, by the snapshot the variant ends with "
+                    + "(the parameters it serves). Calibration: mean served probability over the observed rate.\n\n");
+            table(b, setup.tasks(), results, VariantResult::heldOut, TaskScore::auc, TaskScore::multiAuc, TaskScore::logLoss, false);
+            b.append("\n| variant |");
+            setup.tasks().forEach(t -> b.append(" calibration ").append(t).append(" |"));
+            b.append("\n|---|").append("---|".repeat(setup.tasks().size())).append("\n");
+            for (VariantResult r : results) {
+                b.append("| ").append(r.variant()).append(" |");
+                r.heldOut().forEach(t -> b.append(String.format(Locale.ROOT, " %.3f |", t.calibration())));
+                b.append("\n");
+            }
+        }
         if (results.stream().anyMatch(r -> r.variant().equals("mtl"))) {
             b.append("\nIn brackets: the difference to `mtl`, the plain multi-task baseline.\n");
         }
@@ -188,8 +216,8 @@ final class ExperimentReport {
         }
     }
 
-    private static void table(StringBuilder b, List<String> tasks, List<VariantResult> results, ToDoubleFunction<TaskScore> auc,
-            ToDoubleFunction<TaskScore> multiAuc, ToDoubleFunction<TaskScore> logLoss, boolean speed) {
+    private static void table(StringBuilder b, List<String> tasks, List<VariantResult> results, Function<VariantResult, List<TaskScore>> scores,
+            ToDoubleFunction<TaskScore> auc, ToDoubleFunction<TaskScore> multiAuc, ToDoubleFunction<TaskScore> logLoss, boolean speed) {
         b.append("| variant |");
         tasks.forEach(t -> b.append(" AUC ").append(t).append(" |"));
         tasks.forEach(t -> b.append(" Multi-AUC ").append(t).append(" |"));
@@ -201,12 +229,12 @@ final class ExperimentReport {
             b.append("| ").append(r.variant()).append(" |");
             for (ToDoubleFunction<TaskScore> metric : List.of(auc, multiAuc)) {
                 for (int k = 0; k < tasks.size(); k++) {
-                    double v = metric.applyAsDouble(r.scores().get(k));
-                    b.append(cell(v, mtl == null || r == mtl ? Double.NaN : metric.applyAsDouble(mtl.scores().get(k))));
+                    double v = metric.applyAsDouble(scores.apply(r).get(k));
+                    b.append(cell(v, mtl == null || r == mtl ? Double.NaN : metric.applyAsDouble(scores.apply(mtl).get(k))));
                 }
             }
             for (int k = 0; k < tasks.size(); k++) {
-                b.append(String.format(Locale.ROOT, " %.4f |", logLoss.applyAsDouble(r.scores().get(k))));
+                b.append(String.format(Locale.ROOT, " %.4f |", logLoss.applyAsDouble(scores.apply(r).get(k))));
             }
             b.append(speed ? String.format(Locale.ROOT, " %,.0f |%n", r.eventsPerSecond()) : "\n");
         }

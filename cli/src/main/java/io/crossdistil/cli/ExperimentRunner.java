@@ -1,6 +1,7 @@
 package io.crossdistil.cli;
 
 import io.crossdistil.avro.FeedbackEvent;
+import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.StepResult;
 import io.crossdistil.model.TowerExchange;
@@ -76,9 +77,11 @@ public final class ExperimentRunner {
      * @param reliability of the served probabilities since the start, or null (a run through Kafka)
      * @param gate the distillation gate at the end, or null (none, or a run through Kafka)
      * @param exchange what data-parallel replicas exchanged, or null (one trainer)
+     * @param heldOut the final snapshot's metrics on the held-out events (scored as serving scores
+     *     them), or null (none held out)
      */
     public record VariantResult(String variant, List<TaskScore> scores, double eventsPerSecond, List<CurvePoint> curve,
-            Reliability reliability, GateSummary gate, Exchange exchange) {}
+            Reliability reliability, GateSummary gate, Exchange exchange, List<TaskScore> heldOut) {}
 
     /**
      * What N replicas exchanged (docs/scaling.md): rounds merged, bytes of one replica's update on
@@ -113,8 +116,8 @@ public final class ExperimentRunner {
     /** Buckets of the reliability tables. */
     static final int RELIABILITY_BUCKETS = 10;
 
-    /** What was run, for the record. */
-    public record Setup(String command, String data, long events, List<String> tasks, Map<String, String> modelOptions) {}
+    /** What was run, for the record: {@code events} learned from, then {@code heldOut} scored by the final snapshots. */
+    public record Setup(String command, String data, long events, long heldOut, List<String> tasks, Map<String, String> modelOptions) {}
 
     private ExperimentRunner() {}
 
@@ -163,9 +166,13 @@ public final class ExperimentRunner {
         return options;
     }
 
-    /** Trains every variant on the events (several at once with {@code parallel} > 1) and returns their results. */
-    public static List<VariantResult> run(List<FeedbackEvent> events, List<String> variants, Map<String, String> modelOptions,
-            int parallel, int curvePoints, PrintStream out) throws Exception {
+    /**
+     * Trains every variant on the events (several at once with {@code parallel} > 1) and returns
+     * their results; each variant's final snapshot then scores the {@code heldOut} events, which
+     * no variant learns from (none: an empty list).
+     */
+    public static List<VariantResult> run(List<FeedbackEvent> events, List<FeedbackEvent> heldOut, List<String> variants,
+            Map<String, String> modelOptions, int parallel, int curvePoints, PrintStream out) throws Exception {
         AtomicLongArray progress = new AtomicLongArray(variants.size());
         ExecutorService pool = Executors.newFixedThreadPool(parallel);
         List<Future<VariantResult>> futures = new ArrayList<>();
@@ -176,8 +183,8 @@ public final class ExperimentRunner {
             ModelConfig cfg = ModelConfig.fromMap(options);
             String name = variants.get(v).trim();
             Parallelism p = Parallelism.parse(name);
-            futures.add(pool.submit(() -> p.trainers() == 1 ? trainOne(name, cfg, events, curvePoints, progress, index)
-                    : trainReplicas(name, cfg, p, events, curvePoints, progress, index)));
+            futures.add(pool.submit(() -> p.trainers() == 1 ? trainOne(name, cfg, events, heldOut, curvePoints, progress, index)
+                    : trainReplicas(name, cfg, p, events, heldOut, curvePoints, progress, index)));
         }
         pool.shutdown();
         long start = System.nanoTime();
@@ -195,8 +202,8 @@ public final class ExperimentRunner {
         return results;
     }
 
-    private static VariantResult trainOne(String name, ModelConfig cfg, List<FeedbackEvent> events, int curvePoints, AtomicLongArray progress,
-            int index) {
+    private static VariantResult trainOne(String name, ModelConfig cfg, List<FeedbackEvent> events, List<FeedbackEvent> heldOut,
+            int curvePoints, AtomicLongArray progress, int index) {
         // the job's own definition turns an event into an example, so the experiment trains on what the job would
         FeatureEncoder encoder = new FeatureEncoder(cfg);
         // curves are read over the most recent tenth of the stream: smaller windows are mostly noise
@@ -224,15 +231,15 @@ public final class ExperimentRunner {
         progress.set(index, events.size());
         DistillationGate gate = trainer.model().gate();
         return new VariantResult(name, trainer.scores(), events.size() / seconds, curve, reliability,
-                gate == null ? null : GateSummary.of(gate, cfg.numTasks()), null);
+                gate == null ? null : GateSummary.of(gate, cfg.numTasks()), null, heldOut(trainer.snapshot(1, 0), heldOut, cfg));
     }
 
     /**
      * N replicas in one thread (InMemoryReplicas: event i to replica i mod N), measured as the
      * first replica sees the stream after each merge; the gate summary is the first replica's.
      */
-    private static VariantResult trainReplicas(String name, ModelConfig cfg, Parallelism p, List<FeedbackEvent> events, int curvePoints,
-            AtomicLongArray progress, int index) {
+    private static VariantResult trainReplicas(String name, ModelConfig cfg, Parallelism p, List<FeedbackEvent> events,
+            List<FeedbackEvent> heldOut, int curvePoints, AtomicLongArray progress, int index) {
         FeatureEncoder encoder = new FeatureEncoder(cfg);
         List<Example> stream = new ArrayList<>(events.size());
         for (int i = 0; i < events.size(); i++) {
@@ -267,7 +274,12 @@ public final class ExperimentRunner {
         Exchange exchange = new Exchange(p.trainers(), p.roundSteps(), rounds[0], (double) group.updateBytes() / group.updates(),
                 (double) group.updateBytes() / events.size(), group.mergeNanos() / 1e6 / p.trainers() / rounds[0]);
         return new VariantResult(name, first.scores(), events.size() / seconds, curve, reliability,
-                gate == null ? null : GateSummary.of(gate, cfg.numTasks()), exchange);
+                gate == null ? null : GateSummary.of(gate, cfg.numTasks()), exchange, heldOut(first.snapshot(1, 0), heldOut, cfg));
+    }
+
+    /** The snapshot's metrics on the held-out events (their labels named as the tasks), or null when none are held out. */
+    private static List<TaskScore> heldOut(ModelSnapshot snapshot, List<FeedbackEvent> heldOut, ModelConfig cfg) {
+        return heldOut.isEmpty() ? null : SnapshotEvaluation.of(snapshot, heldOut, cfg.tasks);
     }
 
     /** A step's served probabilities against its events' labels; the events since the last step are its batch. */
@@ -306,6 +318,6 @@ public final class ExperimentRunner {
                 base.timeColumn(), null, null, p.trainers(), base.generator(), 0, options);
         LocalRunner.Summary s = LocalRunner.run(o, out);
         return new VariantResult(variant, SnapshotCodec.scores(s.metrics().getTasks()), s.eventsTrained() / s.trainingSeconds(), List.of(),
-                null, null, null);
+                null, null, null, null);
     }
 }

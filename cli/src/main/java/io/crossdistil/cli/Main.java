@@ -48,8 +48,10 @@ public final class Main {
                            (a variant may add tower exchange modules: crossdistil+ctfm+gkd; dml = mtl+ctfm+gkd;
                            and run on N data-parallel trainers merging every R steps: crossdistil@2, crossdistil@4/1)
                            --out DIR  (--csv FILE --labels a,b [--features ..] [--time COL] | --events N [generator options])
-                           [--parallel N] [--curve-points 50] [--through-kafka] [--model-seed N] [model options]
-                                                (--model-seed: the model's seed; --seed is the generated stream's)
+                           [--parallel N] [--curve-points 50] [--through-kafka] [--model-seed N] [--holdout N] [model options]
+                                                (--model-seed: the model's seed; --seed is the generated stream's;
+                                                 --holdout: the last N events are not learned from, but scored by
+                                                 each variant's final snapshot, as serving would score them)
               bench      the trainer's and the pipeline's speed, memory, checkpoint, snapshot and serving costs, in one run
                            [--quick] [--json FILE] [model options]
               snapshot show PATH
@@ -114,12 +116,17 @@ public final class Main {
         int parallel = (int) a.takeLong("parallel", Runtime.getRuntime().availableProcessors());
         int curvePoints = (int) a.takeLong("curve-points", 50);
         boolean throughKafka = a.takeFlag("through-kafka");
+        long holdout = a.takeLong("holdout", 0);
         takeModelSeed(a);
         if (out == null) {
             throw new IllegalArgumentException("experiment needs --out DIR");
         }
         if (parallel <= 0 || curvePoints <= 0 || events <= 0) {
             throw new IllegalArgumentException("--events, --parallel and --curve-points must be positive");
+        }
+        if (holdout < 0 || (holdout > 0 && throughKafka)) {
+            throw new IllegalArgumentException("--holdout N: the last N events scored by each variant's final snapshot, N at least 0,"
+                    + " and not with --through-kafka (whose runs end with the stream)");
         }
         checkCsv(csv, labels);
         Map<String, String> model = new LinkedHashMap<>(a.rest());
@@ -146,8 +153,8 @@ public final class Main {
             }
             List<io.crossdistil.avro.FeedbackEvent> stream = ExperimentRunner.load(csv == null ? null : Path.of(csv), labels, features,
                     time, events, generator, tasks, System.out);
-            if (stream.isEmpty()) {
-                throw new IllegalArgumentException(csv + " has no row that is an event");
+            if (stream.size() <= holdout) {
+                throw new IllegalArgumentException("--holdout " + holdout + " leaves nothing to train on: the stream has " + stream.size() + " events");
             }
             if (!model.containsKey("features")) {
                 List<String> f = new ArrayList<>(stream.get(0).getCategorical().keySet());
@@ -158,11 +165,13 @@ public final class Main {
                 model.put("features", String.join(",", f));
             }
             ModelConfig.fromMap(model); // a bad option stops here, before any training
-            results = ExperimentRunner.run(stream, variants, model, parallel, curvePoints, System.out);
+            int trained = Math.toIntExact(stream.size() - holdout);
+            results = ExperimentRunner.run(stream.subList(0, trained), stream.subList(trained, stream.size()), variants, model,
+                    parallel, curvePoints, System.out);
             data = csv != null ? csv : "generated (seed " + generator.seed() + ", rates " + Arrays.toString(generator.rates()) + ")";
-            events = stream.size();
+            events = stream.size() - holdout;
         }
-        ExperimentRunner.Setup setup = new ExperimentRunner.Setup("bin/crossdistil " + commandLine, data, events, tasks, model);
+        ExperimentRunner.Setup setup = new ExperimentRunner.Setup("bin/crossdistil " + commandLine, data, events, holdout, tasks, model);
         ExperimentReport.write(Path.of(out), setup, results);
         System.out.println(ExperimentReport.markdown(setup, results));
         System.out.println("Wrote " + out + "/results.md, results.json and learning curves");

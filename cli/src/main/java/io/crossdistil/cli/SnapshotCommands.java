@@ -4,8 +4,6 @@ import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.avro.TaskMetrics;
 import io.crossdistil.avro.Tensor;
-import io.crossdistil.model.event.LabelOrder;
-import io.crossdistil.model.metrics.ProgressiveMetrics;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.serving.Scorer;
 import io.crossdistil.model.snapshot.SnapshotFiles;
@@ -23,8 +21,6 @@ import java.util.TreeMap;
 
 /** {@code snapshot show PATH} and {@code snapshot score PATH --csv FILE --labels a,b [--predictions OUT]}. */
 final class SnapshotCommands {
-    private static final int BATCH = 1024;
-
     private SnapshotCommands() {}
 
     static void run(String[] args, PrintStream out) throws IOException {
@@ -77,8 +73,7 @@ final class SnapshotCommands {
             throw new IllegalArgumentException("snapshot score needs --csv FILE and --labels with one label column per task of the"
                     + " snapshot, in its task order " + scorer.tasks());
         }
-        // the numbers printed are the since-start ones, over the whole file; the window is not used
-        ProgressiveMetrics metrics = new ProgressiveMetrics(scorer.tasks(), 10_000);
+        SnapshotEvaluation evaluation = new SnapshotEvaluation(scorer, labels);
         long rejected = 0;
         String firstReason = null;
         try (CsvEvents rows = new CsvEvents(Path.of(csv), labels, features, time);
@@ -86,7 +81,7 @@ final class SnapshotCommands {
             if (predictions != null) {
                 written.write("line," + String.join(",", labels) + "\n");
             }
-            List<CsvEvents.Row> batch = new ArrayList<>(BATCH);
+            List<CsvEvents.Row> batch = new ArrayList<>(SnapshotEvaluation.BATCH);
             for (CsvEvents.Row row = rows.next(); row != null; row = rows.next()) {
                 if (row.event() == null) {
                     rejected++;
@@ -94,18 +89,18 @@ final class SnapshotCommands {
                     continue;
                 }
                 batch.add(row);
-                if (batch.size() == BATCH) {
-                    record(scorer, batch, labels, metrics, written);
+                if (batch.size() == SnapshotEvaluation.BATCH) {
+                    score(evaluation, batch, written);
                 }
             }
-            record(scorer, batch, labels, metrics, written);
+            score(evaluation, batch, written);
         }
-        out.printf("snapshot version %d scored %,d rows of %s (label columns %s as tasks %s)%n", s.getVersion(), metrics.recorded(),
+        out.printf("snapshot version %d scored %,d rows of %s (label columns %s as tasks %s)%n", s.getVersion(), evaluation.scored(),
                 csv, labels, scorer.tasks());
         if (rejected > 0) {
             out.printf("skipped %,d rows that are not events; the first: %s%n", rejected, firstReason);
         }
-        List<TaskScore> scores = metrics.scores();
+        List<TaskScore> scores = evaluation.scores();
         for (TaskScore t : scores) {
             out.printf(Locale.ROOT, "  %-10s AUC %.4f   Multi-AUC %.4f   log-loss %.4f   calibration %.3f%n", t.task(), t.auc(),
                     t.multiAuc(), t.logLoss(), t.calibration());
@@ -116,25 +111,18 @@ final class SnapshotCommands {
         return scores;
     }
 
-    /** Scores the batch's rows, records them in the metrics and writes their predictions (line, then a probability per task). */
-    private static void record(Scorer scorer, List<CsvEvents.Row> batch, List<String> labels, ProgressiveMetrics metrics, Writer written)
-            throws IOException {
-        if (batch.isEmpty()) {
-            return;
-        }
+    /** Scores the batch's rows and writes their predictions (line, then a probability per task). */
+    private static void score(SnapshotEvaluation evaluation, List<CsvEvents.Row> batch, Writer written) throws IOException {
         List<FeedbackEvent> events = new ArrayList<>(batch.size());
         for (CsvEvents.Row row : batch) {
             events.add(row.event());
         }
-        double[][] p = scorer.score(events);
+        double[][] p = evaluation.score(events);
         for (int i = 0; i < batch.size(); i++) {
-            int[] y = new int[labels.size()];
             StringBuilder line = new StringBuilder(Long.toString(batch.get(i).line()));
-            for (int k = 0; k < y.length; k++) {
-                y[k] = events.get(i).getLabels().get(labels.get(k));
-                line.append(',').append(p[i][k]);
+            for (double probability : p[i]) {
+                line.append(',').append(probability);
             }
-            metrics.record(LabelOrder.permutation(y), p[i]);
             written.write(line.append('\n').toString());
         }
         batch.clear();

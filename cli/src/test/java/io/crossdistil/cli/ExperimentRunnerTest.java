@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.crossdistil.avro.FeedbackEvent;
+import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.features.FeatureEncoder;
+import io.crossdistil.model.metrics.TaskScore;
+import io.crossdistil.model.training.OnlineTrainer;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,14 +27,14 @@ class ExperimentRunnerTest {
                 List.of("finish", "like"), quiet);
         Map<String, String> model = Map.of("tasks", "finish,like", "features", "user_id,item_id,author,category",
                 "hash-rows", "4096", "batch-size", "64", "bottom-layers", "32", "tower-layers", "8");
-        List<ExperimentRunner.VariantResult> twice = ExperimentRunner.run(events, List.of("mtl", "crossdistil", "mtl"), model, 2, 10, quiet);
+        List<ExperimentRunner.VariantResult> twice = ExperimentRunner.run(events, List.of(), List.of("mtl", "crossdistil", "mtl"), model, 2, 10, quiet);
         // the same variant on the same stream gives the same numbers, whatever ran beside it
         assertEquals(twice.get(0).scores().get(0).auc(), twice.get(2).scores().get(0).auc(), 0.0);
         assertEquals(twice.get(0).curve().size(), 10);
         assertArrayEquals(twice.get(0).curve().get(9).auc(), twice.get(2).curve().get(9).auc(), 0.0);
 
         List<ExperimentRunner.VariantResult> results = twice.subList(0, 2);
-        ExperimentReport.write(dir, new ExperimentRunner.Setup("bin/crossdistil experiment ...", "generated", 3_000,
+        ExperimentReport.write(dir, new ExperimentRunner.Setup("bin/crossdistil experiment ...", "generated", 3_000, 0,
                 List.of("finish", "like"), model), results);
         JsonNode json = new ObjectMapper().readTree(dir.resolve("results.json").toFile());
         for (String v : List.of("mtl", "crossdistil")) {
@@ -85,7 +89,7 @@ class ExperimentRunnerTest {
         Map<String, String> model = new java.util.HashMap<>(LocalPipelineTest.smallModel());
         model.keySet().removeIf(k -> !io.crossdistil.model.ModelConfig.isOption(k));
         model.put("features", "user_id,item_id," + String.join(",", io.crossdistil.model.synthetic.SyntheticStream.FIELDS));
-        List<ExperimentRunner.VariantResult> results = ExperimentRunner.run(events, List.of("mtl", "mtl@2/1"), model, 2, 5,
+        List<ExperimentRunner.VariantResult> results = ExperimentRunner.run(events, List.of(), List.of("mtl", "mtl@2/1"), model, 2, 5,
                 new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
         ExperimentRunner.Exchange x = results.get(1).exchange();
         assertEquals(null, results.get(0).exchange());
@@ -94,7 +98,43 @@ class ExperimentRunnerTest {
         assertEquals(47, x.rounds());
         assertTrue(x.bytesPerUpdate() > 1_000 && x.bytesPerEvent() > 0, x.toString());
         assertEquals(3_000, results.get(1).scores().get(0).events(), "the first trainer's metrics saw every event");
-        ExperimentReport.write(dir, new ExperimentRunner.Setup("test", "generated", 3_000, List.of("finish", "like"), model), results);
+        ExperimentReport.write(dir, new ExperimentRunner.Setup("test", "generated", 3_000, 0, List.of("finish", "like"), model), results);
         assertTrue(Files.readString(dir.resolve("results.md")).contains("What the trainers exchanged"));
+    }
+
+    @Test
+    void heldOutEventsAreScoredByEachVariantsFinalSnapshotAndNeverLearnedFrom(@TempDir Path dir) throws Exception {
+        PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
+        List<FeedbackEvent> events = ExperimentRunner.load(null, List.of(), List.of(), null, 3_000, Generator.standard(5, new double[] {0.4, 0.15}),
+                List.of("finish", "like"), quiet);
+        Map<String, String> model = Map.of("tasks", "finish,like", "features", "user_id,item_id,author,category",
+                "hash-rows", "4096", "batch-size", "64", "bottom-layers", "32", "tower-layers", "8");
+        List<FeedbackEvent> trained = events.subList(0, 2_000);
+        List<FeedbackEvent> heldOut = events.subList(2_000, 3_000);
+        List<ExperimentRunner.VariantResult> results = ExperimentRunner.run(trained, heldOut, List.of("mtl", "crossdistil@2"), model, 2, 5, quiet);
+
+        // the known answer: a trainer of the first 2,000 events alone, its snapshot scoring the last 1,000 as serving does
+        ModelConfig cfg = ModelConfig.fromMap(model).with("variant", "mtl");
+        FeatureEncoder encoder = new FeatureEncoder(cfg);
+        OnlineTrainer alone = new OnlineTrainer(cfg, 2_000);
+        for (FeedbackEvent e : trained) {
+            alone.learn(encoder.example(e));
+        }
+        alone.flush();
+        List<TaskScore> expected = SnapshotEvaluation.of(alone.snapshot(1, 0), heldOut, cfg.tasks);
+        for (int k = 0; k < 2; k++) {
+            TaskScore got = results.get(0).heldOut().get(k);
+            assertEquals(1_000, got.events());
+            assertEquals(expected.get(k).auc(), got.auc(), 0.0);
+            assertEquals(expected.get(k).logLoss(), got.logLoss(), 0.0);
+            // and the progressive metrics covered the trained events only
+            assertEquals(2_000, results.get(0).scores().get(k).events());
+            assertEquals(1_000, results.get(1).heldOut().get(k).events(), "two trainers: trainer 0's snapshot, as the job writes it");
+        }
+
+        ExperimentReport.write(dir, new ExperimentRunner.Setup("test", "generated", 2_000, 1_000, List.of("finish", "like"), model), results);
+        assertTrue(Files.readString(dir.resolve("results.md")).contains("Held out: the last 1,000 events"));
+        JsonNode json = new ObjectMapper().readTree(dir.resolve("results.json").toFile());
+        assertEquals(expected.get(1).auc(), json.get("variants").get("mtl").get("held_out").get("like").get("auc").asDouble(), 0.0);
     }
 }
