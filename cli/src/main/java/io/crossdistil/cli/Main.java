@@ -153,6 +153,9 @@ public final class Main {
             }
             List<io.crossdistil.avro.FeedbackEvent> stream = ExperimentRunner.load(csv == null ? null : Path.of(csv), labels, features,
                     time, events, generator, tasks, System.out);
+            if (stream.isEmpty()) {
+                throw new IllegalArgumentException(csv + " has no row that is an event");
+            }
             if (stream.size() <= holdout) {
                 throw new IllegalArgumentException("--holdout " + holdout + " leaves nothing to train on: the stream has " + stream.size() + " events");
             }
