@@ -20,14 +20,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ExperimentRunnerTest {
+    private static final PrintStream QUIET = new PrintStream(java.io.OutputStream.nullOutputStream());
+    /** A small model of the generated stream, quick to train. */
+    private static final Map<String, String> SMALL_MODEL = Map.of("tasks", "finish,like", "features", "user_id,item_id,author,category",
+            "hash-rows", "4096", "batch-size", "64", "bottom-layers", "32", "tower-layers", "8");
+
+    /** 3,000 generated events of the standard generator with {@code seed}. */
+    private static List<FeedbackEvent> generated(long seed) throws Exception {
+        return ExperimentRunner.load(null, List.of(), List.of(), null, 3_000, Generator.standard(seed, new double[] {0.4, 0.15}),
+                List.of("finish", "like"), QUIET);
+    }
+
     @Test
     void everyVariantSeesTheSameStreamAndTheReportsAreWritten(@TempDir Path dir) throws Exception {
-        PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
-        List<FeedbackEvent> events = ExperimentRunner.load(null, List.of(), List.of(), null, 3_000, Generator.standard(4, new double[] {0.4, 0.15}),
-                List.of("finish", "like"), quiet);
-        Map<String, String> model = Map.of("tasks", "finish,like", "features", "user_id,item_id,author,category",
-                "hash-rows", "4096", "batch-size", "64", "bottom-layers", "32", "tower-layers", "8");
-        List<ExperimentRunner.VariantResult> twice = ExperimentRunner.run(events, List.of(), List.of("mtl", "crossdistil", "mtl"), model, 2, 10, quiet);
+        List<FeedbackEvent> events = generated(4);
+        List<ExperimentRunner.VariantResult> twice = ExperimentRunner.run(events, List.of(), List.of("mtl", "crossdistil", "mtl"), SMALL_MODEL, 2, 10, QUIET);
         // the same variant on the same stream gives the same numbers, whatever ran beside it
         assertEquals(twice.get(0).scores().get(0).auc(), twice.get(2).scores().get(0).auc(), 0.0);
         assertEquals(twice.get(0).curve().size(), 10);
@@ -35,7 +42,7 @@ class ExperimentRunnerTest {
 
         List<ExperimentRunner.VariantResult> results = twice.subList(0, 2);
         ExperimentReport.write(dir, new ExperimentRunner.Setup("bin/crossdistil experiment ...", "generated", 3_000, 0,
-                List.of("finish", "like"), model), results);
+                List.of("finish", "like"), SMALL_MODEL), results);
         JsonNode json = new ObjectMapper().readTree(dir.resolve("results.json").toFile());
         for (String v : List.of("mtl", "crossdistil")) {
             for (String t : List.of("finish", "like")) {
@@ -104,17 +111,13 @@ class ExperimentRunnerTest {
 
     @Test
     void heldOutEventsAreScoredByEachVariantsFinalSnapshotAndNeverLearnedFrom(@TempDir Path dir) throws Exception {
-        PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
-        List<FeedbackEvent> events = ExperimentRunner.load(null, List.of(), List.of(), null, 3_000, Generator.standard(5, new double[] {0.4, 0.15}),
-                List.of("finish", "like"), quiet);
-        Map<String, String> model = Map.of("tasks", "finish,like", "features", "user_id,item_id,author,category",
-                "hash-rows", "4096", "batch-size", "64", "bottom-layers", "32", "tower-layers", "8");
+        List<FeedbackEvent> events = generated(5);
         List<FeedbackEvent> trained = events.subList(0, 2_000);
         List<FeedbackEvent> heldOut = events.subList(2_000, 3_000);
-        List<ExperimentRunner.VariantResult> results = ExperimentRunner.run(trained, heldOut, List.of("mtl", "crossdistil@2"), model, 2, 5, quiet);
+        List<ExperimentRunner.VariantResult> results = ExperimentRunner.run(trained, heldOut, List.of("mtl", "crossdistil@2"), SMALL_MODEL, 2, 5, QUIET);
 
         // the known answer: a trainer of the first 2,000 events alone, its snapshot scoring the last 1,000 as serving does
-        ModelConfig cfg = ModelConfig.fromMap(model).with("variant", "mtl");
+        ModelConfig cfg = ModelConfig.fromMap(SMALL_MODEL).with("variant", "mtl");
         FeatureEncoder encoder = new FeatureEncoder(cfg);
         OnlineTrainer alone = new OnlineTrainer(cfg, 2_000);
         for (FeedbackEvent e : trained) {
@@ -132,7 +135,7 @@ class ExperimentRunnerTest {
             assertEquals(1_000, results.get(1).heldOut().get(k).events(), "two trainers: trainer 0's snapshot, as the job writes it");
         }
 
-        ExperimentReport.write(dir, new ExperimentRunner.Setup("test", "generated", 2_000, 1_000, List.of("finish", "like"), model), results);
+        ExperimentReport.write(dir, new ExperimentRunner.Setup("test", "generated", 2_000, 1_000, List.of("finish", "like"), SMALL_MODEL), results);
         assertTrue(Files.readString(dir.resolve("results.md")).contains("Held out: the last 1,000 events"));
         JsonNode json = new ObjectMapper().readTree(dir.resolve("results.json").toFile());
         assertEquals(expected.get(1).auc(), json.get("variants").get("mtl").get("held_out").get("like").get("auc").asDouble(), 0.0);
