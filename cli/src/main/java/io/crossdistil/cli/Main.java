@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** {@code bin/crossdistil COMMAND [options]}. */
@@ -124,9 +125,11 @@ public final class Main {
         if (parallel <= 0 || curvePoints <= 0 || events <= 0) {
             throw new IllegalArgumentException("--events, --parallel and --curve-points must be positive");
         }
-        if (holdout < 0 || (holdout > 0 && throughKafka)) {
-            throw new IllegalArgumentException("--holdout N: the last N events scored by each variant's final snapshot, N at least 0,"
-                    + " and not with --through-kafka (whose runs end with the stream)");
+        if (holdout < 0) {
+            throw new IllegalArgumentException("--holdout must be 0 (nothing held out) or the number of last events to hold out");
+        }
+        if (holdout > 0 && throughKafka) {
+            throw new IllegalArgumentException("--holdout goes without --through-kafka: a pipeline run learns from the whole stream");
         }
         checkCsv(csv, labels);
         Map<String, String> model = new LinkedHashMap<>(a.rest());
@@ -157,7 +160,8 @@ public final class Main {
                 throw new IllegalArgumentException(csv + " has no row that is an event");
             }
             if (stream.size() <= holdout) {
-                throw new IllegalArgumentException("--holdout " + holdout + " leaves nothing to train on: the stream has " + stream.size() + " events");
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "--holdout %,d leaves nothing to learn from: the stream has %,d events",
+                        holdout, stream.size()));
             }
             if (!model.containsKey("features")) {
                 List<String> f = new ArrayList<>(stream.get(0).getCategorical().keySet());
