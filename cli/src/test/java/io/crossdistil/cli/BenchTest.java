@@ -83,11 +83,11 @@ class BenchTest {
         }
         Map<String, Object> r = ServingCost.measure(SnapshotCodec.encode(t.snapshot(1, 0)), cfg, true, new PrintStream(OutputStream.nullOutputStream()));
         assertTrue((double) r.get("load_ms") > 0);
-        Map<String, Object> one = (Map<String, Object>) r.get("batch 1");
-        Map<String, Object> many = (Map<String, Object>) r.get("batch 256");
-        // the same events in calls of 256: each call scores 256 events, so it takes longer than a call of one
-        assertTrue((double) many.get("us_per_call") > (double) one.get("us_per_call"));
-        // events a second times seconds a call: the events in a call
-        assertEquals(256, (double) many.get("events_per_s") * (double) many.get("us_per_call") / 1e6, 1e-6);
+        for (int batch : new int[] {1, 16, 256}) {
+            Map<String, Object> b = (Map<String, Object>) r.get("batch " + batch);
+            assertTrue((double) b.get("events_per_s") > 0, b.toString());
+            // events a second times seconds a call: the events in a call (no timing is asserted, only the report's arithmetic)
+            assertEquals(batch, (double) b.get("events_per_s") * (double) b.get("us_per_call") / 1e6, 1e-6 * batch);
+        }
     }
 }
