@@ -19,10 +19,11 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * Reads any CSV with a header row (plain or {@code .gz}) as feedback events: the label columns,
- * in task-priority order, hold 0/1; every other column is a categorical feature unless the
- * feature columns are named; an optional time column holds epoch seconds, epoch milliseconds or
- * an ISO-8601 time. Columns named user_id and item_id fill the event's ids. A row that cannot be
- * turned into an event is returned with the reason, never dropped.
+ * in task-priority order, hold 0/1; the dense columns (the model option {@code dense-features})
+ * hold finite numbers; every other column is a categorical feature unless the feature columns
+ * are named; an optional time column holds epoch seconds, epoch milliseconds or an ISO-8601 time.
+ * Columns named user_id and item_id fill the event's ids. A row that cannot be turned into an
+ * event is returned with the reason, never dropped.
  */
 public final class CsvEvents implements AutoCloseable {
     /** One row: either an event, or the reason it is not one. */
@@ -35,12 +36,19 @@ public final class CsvEvents implements AutoCloseable {
     private final List<String> labels;
     private final List<String> features;
     private final int[] featureIdx;
+    private final List<String> dense;
+    private final int[] denseIdx;
     private final int timeIdx;
     private final int userIdx;
     private final int itemIdx;
     private long line = 1;
 
     public CsvEvents(Path file, List<String> labels, List<String> features, String timeColumn) throws IOException {
+        this(file, labels, features, List.of(), timeColumn);
+    }
+
+    /** @param dense the columns read as dense features (numbers), left out of the categorical features unless these are named */
+    public CsvEvents(Path file, List<String> labels, List<String> features, List<String> dense, String timeColumn) throws IOException {
         InputStream in = Files.newInputStream(file);
         if (file.getFileName().toString().endsWith(".gz")) {
             in = new GZIPInputStream(in, 1 << 16);
@@ -59,7 +67,7 @@ public final class CsvEvents implements AutoCloseable {
             if (features == null || features.isEmpty()) {
                 List<String> rest = new ArrayList<>();
                 for (String h : header) {
-                    if (!labels.contains(h) && !h.equals(timeColumn)) {
+                    if (!labels.contains(h) && !h.equals(timeColumn) && !dense.contains(h)) {
                         rest.add(h);
                     }
                 }
@@ -71,6 +79,8 @@ public final class CsvEvents implements AutoCloseable {
                 throw new IllegalArgumentException(file + " has no feature column besides the labels " + labels);
             }
             featureIdx = indexes(this.features, "feature");
+            this.dense = List.copyOf(dense);
+            denseIdx = indexes(this.dense, "dense feature");
         } catch (IOException | RuntimeException e) {
             reader.close();
             throw e;
@@ -79,12 +89,24 @@ public final class CsvEvents implements AutoCloseable {
         itemIdx = header.indexOf("item_id");
     }
 
+    /** The columns a configuration (the model option {@code dense-features}, comma-separated) reads as dense features. */
+    public static List<String> denseColumns(Map<String, String> options) {
+        List<String> out = new ArrayList<>();
+        for (String c : options.getOrDefault("dense-features", "").split(",")) {
+            if (!c.isBlank()) {
+                out.add(c.trim());
+            }
+        }
+        return out;
+    }
+
     /**
      * Reads only the header and returns the feature columns, or says in one line what does not fit
      * (no such file, an empty file, a named column that is not in the header).
      */
-    public static List<String> check(Path file, List<String> labels, List<String> features, String timeColumn) throws IOException {
-        try (CsvEvents csv = new CsvEvents(file, labels, features, timeColumn)) {
+    public static List<String> check(Path file, List<String> labels, List<String> features, List<String> dense, String timeColumn)
+            throws IOException {
+        try (CsvEvents csv = new CsvEvents(file, labels, features, dense, timeColumn)) {
             return csv.features();
         } catch (java.nio.file.NoSuchFileException e) {
             throw new IllegalArgumentException("no such file: " + file);
@@ -153,9 +175,23 @@ public final class CsvEvents implements AutoCloseable {
         for (int f = 0; f < featureIdx.length; f++) {
             cat.put(features.get(f), cols.get(featureIdx[f]));
         }
+        Map<String, Float> numbers = new LinkedHashMap<>();
+        for (int d = 0; d < denseIdx.length; d++) {
+            String v = cols.get(denseIdx[d]).trim();
+            float x;
+            try {
+                x = Float.parseFloat(v);
+            } catch (NumberFormatException notANumber) {
+                x = Float.NaN;
+            }
+            if (!Float.isFinite(x)) {
+                return new Row(start, raw, null, "line " + start + ": dense column '" + dense.get(d) + "' holds '" + v + "', not a finite number");
+            }
+            numbers.put(dense.get(d), x);
+        }
         FeedbackEvent e = FeedbackEvent.newBuilder().setEventId(source + ":" + start)
                 .setUserId(userIdx >= 0 ? cols.get(userIdx) : "").setItemId(itemIdx >= 0 ? cols.get(itemIdx) : "")
-                .setEventTime(time).setCategorical(cat).setDense(new LinkedHashMap<>()).setLabels(y).setTeacherScores(null).build();
+                .setEventTime(time).setCategorical(cat).setDense(numbers).setLabels(y).setTeacherScores(null).build();
         return new Row(start, raw, e, null);
     }
 

@@ -121,13 +121,13 @@ public final class ExperimentRunner {
 
     private ExperimentRunner() {}
 
-    /** Feedback events with labels, in stream order, read once and shared by all variants. */
-    public static List<FeedbackEvent> load(Path csv, List<String> labels, List<String> features, String time, long events,
+    /** Feedback events with labels, in stream order, read once and shared by all variants ({@code dense}: a CSV's dense columns). */
+    public static List<FeedbackEvent> load(Path csv, List<String> labels, List<String> features, List<String> dense, String time, long events,
             Generator generator, List<String> tasks, PrintStream out) throws IOException {
         List<FeedbackEvent> all = new ArrayList<>();
         if (csv != null) {
             long rejected = 0;
-            try (CsvEvents rows = new CsvEvents(csv, labels, features, time)) {
+            try (CsvEvents rows = new CsvEvents(csv, labels, features, dense, time)) {
                 for (CsvEvents.Row r = rows.next(); r != null; r = rows.next()) {
                     if (r.event() != null) {
                         all.add(r.event());

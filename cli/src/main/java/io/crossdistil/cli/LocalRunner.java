@@ -89,7 +89,8 @@ public final class LocalRunner {
         Map<String, String> job = new LinkedHashMap<>();
         if (o.csv() != null) {
             job.put("tasks", String.join(",", o.labels()));
-            job.put("features", String.join(",", CsvEvents.check(o.csv(), o.labels(), o.csvFeatures(), o.timeColumn())));
+            job.put("features", String.join(",", CsvEvents.check(o.csv(), o.labels(), o.csvFeatures(),
+                    CsvEvents.denseColumns(o.jobOptions()), o.timeColumn())));
         } else {
             List<String> tasks = generatedTasks(o);
             o.generator().stream(tasks); // one rate per task
@@ -210,7 +211,7 @@ public final class LocalRunner {
         try (FeedbackProducer producer = new FeedbackProducer(servers, TOPIC, DLQ_TOPIC)) {
             long t0 = System.nanoTime();
             if (o.csv() != null) {
-                try (CsvEvents csv = new CsvEvents(o.csv(), o.labels(), o.csvFeatures(), o.timeColumn())) {
+                try (CsvEvents csv = new CsvEvents(o.csv(), o.labels(), o.csvFeatures(), CsvEvents.denseColumns(o.jobOptions()), o.timeColumn())) {
                     producer.produceCsv(csv, o.csv().getFileName().toString(),
                             n -> out.printf("  replaying %s: %,d rows%n", o.csv(), n));
                 }

@@ -23,8 +23,9 @@ public final class Main {
               local      run the whole pipeline here: an in-process Kafka broker, the job on a Flink MiniCluster,
                          generated or replayed events, snapshots on disk
                            --events N           generated events (default 100000)
-                           --csv FILE --labels a,b[,c] [--features f1,...] [--time COL]
-                                                replay a CSV (.csv or .csv.gz) instead; the run ends when it is consumed
+                           --csv FILE --labels a,b[,c] [--features f1,...] [--dense-features d1,...] [--time COL]
+                                                replay a CSV (.csv or .csv.gz) instead; the run ends when it is consumed;
+                                                --dense-features: numeric columns fed as numbers (scale them first)
                            --snapshots DIR      snapshot directory (default snapshots/run-<time>; must be empty)
                            --summary FILE       write the run's summary as JSON
                            --partitions N       partitions of the events topic (default 1: a deterministic run;
@@ -42,7 +43,7 @@ public final class Main {
                            --seed N --rates 0.38,0.04 --users N --items N --signal X
                                                 the stream; by default the standard one (20000 users, 5000 items, signal 1)
               replay     write a CSV to Kafka as feedback events; rows that are not events go to the dead-letter topic
-                           --csv FILE --labels a,b[,c] [--features f1,...] [--time COL]
+                           --csv FILE --labels a,b[,c] [--features f1,...] [--dense-features d1,...] [--time COL]
                            --bootstrap-servers HOST:PORT [--topic feedback] [--dlq-topic feedback-dlq]
               experiment  the same stream through several variants; writes DIR/results.md, results.json, PNG curves
                            --variants crossdistil,no-aux-rank,no-calibration,no-correction,vanilla-kd,mtl,two-way-kd
@@ -152,10 +153,10 @@ public final class Main {
         } else {
             model.put("tasks", String.join(",", tasks));
             if (csv != null) {
-                CsvEvents.check(Path.of(csv), labels, features, time);
+                CsvEvents.check(Path.of(csv), labels, features, CsvEvents.denseColumns(model), time);
             }
             List<io.crossdistil.avro.FeedbackEvent> stream = ExperimentRunner.load(csv == null ? null : Path.of(csv), labels, features,
-                    time, events, generator, tasks, System.out);
+                    CsvEvents.denseColumns(model), time, events, generator, tasks, System.out);
             if (stream.isEmpty()) {
                 throw new IllegalArgumentException(csv + " has no row that is an event");
             }

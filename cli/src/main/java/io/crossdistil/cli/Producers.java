@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /** The {@code generate} and {@code replay} commands: producers for a Kafka the user runs. */
 final class Producers {
@@ -66,6 +67,7 @@ final class Producers {
         List<String> labels = a.takeList("labels");
         List<String> features = a.takeList("features");
         String time = a.take("time", null);
+        List<String> dense = CsvEvents.denseColumns(Map.of("dense-features", a.take("dense-features", "")));
         String servers = a.take("bootstrap-servers", null);
         String topic = a.take("topic", LocalRunner.TOPIC);
         String dlq = a.take("dlq-topic", LocalRunner.DLQ_TOPIC);
@@ -73,7 +75,7 @@ final class Producers {
         if (csv == null || labels.size() < 2 || servers == null) {
             throw new IllegalArgumentException("replay needs --csv FILE, --labels a,b[,c] and --bootstrap-servers HOST:PORT");
         }
-        try (CsvEvents rows = new CsvEvents(Path.of(csv), labels, features, time);
+        try (CsvEvents rows = new CsvEvents(Path.of(csv), labels, features, dense, time);
                 FeedbackProducer p = new FeedbackProducer(servers, topic, dlq)) {
             p.produceCsv(rows, Path.of(csv).getFileName().toString(), n -> System.out.printf("  %,d rows%n", n));
             System.out.printf("Wrote %,d events to %s and %,d rejected rows to %s%n", p.sent(), topic, p.deadLetters(), dlq);

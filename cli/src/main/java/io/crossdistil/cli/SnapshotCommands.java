@@ -76,7 +76,8 @@ final class SnapshotCommands {
         SnapshotEvaluation evaluation = new SnapshotEvaluation(scorer, labels);
         long rejected = 0;
         String firstReason = null;
-        try (CsvEvents rows = new CsvEvents(Path.of(csv), labels, features, time);
+        // the dense columns are the snapshot's own dense features: serving reads the same
+        try (CsvEvents rows = new CsvEvents(Path.of(csv), labels, features, CsvEvents.denseColumns(s.getConfig()), time);
                 Writer written = predictions == null ? Writer.nullWriter() : Files.newBufferedWriter(Path.of(predictions))) {
             if (predictions != null) {
                 written.write("line," + String.join(",", labels) + "\n");

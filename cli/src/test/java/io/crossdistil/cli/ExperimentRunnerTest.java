@@ -27,7 +27,7 @@ class ExperimentRunnerTest {
 
     /** 3,000 generated events of the standard generator with {@code seed}. */
     private static List<FeedbackEvent> generated(long seed) throws Exception {
-        return ExperimentRunner.load(null, List.of(), List.of(), null, 3_000, Generator.standard(seed, new double[] {0.4, 0.15}),
+        return ExperimentRunner.load(null, List.of(), List.of(), List.of(), null, 3_000, Generator.standard(seed, new double[] {0.4, 0.15}),
                 List.of("finish", "like"), QUIET);
     }
 
@@ -91,7 +91,7 @@ class ExperimentRunnerTest {
                 () -> ExperimentRunner.Parallelism.parse("mtl@0"));
         assertTrue(e.getMessage().contains("VARIANT@N/R"), e.getMessage());
 
-        List<io.crossdistil.avro.FeedbackEvent> events = ExperimentRunner.load(null, List.of(), List.of(), null, 3_000,
+        List<io.crossdistil.avro.FeedbackEvent> events = ExperimentRunner.load(null, List.of(), List.of(), List.of(), null, 3_000,
                 Generator.standard(3, new double[] {0.38, 0.1}), List.of("finish", "like"), new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
         Map<String, String> model = new java.util.HashMap<>(LocalPipelineTest.smallModel());
         model.keySet().removeIf(k -> !io.crossdistil.model.ModelConfig.isOption(k));
