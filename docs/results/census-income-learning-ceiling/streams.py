@@ -3,7 +3,10 @@
 first90.csv / last10.csv: the first 89,786 rows and the last 9,976 (the offline anchor's split);
 passes2.csv.gz / passes3.csv.gz: the first 89,786 rows two or three times, then the last 9,976;
 bucket.csv.gz: the four money columns as log2 half-octave buckets ('0' for 0);
-cross.csv.gz: seven crosses of two columns each added as categorical columns.
+cross.csv.gz: seven crosses of two columns each added as categorical columns;
+dense.csv.gz: the seven numeric columns also as standardised numbers (the money columns and
+num_emp as log(1 + x)), mean and standard deviation taken over the first 89,786 rows, in columns
+named d_<column>, for --dense-features.
 """
 import csv
 import gzip
@@ -40,3 +43,24 @@ with gzip.open("cross.csv.gz", "wt", newline="") as f:
     out.writerow(header_row[:-2] + [a + "_x_" + b for a, b in crosses] + header_row[-2:])
     for row in table[1:]:
         out.writerow(row[:-2] + [row[at[a]] + "|" + row[at[b]] for a, b in crosses] + row[-2:])
+
+numeric = ["age", "wage_per_hour", "capital_gains", "capital_losses", "stock_dividends", "num_emp", "weeks_worked"]
+logged = {"wage_per_hour", "capital_gains", "capital_losses", "stock_dividends", "num_emp"}
+
+
+def value(row, c):
+    v = float(row[at[c]])
+    return math.log1p(v) if c in logged else v
+
+
+first = table[1:1 + cut]
+moments = {}
+for c in numeric:
+    xs = [value(r, c) for r in first]
+    mean = sum(xs) / len(xs)
+    moments[c] = (mean, math.sqrt(sum((x - mean) ** 2 for x in xs) / len(xs)) or 1.0)
+with gzip.open("dense.csv.gz", "wt", newline="") as f:
+    out = csv.writer(f)
+    out.writerow(header_row[:-2] + ["d_" + c for c in numeric] + header_row[-2:])
+    for row in table[1:]:
+        out.writerow(row[:-2] + ["%.6g" % ((value(row, c) - moments[c][0]) / moments[c][1]) for c in numeric] + row[-2:])
