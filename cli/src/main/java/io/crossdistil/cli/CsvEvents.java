@@ -81,6 +81,13 @@ public final class CsvEvents implements AutoCloseable {
             featureIdx = indexes(this.features, "feature");
             this.dense = List.copyOf(dense);
             denseIdx = indexes(this.dense, "dense feature");
+            List<String> inputs = new ArrayList<>(this.features);
+            inputs.addAll(this.dense);
+            for (String c : inputs) {
+                if (labels.contains(c)) {
+                    throw new IllegalArgumentException("column '" + c + "' is a label: a feature made of it would hand the model its answer");
+                }
+            }
         } catch (IOException | RuntimeException e) {
             reader.close();
             throw e;

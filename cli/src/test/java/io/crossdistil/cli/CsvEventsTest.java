@@ -39,5 +39,10 @@ class CsvEventsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new CsvEvents(csv, List.of("click", "buy"), List.of(), List.of("nope"), null));
         assertTrue(e.getMessage().contains("dense feature column 'nope' is not in the header"), e.getMessage());
+        for (List<List<String>> featuresAndDense : List.of(List.of(List.of("a", "buy"), List.<String>of()), List.of(List.<String>of(), List.of("click")))) {
+            IllegalArgumentException leak = assertThrows(IllegalArgumentException.class,
+                    () -> new CsvEvents(csv, List.of("click", "buy"), featuresAndDense.get(0), featuresAndDense.get(1), null));
+            assertTrue(leak.getMessage().contains("is a label"), leak.getMessage());
+        }
     }
 }
