@@ -43,10 +43,6 @@ public final class CsvEvents implements AutoCloseable {
     private final int itemIdx;
     private long line = 1;
 
-    public CsvEvents(Path file, List<String> labels, List<String> features, String timeColumn) throws IOException {
-        this(file, labels, features, List.of(), timeColumn);
-    }
-
     /** @param dense the columns read as dense features (numbers), left out of the categorical features unless these are named */
     public CsvEvents(Path file, List<String> labels, List<String> features, List<String> dense, String timeColumn) throws IOException {
         InputStream in = Files.newInputStream(file);

@@ -175,7 +175,7 @@ class LocalPipelineTest {
         List<Long> writtenLines = written.stream().skip(1).map(l -> Long.parseLong(l.split(",")[0])).toList();
         assertEquals(List.of(2L, 3L, 4L, 5L, 7L, 8L, 9L, 11L, 12L, 14L), writtenLines.subList(0, 10));
         io.crossdistil.avro.FeedbackEvent first;
-        try (CsvEvents rows = new CsvEvents(csv, List.of("click", "buy"), List.of(), "time")) {
+        try (CsvEvents rows = new CsvEvents(csv, List.of("click", "buy"), List.of(), List.of(), "time")) {
             first = rows.next().event();
         }
         double[] expected = io.crossdistil.serving.Scorer.of(latest).score(List.of(first))[0];
