@@ -54,7 +54,11 @@ final class Args {
     }
 
     List<String> takeList(String key) {
-        String v = take(key, null);
+        return list(take(key, null));
+    }
+
+    /** A comma-separated list's names, trimmed, empty ones left out; none for null. */
+    static List<String> list(String v) {
         List<String> out = new ArrayList<>();
         if (v != null) {
             Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).forEach(out::add);

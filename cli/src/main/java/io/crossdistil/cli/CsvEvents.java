@@ -94,13 +94,7 @@ public final class CsvEvents implements AutoCloseable {
 
     /** The columns a configuration (the model option {@code dense-features}, comma-separated) reads as dense features. */
     public static List<String> denseColumns(Map<String, String> options) {
-        List<String> out = new ArrayList<>();
-        for (String c : options.getOrDefault("dense-features", "").split(",")) {
-            if (!c.isBlank()) {
-                out.add(c.trim());
-            }
-        }
-        return out;
+        return Args.list(options.get("dense-features"));
     }
 
     /**

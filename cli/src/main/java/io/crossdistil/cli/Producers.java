@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /** The {@code generate} and {@code replay} commands: producers for a Kafka the user runs. */
 final class Producers {
@@ -67,7 +66,7 @@ final class Producers {
         List<String> labels = a.takeList("labels");
         List<String> features = a.takeList("features");
         String time = a.take("time", null);
-        List<String> dense = CsvEvents.denseColumns(Map.of("dense-features", a.take("dense-features", "")));
+        List<String> dense = a.takeList("dense-features");
         String servers = a.take("bootstrap-servers", null);
         String topic = a.take("topic", LocalRunner.TOPIC);
         String dlq = a.take("dlq-topic", LocalRunner.DLQ_TOPIC);
