@@ -68,12 +68,7 @@ final class ExperimentReport {
             if (r.heldOut() != null) {
                 Map<String, Object> heldOut = new LinkedHashMap<>();
                 for (TaskScore t : r.heldOut()) {
-                    Map<String, Object> task = new LinkedHashMap<>();
-                    task.put("auc", finite(t.auc()));
-                    task.put("multi_auc", finite(t.multiAuc()));
-                    task.put("logloss", finite(t.logLoss()));
-                    task.put("calibration", finite(t.calibration()));
-                    heldOut.put(t.task(), task);
+                    heldOut.put(t.task(), scoreJson(t));
                 }
                 v.put("held_out", heldOut);
             }
@@ -240,13 +235,19 @@ final class ExperimentReport {
         }
     }
 
-    /** One task's progressive metrics as JSON fields (null where undefined: JSON has no NaN). */
-    static Map<String, Object> taskJson(TaskScore t) {
+    /** One task's metrics over all its events as JSON fields (null where undefined: JSON has no NaN). */
+    private static Map<String, Object> scoreJson(TaskScore t) {
         Map<String, Object> task = new LinkedHashMap<>();
         task.put("auc", finite(t.auc()));
         task.put("multi_auc", finite(t.multiAuc()));
         task.put("logloss", finite(t.logLoss()));
         task.put("calibration", finite(t.calibration()));
+        return task;
+    }
+
+    /** One task's progressive metrics as JSON fields: {@link #scoreJson}'s, then the recent window's and the counts. */
+    static Map<String, Object> taskJson(TaskScore t) {
+        Map<String, Object> task = scoreJson(t);
         task.put("window_auc", finite(t.windowAuc()));
         task.put("window_multi_auc", finite(t.windowMultiAuc()));
         task.put("events", t.events());
