@@ -402,9 +402,7 @@ public final class CrossDistilModel {
             }
             if (m.average != null && format >= 4) {
                 m.average.read(in);
-            } else if (m.average != null) {
-                m.average.restart();
-            }
+            } // an older state's average starts afresh, as constructed
             return m;
         });
     }
