@@ -34,10 +34,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class CrossDistilModel {
     /**
-     * 4: the served average follows (3: without it, it starts afresh; 2: without the gate's
-     * evidence, which starts empty; 1: without the output calibration, at identity).
+     * 5: the dense inputs' statistics follow (4: without them; 3: without the served average, which
+     * starts afresh; 2: without the gate's evidence, which starts empty; 1: without the output calibration).
      */
-    private static final int FORMAT = 4;
+    private static final int FORMAT = 5;
     /** The name of the embedding table among the tensors. */
     static final String EMBEDDING = "embedding";
     /** The prefix of the output calibration's tensors among the tensors. */
@@ -133,8 +133,7 @@ public final class CrossDistilModel {
         return skippedSteps;
     }
 
-    // ------------------------------------------------------------------------------------------
-    // Learn and predict
+    // ---- Learn and predict ----
 
     /**
      * One synchronous step: scores the batch with the current model, takes one Theta step on
@@ -190,6 +189,7 @@ public final class CrossDistilModel {
             twinStore.applyUpdate(iteration);
         }
         steps++;
+        network.denseScaling().add(batch);
         if (!stepsEndAtMerge) {
             afterStep(pass.batch);
         }
@@ -305,8 +305,7 @@ public final class CrossDistilModel {
         return gate;
     }
 
-    // ------------------------------------------------------------------------------------------
-    // Parameters and state
+    // ---- Parameters and state ----
 
     /**
      * Every parameter by name: views of the dense parameters (changing them changes the model) and
@@ -332,7 +331,7 @@ public final class CrossDistilModel {
     }
 
     private NamedTensors namedTensors() {
-        return new NamedTensors(network.embeddings(), network.parameters(), calibration, output, average);
+        return new NamedTensors(network.embeddings(), network.parameters(), calibration, output, average, network.denseScaling());
     }
 
     /** Everything this model learns, as replicas of it exchange it (parallel.ReplicaSync). */
@@ -345,7 +344,7 @@ public final class CrossDistilModel {
         if (output != null) {
             stores.add(output.parameters());
         }
-        return new LearnedState(stores, network.embeddings());
+        return new LearnedState(stores, network.embeddings(), network.denseScaling().sums());
     }
 
     /** True when every parameter is finite: a snapshot is only written then. */
@@ -373,6 +372,7 @@ public final class CrossDistilModel {
             if (average != null) {
                 average.write(out);
             }
+            network.denseScaling().write(out);
         });
     }
 
@@ -403,6 +403,9 @@ public final class CrossDistilModel {
             if (m.average != null && format >= 4) {
                 m.average.read(in);
             } // an older state's average starts afresh, as constructed
+            if (format >= 5) {
+                m.network.denseScaling().read(in);
+            } // an older state's configuration scales nothing (ModelConfig.fromStored)
             return m;
         });
     }

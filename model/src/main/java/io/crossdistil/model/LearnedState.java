@@ -10,9 +10,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Everything a model learns, as replicas of it exchange it (parallel.ReplicaSync): the dense
  * vectors of every parameter store (the networks, the twins, both calibrations; each store's
- * parameters, then its optimizer state) in a fixed order, and the embedding table with its
- * optimizer state. Step counts, the distillation gate and the frozen teachers are not in it. The
- * vectors are the model's own arrays, not copies.
+ * parameters, then its optimizer state) in a fixed order, then the dense inputs' statistics, and
+ * the embedding table with its optimizer state. Step counts, the distillation gate and the frozen
+ * teachers are not in it. The vectors are the model's own arrays, not copies.
  */
 public final class LearnedState {
     private final List<INDArray> vectors = new ArrayList<>();
@@ -21,7 +21,8 @@ public final class LearnedState {
     private final SingleStep[] steps;
     private final EmbeddingTable table;
 
-    LearnedState(List<ParameterStore> stores, EmbeddingTable table) {
+    /** @param runningSums the dense inputs' statistics (a running sum), or null */
+    LearnedState(List<ParameterStore> stores, EmbeddingTable table, INDArray runningSums) {
         List<Boolean> flags = new ArrayList<>();
         List<SingleStep> steps = new ArrayList<>();
         for (ParameterStore store : stores) {
@@ -33,6 +34,11 @@ public final class LearnedState {
             for (boolean f : store.sumVectors()) {
                 flags.add(f);
             }
+        }
+        if (runningSums != null) {
+            vectors.add(runningSums);
+            flags.add(true);
+            steps.add(null);
         }
         sums = new boolean[flags.size()];
         for (int i = 0; i < sums.length; i++) {
@@ -48,7 +54,7 @@ public final class LearnedState {
     }
 
     /**
-     * Per vector: true for a running sum (AdaGrad's sums of squared gradients), false for
+     * Per vector: true for a running sum (AdaGrad's sums of squared gradients, the dense inputs' statistics), false for
      * parameters and moving averages (Adam's moments).
      */
     public boolean[] sums() {

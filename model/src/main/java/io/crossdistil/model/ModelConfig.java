@@ -37,6 +37,7 @@ public final class ModelConfig implements Serializable {
             new Option("tasks", "finish,like", "project", "task names in priority order (K >= 2); each event carries a 0/1 label per task"),
             new Option("features", "user_id,item_id", "project", "categorical fields hashed into embeddings; user_id and item_id are the event's own ids, other names are keys of its categorical map"),
             new Option("dense-features", "", "project", "dense fields (keys of the event's dense map), comma-separated; missing ones read as 0"),
+            new Option("dense-scaling", "standard", "project", "how dense values reach the network: standard ((x - mean) / sd, with running statistics of the events trained on, which the model's state and snapshots carry; chosen on census-income), log (sign(x) log(1 + |x|), then standardised: for heavy-tailed counts and amounts) or none (as they come)"),
             new Option("variant", "crossdistil", "method", "the method (crossdistil) or an ablation or baseline (docs/algorithm.md, Variants)"),
             new Option("embedding-dim", "8", "project", "embedding dimension per field"),
             new Option("hash-rows", "131072", "project", "rows of the one embedding table that all fields share (field-salted hashing)"),
@@ -91,6 +92,7 @@ public final class ModelConfig implements Serializable {
     public final List<String> tasks;
     public final List<String> features;
     public final List<String> denseFeatures;
+    public final DenseScaling.Mode denseScaling;
     public final Variant variant;
     public final int embeddingDim;
     public final int hashRows;
@@ -147,6 +149,7 @@ public final class ModelConfig implements Serializable {
         }
         features = names("features", true);
         denseFeatures = names("dense-features", false);
+        denseScaling = parse("dense-scaling", DenseScaling.Mode::parse);
         variant = parse("variant", Variant::parse);
         embeddingDim = positiveInt("embedding-dim");
         hashRows = positiveInt("hash-rows");
@@ -217,12 +220,25 @@ public final class ModelConfig implements Serializable {
         }
     }
 
-    /** A configuration written by {@link #write}; options it lacks (older states) take their defaults. */
+    /** A configuration written by {@link #write} (see {@link #fromStored}). */
     public static ModelConfig read(DataInput in) throws IOException {
         int n = in.readInt();
         Map<String, String> c = new LinkedHashMap<>();
         for (int i = 0; i < n; i++) {
             c.put(in.readUTF(), in.readUTF());
+        }
+        return fromStored(c);
+    }
+
+    /**
+     * The configuration a model's state or snapshot carries. Options it lacks (it is older) take
+     * their defaults, except where the default would change what the stored model computes: dense
+     * values reached the network unscaled before dense-scaling.
+     */
+    public static ModelConfig fromStored(Map<String, String> stored) {
+        Map<String, String> c = new LinkedHashMap<>(stored);
+        if (!c.getOrDefault("dense-features", "").isBlank()) {
+            c.putIfAbsent("dense-scaling", DenseScaling.Mode.NONE.key());
         }
         return fromMap(c);
     }

@@ -23,7 +23,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The network Theta: hashed field embeddings (one shared table, sparse row updates) and dense
- * features, a shared-bottom or MMoE backbone, and per task a student tower and (for variants
+ * features (standardised: {@link DenseScaling}), a shared-bottom or MMoE backbone, and per task a student tower and (for variants
  * with teachers) a teacher tower, each ending in one logit. Where the teachers read from and
  * where their gradients flow is the teacher routing: the shared backbone with gradients into it,
  * the shared backbone with gradients stopped at it, or a teacher bottom of their own.
@@ -60,6 +60,7 @@ final class MultiTaskNetwork {
     private final int inputSize;
     private final ParameterStore theta;
     private EmbeddingTable embeddings;
+    private final DenseScaling denseScaling;
     private final KeptArrays kept;
     private final Mlp bottom;
     private final List<Mlp> experts = new ArrayList<>();
@@ -90,6 +91,7 @@ final class MultiTaskNetwork {
         this.numFields = cfg.features.size();
         this.numDense = cfg.denseFeatures.size();
         this.inputSize = numFields * cfg.embeddingDim + numDense;
+        denseScaling = new DenseScaling(cfg);
         Variant variant = cfg.variant;
         theta = new ParameterStore(cfg.dtype, cfg.optimizer.updater(cfg.learningRate));
         int towerInput;
@@ -180,11 +182,12 @@ final class MultiTaskNetwork {
             e.getValue().assign(required(tensors, e.getKey(), e.getValue().shape()));
         }
         INDArray table = required(tensors, embeddingName, new long[] {cfg.hashRows, cfg.embeddingDim});
+        n.denseScaling.load(tensors);
         n.embeddings = EmbeddingTable.frozen(table, cfg.dtype);
         return n;
     }
 
-    private static INDArray required(Map<String, INDArray> tensors, String name, long[] shape) {
+    static INDArray required(Map<String, INDArray> tensors, String name, long[] shape) {
         INDArray v = tensors.get(name);
         if (v == null) {
             throw new IllegalArgumentException("tensor " + name + " is missing");
@@ -270,6 +273,10 @@ final class MultiTaskNetwork {
         return embeddings;
     }
 
+    DenseScaling denseScaling() {
+        return denseScaling;
+    }
+
     private boolean teachersReadSharedBackbone() {
         return cfg.variant.hasTeachers() && cfg.teacherRouting != TeacherRouting.SEPARATE;
     }
@@ -287,18 +294,11 @@ final class MultiTaskNetwork {
         boolean teachersOn = training && cfg.variant.hasTeachers();
 
         p.indices = new int[p.total * numFields];
-        double[] dense = numDense == 0 ? null : new double[p.total * numDense];
         for (int i = 0; i < p.batch; i++) {
-            Example e = batch.get(i);
-            System.arraycopy(e.rows, 0, p.indices, i * numFields, numFields);
-            for (int j = 0; j < numDense; j++) {
-                dense[i * numDense + j] = e.dense[j];
-            }
+            System.arraycopy(batch.get(i).rows, 0, p.indices, i * numFields, numFields);
         }
         System.arraycopy(samples.rows(), 0, p.indices, p.batch * numFields, samples.rowCount() * numFields);
-        for (int j = 0; j < samples.rowCount() * numDense; j++) {
-            dense[p.batch * numDense + j] = samples.dense()[j];
-        }
+        double[] dense = denseScaling.inputs(batch, samples);
         long embColumns = (long) numFields * cfg.embeddingDim;
         INDArray emb;
         if (training && bottom != null && teacherBottom == null && dense == null) {

@@ -11,7 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A model's parameters by the names snapshots carry them under: the embedding table, the
- * network's dense parameters, then the calibrations'. Read, shaped, copied out as floats (as
+ * network's dense parameters, then the calibrations', then the dense inputs' statistics. Read, shaped, copied out as floats (as
  * snapshots carry them: the served average when there is one), and loaded back
  * (CrossDistilModel's tensor methods).
  */
@@ -23,13 +23,16 @@ final class NamedTensors {
     private final Calibration output;
     /** Null when snapshots carry the last step's parameters. */
     private final ServedAverage average;
+    private final DenseScaling denseScaling;
 
-    NamedTensors(EmbeddingTable embeddings, ParameterStore theta, Calibration calibration, Calibration output, ServedAverage average) {
+    NamedTensors(EmbeddingTable embeddings, ParameterStore theta, Calibration calibration, Calibration output, ServedAverage average,
+            DenseScaling denseScaling) {
         this.embeddings = embeddings;
         this.theta = theta;
         this.calibration = calibration;
         this.output = output;
         this.average = average;
+        this.denseScaling = denseScaling;
     }
 
     /**
@@ -43,12 +46,15 @@ final class NamedTensors {
         return all;
     }
 
-    /** Views of every dense parameter that snapshots carry (the network's, then the calibrations'), by name. */
+    /** Views of every dense tensor that snapshots carry (the network's parameters, the calibrations', the dense inputs' statistics), by name. */
     private Map<String, INDArray> denseTensors() {
         Map<String, INDArray> dense = new LinkedHashMap<>(theta.params());
         dense.putAll(calibration.params());
         if (output != null) {
             dense.putAll(output.params());
+        }
+        if (denseScaling.sums() != null) {
+            dense.put(DenseScaling.TENSOR, denseScaling.sums());
         }
         return dense;
     }

@@ -105,8 +105,9 @@ final class ServedAverage {
 
     /**
      * Tensor {@code name} as snapshots carry it, averaged, as floats in C order (see
-     * NamedTensors#putFloats); false when the average has taken in no step since it started (the
-     * caller then writes the current parameters).
+     * NamedTensors#putFloats); false when the average has taken in no step since it started, or
+     * averages no tensor of that name (the dense inputs' statistics): the caller then writes the
+     * current values.
      */
     boolean putFloats(String name, FloatBuffer out) {
         if (averaged == started) {
@@ -130,7 +131,7 @@ final class ServedAverage {
                 return true;
             }
         }
-        throw new IllegalArgumentException("no tensor " + name);
+        return false;
     }
 
     private double round(double v) {

@@ -95,7 +95,7 @@ class GatedModelTest {
         // format 2: the configuration without the gate's options, the rest as it is
         byte[] old = TestData.asFormat(before.toBytes(), 2,
                 key -> key.startsWith("gate-") || key.equals("distillation-gate") || key.equals("one-sided-distillation")
-                        || key.equals("teacher-snapshots"));
+                        || key.equals("teacher-snapshots") || key.equals("dense-scaling"));
 
         CrossDistilModel back = CrossDistilModel.fromBytes(old);
         assertTrue(back.config().distillationGate, "an old state takes today's default");

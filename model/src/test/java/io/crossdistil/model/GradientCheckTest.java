@@ -38,6 +38,8 @@ class GradientCheckTest {
         m.put("tasks", "a,b");
         m.put("features", "user_id,item_id,author");
         m.put("dense-features", "x");
+        // the values as they come: scaling is a constant of the pass, not differentiated (DenseScalingTest)
+        m.put("dense-scaling", "none");
         m.put("embedding-dim", "3");
         m.put("hash-rows", "97");
         m.put("bottom-layers", "6,5");

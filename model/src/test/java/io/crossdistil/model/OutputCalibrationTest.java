@@ -62,7 +62,7 @@ class OutputCalibrationTest {
         off.step(GradientCheckTest.stepData(off.config()).batch(), Samples.none(2));
         // format 1: without the output calibration's options (and those that came later), the rest as it is
         byte[] old = TestData.asFormat(off.toBytes(), 1, key -> key.startsWith("output-calibration") || key.startsWith("gate-")
-                || key.equals("distillation-gate") || key.equals("one-sided-distillation") || key.equals("teacher-snapshots"));
+                || key.equals("distillation-gate") || key.equals("one-sided-distillation") || key.equals("teacher-snapshots") || key.equals("dense-scaling"));
 
         CrossDistilModel back = CrossDistilModel.fromBytes(old);
         assertTrue(back.config().outputCalibration, "an old state takes today's default");

@@ -306,11 +306,11 @@ final class ReplicaSync {
         return dtype == DataType.FLOAT ? (float) v : v;
     }
 
-    /** The round's base: the dense copies and the touched rows' copies. */
+    /** The round's base: the dense copies (each in its vector's data type) and the touched rows' copies. */
     void write(DataOutputStream out) throws IOException {
         out.writeInt(base.length);
-        for (double[] b : base) {
-            ArrayCodec.write(out, b, dtype);
+        for (int v = 0; v < base.length; v++) {
+            ArrayCodec.write(out, base[v], vectors.get(v).dataType());
         }
         out.writeInt(touchedCount);
         ArrayCodec.writeRaw(out, touched, touchedCount);
@@ -322,8 +322,8 @@ final class ReplicaSync {
         if (n != base.length) {
             throw new IOException("a replica state of " + n + " learned vectors where the model has " + base.length);
         }
-        for (double[] b : base) {
-            ArrayCodec.read(in, dtype, b);
+        for (int v = 0; v < base.length; v++) {
+            ArrayCodec.read(in, vectors.get(v).dataType(), base[v]);
         }
         touchedCount = in.readInt();
         touched = new int[Math.max(64, touchedCount)];

@@ -54,7 +54,7 @@ public final class FrozenTeachers {
             } catch (IOException | RuntimeException e) {
                 throw new IllegalArgumentException("teacher snapshot " + path + " cannot be read: " + e.getMessage(), e);
             }
-            check(cfg, ModelConfig.fromMap(s.getConfig()), path);
+            check(cfg, ModelConfig.fromStored(s.getConfig()), path);
             snapshots.add(s);
         }
         return snapshots;

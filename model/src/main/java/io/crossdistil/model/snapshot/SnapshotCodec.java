@@ -164,7 +164,7 @@ public final class SnapshotCodec {
      * snapshot's configuration and parameters: it predicts what the trainer predicted.
      */
     public static CrossDistilModel toModel(ModelSnapshot s) {
-        CrossDistilModel model = new CrossDistilModel(ModelConfig.fromMap(s.getConfig()));
+        CrossDistilModel model = new CrossDistilModel(ModelConfig.fromStored(s.getConfig()));
         model.loadTensors(tensors(s, model.config().dtype));
         return model;
     }
@@ -174,7 +174,7 @@ public final class SnapshotCodec {
      * without teachers, optimizer state or random initialisation.
      */
     public static StudentModel toStudentModel(ModelSnapshot s) {
-        ModelConfig cfg = ModelConfig.fromMap(s.getConfig());
+        ModelConfig cfg = ModelConfig.fromStored(s.getConfig());
         return StudentModel.of(cfg, tensors(s, cfg.dtype));
     }
 

@@ -24,8 +24,10 @@ class ReplicaTrainerTest {
     private static final double[] RATES = {0.3, 0.1};
 
     private static ModelConfig config(String dtype) {
+        // dense features: their standardising statistics are a running sum the replicas merge too
         return ModelConfig.fromMap(Map.of("batch-size", "16", "hash-rows", "512", "bottom-layers", "16", "tower-layers", "8",
-                "quadruplets-per-step", "8", "marginal-pairs-per-step", "8", "reservoir-capacity", "200", "dtype", dtype));
+                "quadruplets-per-step", "8", "marginal-pairs-per-step", "8", "reservoir-capacity", "200", "dtype", dtype,
+                "dense-features", "x,y"));
     }
 
     private static List<Example> stream(ModelConfig cfg, int n) {
@@ -167,8 +169,9 @@ class ReplicaTrainerTest {
         // two replicas fed the same events compute the same gradients, so their mean is each one's:
         // they must end where one trainer on those events ends (the rule of rounds of several
         // steps would not: it adds both replicas' squared gradients to AdaGrad's sums); the output
-        // calibration steps with Adam in both runs
-        ModelConfig cfg = config("double").with("variant", "mtl").with("optimizer", optimizer);
+        // calibration steps with Adam in both runs; without dense features, whose statistics would
+        // count the events twice, once per replica
+        ModelConfig cfg = config("double").with("variant", "mtl").with("optimizer", optimizer).with("dense-features", "");
         List<Example> events = stream(cfg, 200);
         ReplicaTrainer a = new ReplicaTrainer(cfg, 1_000, 0, 2, 1);
         ReplicaTrainer b = new ReplicaTrainer(cfg, 1_000, 1, 2, 1);

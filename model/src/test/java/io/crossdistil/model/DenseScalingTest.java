@@ -1,0 +1,124 @@
+package io.crossdistil.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.crossdistil.model.event.Example;
+import io.crossdistil.model.sampling.Samples;
+import io.crossdistil.model.training.OnlineTrainer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+class DenseScalingTest {
+
+    private static ModelConfig cfg(String mode) {
+        return ModelConfig.fromMap(Map.of("dense-features", "x,y", "dense-scaling", mode, "dtype", "double", "hash-rows", "512",
+                "bottom-layers", "8", "tower-layers", "4", "batch-size", "32", "reservoir-capacity", "200"));
+    }
+
+    private static Example event(float x, float y) {
+        return new Example("", 0L, new int[] {0, 0}, new float[] {x, y}, 0);
+    }
+
+    @Test
+    void standardisesWithTheStatisticsOfTheEventsAddedBefore() {
+        DenseScaling s = new DenseScaling(cfg("standard"));
+        List<Example> probe = List.of(event(5, 7));
+        assertArrayEquals(new double[] {0, 0}, s.inputs(probe, Samples.none(2)), 0.0, "nothing seen yet: every field reads 0");
+
+        s.add(List.of(event(1, 10), event(2, 10), event(3, 10), event(4, 10)));
+        // x: mean 2.5, variance 1.25; y never varied: it reads 0
+        assertArrayEquals(new double[] {(5 - 2.5) / Math.sqrt(1.25), 0}, s.inputs(probe, Samples.none(2)), 1e-12);
+        assertArrayEquals(new double[] {4, 10, 40, 30, 400}, s.sums().toDoubleVector(), 0.0, "count, sums, sums of squares");
+    }
+
+    @Test
+    void logScalingStandardisesSignedLogsAndNoneLeavesValuesAsTheyCome() {
+        DenseScaling log = new DenseScaling(cfg("log"));
+        log.add(List.of(event(0, -1), event((float) (Math.E - 1), 1)));
+        // x: logs 0 and 1 (mean 0.5, sd 0.5); y: -log 2 and log 2 (mean 0, sd log 2)
+        double[] in = log.inputs(List.of(event(0, 3)), Samples.none(2));
+        assertEquals(-1.0, in[0], 1e-6);
+        assertEquals(Math.log(4) / Math.log(2), in[1], 1e-6);
+
+        DenseScaling none = new DenseScaling(cfg("none"));
+        none.add(List.of(event(1, 2)));
+        assertArrayEquals(new double[] {5, 7}, none.inputs(List.of(event(5, 7)), Samples.none(2)), 0.0);
+        assertEquals(null, none.sums(), "nothing to carry");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cfg("minmax"));
+        assertTrue(e.getMessage().contains("dense-scaling") && e.getMessage().contains("log, standard or none"), e.getMessage());
+    }
+
+    /** A dense input's unit (seconds or milliseconds) does not change what the model learns and predicts. */
+    @Test
+    void aModelLearnsTheSameWhateverTheUnitOfItsDenseInputs() {
+        ModelConfig cfg = cfg("standard");
+        List<Example> events = TestData.examples(cfg, new double[] {0.4, 0.2}, 640, 3);
+        List<Example> scaled = events.stream().map(e -> new Example(e.eventId, e.eventTime, e.rows,
+                new float[] {e.dense[0] * 1000f, e.dense[1] * 1000f + 5e4f}, e.permutation)).toList();
+        OnlineTrainer a = new OnlineTrainer(cfg, 100);
+        OnlineTrainer b = new OnlineTrainer(cfg, 100);
+        events.subList(0, 600).forEach(a::learn);
+        scaled.subList(0, 600).forEach(b::learn);
+        double[][] pa = a.model().predict(events.subList(600, 640));
+        double[][] pb = b.model().predict(scaled.subList(600, 640));
+        for (int i = 0; i < pa.length; i++) {
+            assertArrayEquals(pa[i], pb[i], 1e-6, "event " + i);
+        }
+        // without scaling the same change of unit is another model
+        OnlineTrainer raw = new OnlineTrainer(cfg.with("dense-scaling", "none"), 100);
+        scaled.subList(0, 600).forEach(raw::learn);
+        double[][] pr = raw.model().predict(scaled.subList(600, 640));
+        double largest = 0;
+        for (int i = 0; i < pa.length; i++) {
+            largest = Math.max(largest, Math.abs(pa[i][0] - pr[i][0]));
+        }
+        assertTrue(largest > 0.01, "unscaled inputs in other units gave nearly the same model: " + largest);
+    }
+
+    /** The statistics travel with the model: its state, its snapshot's students, the events of its steps only. */
+    @Test
+    void theStatisticsAreTheTrainedEventsAndTravelWithStateAndSnapshot() {
+        ModelConfig cfg = cfg("standard");
+        List<Example> events = TestData.examples(cfg, new double[] {0.4, 0.2}, 300, 9);
+        OnlineTrainer trainer = new OnlineTrainer(cfg, 100);
+        events.subList(0, 256).forEach(trainer::learn);
+        CrossDistilModel m = trainer.model();
+        double[] sums = m.tensors().get(DenseScaling.TENSOR).toDoubleVector();
+        assertEquals(256, sums[0], 0.0, "the 8 steps' events");
+        double sumX = 0;
+        for (Example e : events.subList(0, 256)) {
+            sumX += e.dense[0];
+        }
+        assertEquals(sumX, sums[1], 1e-9);
+
+        CrossDistilModel back = CrossDistilModel.fromBytes(m.toBytes());
+        assertArrayEquals(sums, back.tensors().get(DenseScaling.TENSOR).toDoubleVector(), 0.0);
+        Map<String, INDArray> tensors = new HashMap<>(m.tensors());
+        StudentModel students = StudentModel.of(cfg, tensors);
+        List<Example> fresh = events.subList(256, 300);
+        double[][] expected = m.predict(fresh);
+        double[][] actual = students.predict(fresh);
+        for (int i = 0; i < fresh.size(); i++) {
+            assertArrayEquals(expected[i], actual[i], 0.0, "event " + i);
+        }
+        tensors.remove(DenseScaling.TENSOR);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StudentModel.of(cfg, tensors));
+        assertTrue(e.getMessage().contains(DenseScaling.TENSOR), e.getMessage());
+    }
+
+    /** A model stored before dense scaling trained on raw values: read back, it still takes them raw. */
+    @Test
+    void aStoredConfigurationFromBeforeDenseScalingKeepsValuesRaw() {
+        Map<String, String> old = new HashMap<>(cfg("standard").toMap());
+        old.remove("dense-scaling");
+        assertEquals(DenseScaling.Mode.NONE, ModelConfig.fromStored(old).denseScaling);
+        old.put("dense-features", "");
+        assertEquals(DenseScaling.Mode.STANDARD, ModelConfig.fromStored(old).denseScaling, "without dense fields: today's default");
+    }
+}
