@@ -61,6 +61,7 @@ public final class Main {
                          snapshot directory for its latest); the checksum is verified
               snapshot score PATH --csv FILE --labels a,b [--features f1,...] [--time COL] [--predictions OUT]
                          score a CSV with the snapshot, exactly as serving would, and print per-task AUC;
+                         its columns are read as the snapshot's features and dense features unless --features names others;
                          OUT: a CSV of each scored row's line and its probability per task
               help-options   every job and model option with its default
             """;

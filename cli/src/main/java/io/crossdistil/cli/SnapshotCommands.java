@@ -64,7 +64,9 @@ final class SnapshotCommands {
     static List<TaskScore> score(ModelSnapshot s, Args a, PrintStream out) throws IOException {
         String csv = a.take("csv", null);
         List<String> labels = a.takeList("labels");
-        List<String> features = a.takeList("features");
+        List<String> named = a.takeList("features");
+        // the snapshot's own features, as the model reads them (a column may be a feature and a dense feature both)
+        List<String> features = named.isEmpty() ? Args.list(s.getConfig().get("features")) : named;
         String time = a.take("time", null);
         String predictions = a.take("predictions", null);
         a.requireEmpty("snapshot score");

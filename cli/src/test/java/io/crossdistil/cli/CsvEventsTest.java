@@ -45,4 +45,40 @@ class CsvEventsTest {
             assertTrue(leak.getMessage().contains("is a label"), leak.getMessage());
         }
     }
+
+    /** `snapshot score` reads a CSV's columns as the snapshot's model read them: here a column that is a feature and a dense feature both. */
+    @Test
+    void snapshotScoreReadsTheColumnsAsTheSnapshotsFeatures(@TempDir Path dir) throws Exception {
+        Path csv = dir.resolve("events.csv");
+        StringBuilder rows = new StringBuilder("a,n,click,buy\n");
+        java.util.Random random = new java.util.Random(3);
+        for (int i = 0; i < 800; i++) {
+            int n = random.nextInt(20);
+            rows.append("v").append(random.nextInt(5)).append(',').append(n).append(',')
+                    .append(random.nextInt(20) < n ? 1 : 0).append(',').append(random.nextInt(10) == 0 ? 1 : 0).append('\n');
+        }
+        Files.writeString(csv, rows);
+        ModelConfig cfg = ModelConfig.fromMap(Map.of("tasks", "click,buy", "features", "a,n", "dense-features", "n", "hash-rows", "256",
+                "bottom-layers", "8", "tower-layers", "4", "batch-size", "32"));
+        io.crossdistil.model.training.OnlineTrainer trainer = new io.crossdistil.model.training.OnlineTrainer(cfg, 100);
+        FeatureEncoder encoder = new FeatureEncoder(cfg);
+        try (CsvEvents events = new CsvEvents(csv, List.of("click", "buy"), List.of("a", "n"), List.of("n"), null)) {
+            for (CsvEvents.Row row = events.next(); row != null; row = events.next()) {
+                trainer.learn(encoder.example(row.event()));
+            }
+        }
+        io.crossdistil.avro.ModelSnapshot snapshot = trainer.snapshot(1, 0);
+        double asTrained = logLoss(snapshot, csv, "a,n");
+        assertEquals(asTrained, logLoss(snapshot, csv, null), 0.0, "without --features: the snapshot's own");
+        assertTrue(asTrained != logLoss(snapshot, csv, "a"), "n left out of the categorical features scores otherwise");
+    }
+
+    private static double logLoss(io.crossdistil.avro.ModelSnapshot snapshot, Path csv, String features) throws Exception {
+        List<String> args = new java.util.ArrayList<>(List.of("--csv", csv.toString(), "--labels", "click,buy"));
+        if (features != null) {
+            args.addAll(List.of("--features", features));
+        }
+        return SnapshotCommands.score(snapshot, new Args(args.toArray(new String[0])), new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
+                .get(0).logLoss();
+    }
 }
