@@ -103,9 +103,16 @@ final class DenseScaling {
         return out;
     }
 
-    /** Standardises rows of raw values in place with the statistics so far; a field not yet seen to vary reads as 0. */
+    /**
+     * Standardises rows of raw values in place with the statistics so far; a field not yet seen to
+     * vary reads as 0. The sums are taken rounded to float, as a snapshot carries them: serving then
+     * scales exactly as training did.
+     */
     private void scale(double[] rows) {
         double[] s = HostArrays.values(sums);
+        for (int i = 0; i < s.length; i++) {
+            s[i] = (float) s[i];
+        }
         double n = s[0];
         double[] mean = new double[fields];
         double[] inverseSd = new double[fields];

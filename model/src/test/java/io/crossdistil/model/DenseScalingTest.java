@@ -60,7 +60,7 @@ class DenseScalingTest {
         ModelConfig cfg = cfg("standard");
         List<Example> events = TestData.examples(cfg, new double[] {0.4, 0.2}, 640, 3);
         List<Example> scaled = events.stream().map(e -> new Example(e.eventId, e.eventTime, e.rows,
-                new float[] {e.dense[0] * 1000f, e.dense[1] * 1000f + 5e4f}, e.permutation)).toList();
+                new float[] {e.dense[0] * 1000f, e.dense[1] * 1000f + 50f}, e.permutation)).toList();
         OnlineTrainer a = new OnlineTrainer(cfg, 100);
         OnlineTrainer b = new OnlineTrainer(cfg, 100);
         events.subList(0, 600).forEach(a::learn);
