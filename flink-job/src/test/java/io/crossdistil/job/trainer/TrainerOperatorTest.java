@@ -38,7 +38,7 @@ import org.nd4j.linalg.factory.Nd4j;
 class TrainerOperatorTest {
     static final Map<String, String> MODEL = Map.of("hash-rows", "4096", "batch-size", "64", "bottom-layers", "32",
             "tower-layers", "8", "quadruplets-per-step", "16", "marginal-pairs-per-step", "16", "reservoir-capacity", "500",
-            "features", "user_id,item_id,author,category");
+            "features", "user_id,item_id,author,category", "dense-features", "x");
 
     static List<Example> events(int n) {
         ModelConfig cfg = ModelConfig.fromMap(MODEL);
