@@ -14,18 +14,19 @@ import java.util.Map;
  * Scores events with one snapshot's students (no teachers, no optimizer state): the student
  * probability of every task, exactly what the trainer predicted with the same parameters for the
  * same batch (alone, an event may differ in the float logit's last bit: BLAS takes another path
- * for one row). Immutable; score in batches (each ND4J call costs microseconds, so one event at a
- * time is slow).
+ * for one row). One scorer serves any number of threads at once; score in batches (each ND4J call
+ * costs microseconds, so one event at a time is slow).
  */
 public final class Scorer {
     private final ModelSnapshot snapshot;
     private final StudentModel model;
-    private final FeatureEncoder encoder;
+    /** An encoder holds the event it reads: one per thread. */
+    private final ThreadLocal<FeatureEncoder> encoder;
 
     private Scorer(ModelSnapshot snapshot) {
         this.snapshot = snapshot;
         this.model = SnapshotCodec.toStudentModel(snapshot);
-        this.encoder = new FeatureEncoder(model.config());
+        this.encoder = ThreadLocal.withInitial(() -> new FeatureEncoder(model.config()));
     }
 
     /** A scorer for a verified snapshot (see {@link SnapshotCodec#decode}). */
@@ -35,16 +36,17 @@ public final class Scorer {
 
     /** Probabilities [event][task], tasks in {@link #tasks()} order. */
     public double[][] score(List<FeedbackEvent> events) {
+        FeatureEncoder mine = encoder.get();
         List<Example> in = new ArrayList<>(events.size());
         for (FeedbackEvent e : events) {
-            in.add(encoder.encode(e, 0));
+            in.add(mine.encode(e, 0));
         }
         return model.predict(in);
     }
 
     /** One plain feature map (categorical field -> value, dense field -> value). */
     public double[] score(Map<String, String> categorical, Map<String, Float> dense) {
-        return model.predict(List.of(encoder.encode(categorical, dense)))[0];
+        return model.predict(List.of(encoder.get().encode(categorical, dense)))[0];
     }
 
     public List<String> tasks() {

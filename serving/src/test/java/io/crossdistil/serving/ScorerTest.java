@@ -38,14 +38,7 @@ class ScorerTest {
         byte[] bytes = SnapshotCodec.encode(trainer.snapshot(7, 1_700_000_000_000L));
 
         // fresh events, as FeedbackEvents (what serving receives) and as the trainer's examples
-        SyntheticStream fresh = new SyntheticStream(CFG.tasks, new double[] {0.4, 0.1}, 99, 2_000, 500);
-        List<FeedbackEvent> events = new ArrayList<>();
-        for (int i = 0; i < 300; i++) {
-            SyntheticEvent s = fresh.next();
-            events.add(FeedbackEvent.newBuilder().setEventId(s.eventId()).setUserId(s.userId()).setItemId(s.itemId())
-                    .setEventTime(s.eventTime()).setCategorical(new LinkedHashMap<>(s.categorical()))
-                    .setDense(new HashMap<>(Map.of("x", (float) (0.01 * i)))).setLabels(new HashMap<>()).build());
-        }
+        List<FeedbackEvent> events = freshEvents(300);
         List<Example> examples = new ArrayList<>();
         io.crossdistil.model.features.FeatureEncoder encoder = new io.crossdistil.model.features.FeatureEncoder(CFG);
         events.forEach(e -> examples.add(encoder.encode(e, 0)));
@@ -68,6 +61,54 @@ class ScorerTest {
         features.put("user_id", events.get(5).getUserId());
         features.put("item_id", events.get(5).getItemId());
         assertArrayEquals(served[5], fromDirectory.score(features, events.get(5).getDense()), 1e-6);
+    }
+
+    /** Unlabelled events as serving receives them, with a dense value each. */
+    private static List<FeedbackEvent> freshEvents(int n) {
+        SyntheticStream fresh = new SyntheticStream(CFG.tasks, new double[] {0.4, 0.1}, 99, 2_000, 500);
+        List<FeedbackEvent> events = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            SyntheticEvent s = fresh.next();
+            events.add(FeedbackEvent.newBuilder().setEventId(s.eventId()).setUserId(s.userId()).setItemId(s.itemId())
+                    .setEventTime(s.eventTime()).setCategorical(new LinkedHashMap<>(s.categorical()))
+                    .setDense(new HashMap<>(Map.of("x", (float) (0.01 * i)))).setLabels(new HashMap<>()).build());
+        }
+        return events;
+    }
+
+    /** One scorer serves several threads at once: each call's events are its own. */
+    @Test
+    void oneScorerScoresOnSeveralThreadsAtOnce() throws Exception {
+        OnlineTrainer trainer = new OnlineTrainer(CFG, 1000);
+        SyntheticExamples.take(CFG, new SyntheticStream(CFG.tasks, new double[] {0.4, 0.1}, 3, 2_000, 500), 640).forEach(trainer::learn);
+        Scorer scorer = Scorer.of(SnapshotCodec.decode(SnapshotCodec.encode(trainer.snapshot(1, 0))));
+        List<FeedbackEvent> events = freshEvents(200);
+        double[][] alone = new double[events.size()][];
+        for (int i = 0; i < events.size(); i++) {
+            alone[i] = scorer.score(List.of(events.get(i)))[0];
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Integer>> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                final int offset = t * 37;
+                threads.add(pool.submit(() -> {
+                    int wrong = 0;
+                    for (int pass = 0; pass < 15; pass++) {
+                        for (int j = 0; j < events.size(); j++) {
+                            int i = (j + offset) % events.size();
+                            wrong += java.util.Arrays.equals(alone[i], scorer.score(List.of(events.get(i)))[0]) ? 0 : 1;
+                        }
+                    }
+                    return wrong;
+                }));
+            }
+            for (java.util.concurrent.Future<Integer> f : threads) {
+                assertEquals(0, f.get(), "calls that scored another call's event");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

@@ -150,8 +150,11 @@ abstract sealed class HostRows {
 
     private static final class Floats extends HostRows {
         private final float[] values;
-        /** The rows moved by one call, kept between calls: one bulk copy to or from the ND4J buffer (a buffer call per row costs more than the row). */
-        private float[] moved = new float[0];
+        /**
+         * The rows moved by one call, kept between calls: one bulk copy to or from the ND4J buffer
+         * (a buffer call per row costs more than the row). One per thread: serving gathers on several at once.
+         */
+        private final ThreadLocal<float[]> moved = ThreadLocal.withInitial(() -> new float[0]);
 
         Floats(float[] values, int rows, int dim, int stride, int offset) {
             super(rows, dim, stride, offset);
@@ -174,10 +177,12 @@ abstract sealed class HostRows {
         }
 
         private float[] moved(int n) {
-            if (moved.length < n) {
-                moved = new float[n + n / 4];
+            float[] m = moved.get();
+            if (m.length < n) {
+                m = new float[n + n / 4];
+                moved.set(m);
             }
-            return moved;
+            return m;
         }
 
         @Override
@@ -255,7 +260,7 @@ abstract sealed class HostRows {
 
     private static final class Doubles extends HostRows {
         private final double[] values;
-        private double[] moved = new double[0];
+        private final ThreadLocal<double[]> moved = ThreadLocal.withInitial(() -> new double[0]);
 
         Doubles(double[] values, int rows, int dim, int stride, int offset) {
             super(rows, dim, stride, offset);
@@ -278,10 +283,12 @@ abstract sealed class HostRows {
         }
 
         private double[] moved(int n) {
-            if (moved.length < n) {
-                moved = new double[n + n / 4];
+            double[] m = moved.get();
+            if (m.length < n) {
+                m = new double[n + n / 4];
+                moved.set(m);
             }
-            return moved;
+            return m;
         }
 
         @Override
