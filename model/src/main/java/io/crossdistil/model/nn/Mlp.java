@@ -34,7 +34,8 @@ public final class Mlp {
     private final boolean linearOutput;
     /** 1s for the bias gradients of a layer whose input has no ones column (see backward); grown to the largest row count seen. */
     private INDArray ones;
-    private INDArray[] biasVectors;
+    /** Volatile: a scorer's threads may make it at once, and each must see a whole array. */
+    private volatile INDArray[] biasVectors;
     /** Per layer, its weights with the bias as last row, of the parameters and of the gradients ({@link ParameterStore#paramWithBias}). */
     private INDArray[] paramsWithBias;
     private INDArray[] gradsWithBias;
@@ -248,7 +249,8 @@ public final class Mlp {
      * once (the store's arrays are made once too) and outside any workspace, as it outlives steps.
      */
     private INDArray biasVector(int l) {
-        if (biasVectors == null) {
+        INDArray[] made = biasVectors;
+        if (made == null) {
             INDArray[] views = new INDArray[sizes.length];
             try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
                 for (int i = 0; i < sizes.length; i++) {
@@ -257,8 +259,9 @@ public final class Mlp {
                 }
             }
             biasVectors = views;
+            made = views;
         }
-        return biasVectors[l];
+        return made[l];
     }
 
     /** A column of {@code rows} ones, kept for the next step. */
