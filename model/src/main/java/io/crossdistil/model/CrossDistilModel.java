@@ -189,7 +189,7 @@ public final class CrossDistilModel {
             twinStore.applyUpdate(iteration);
         }
         steps++;
-        network.denseScaling().add(batch);
+        network.denseInputs().add(batch);
         if (!stepsEndAtMerge) {
             afterStep(pass.batch);
         }
@@ -331,7 +331,7 @@ public final class CrossDistilModel {
     }
 
     private NamedTensors namedTensors() {
-        return new NamedTensors(network.embeddings(), network.parameters(), calibration, output, average, network.denseScaling());
+        return new NamedTensors(network.embeddings(), network.parameters(), calibration, output, average, network.denseInputs());
     }
 
     /** Everything this model learns, as replicas of it exchange it (parallel.ReplicaSync). */
@@ -344,7 +344,7 @@ public final class CrossDistilModel {
         if (output != null) {
             stores.add(output.parameters());
         }
-        return new LearnedState(stores, network.embeddings(), network.denseScaling().sums());
+        return new LearnedState(stores, network.embeddings(), network.denseInputs().sums());
     }
 
     /** True when every parameter is finite: a snapshot is only written then. */
@@ -372,7 +372,7 @@ public final class CrossDistilModel {
             if (average != null) {
                 average.write(out);
             }
-            network.denseScaling().write(out);
+            network.denseInputs().write(out);
         });
     }
 
@@ -404,7 +404,7 @@ public final class CrossDistilModel {
                 m.average.read(in);
             } // an older state's average starts afresh, as constructed
             if (format >= 5) {
-                m.network.denseScaling().read(in);
+                m.network.denseInputs().read(in);
             } // an older state's configuration scales nothing (ModelConfig.fromStored)
             return m;
         });

@@ -1,164 +1,26 @@
 package io.crossdistil.model;
 
-import io.crossdistil.model.event.Example;
-import io.crossdistil.model.nd4j.HostArrays;
-import io.crossdistil.model.sampling.Samples;
-import io.crossdistil.model.state.ArrayCodec;
-import java.io.DataInput;
-import java.io.DataOutput;
-import java.io.IOException;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
-/**
- * The network's dense inputs, standardised with running statistics of the events trained on, so
- * that raw values (a price, a duration, capital gains of 99,999) reach the first layer at unit
- * scale. The statistics are running sums (event count, and per field the sum and the sum of
- * squares of its value, after the mode's transform) in one vector of doubles: the model's state
- * and its snapshots carry it, and replicas merge it as they merge a running sum, by
- * adding their changes (parallel.ReplicaSync). A step is scored and learned with the statistics
- * of the events before it; its own events are added after it ({@link #add}), so N replicas in
- * rounds of one step scale exactly as one trainer does.
- */
-final class DenseScaling {
-    /** How a dense value is transformed before it is standardised. */
-    enum Mode {
-        /** Values reach the network as they come. */
-        NONE,
-        /** (x - mean) / sd. */
-        STANDARD,
-        /** sign(x) log(1 + |x|), then standardised: for heavy-tailed counts and amounts. */
-        LOG;
+/** How dense values reach the network (see {@link DenseInputs}). */
+public enum DenseScaling {
+    /** As they come. */
+    NONE,
+    /** (x - mean) / sd, with running statistics of the events trained on. */
+    STANDARD,
+    /** sign(x) log(1 + |x|), then standardised: for heavy-tailed counts and amounts. */
+    LOG;
 
-        static Mode parse(String s) {
-            for (Mode m : values()) {
-                if (m.key().equals(s.trim().toLowerCase(Locale.ROOT))) {
-                    return m;
-                }
-            }
-            throw new IllegalArgumentException("unknown dense scaling '" + s + "'; use log, standard or none");
-        }
-
-        String key() {
-            return name().toLowerCase(Locale.ROOT);
-        }
-    }
-
-    /** The snapshot tensor that carries the statistics. */
-    static final String TENSOR = "dense-scaling.sums";
-    /** A field whose variance is below this share of its squared mean reads as constant (0): a snapshot's float sums cannot resolve less. */
-    private static final double RELATIVE_VARIANCE_FLOOR = 1e-5;
-
-    private final Mode mode;
-    private final int fields;
-    /** [count, sum per field, sum of squares per field]; null when the mode is NONE or there are no dense fields. */
-    private final INDArray sums;
-
-    DenseScaling(ModelConfig cfg) {
-        mode = cfg.denseScaling;
-        fields = cfg.denseFeatures.size();
-        // double whatever the model's type: float sums stop counting at 2^24 events and drift apart past 2^32
-        sums = mode == Mode.NONE || fields == 0 ? null : Nd4j.zeros(DataType.DOUBLE, 1 + 2L * fields);
-    }
-
-    /** The statistics vector (state, snapshots, replicas' merge), or null when nothing is scaled. */
-    INDArray sums() {
-        return sums;
-    }
-
-    /** Takes a snapshot's statistics (its tensors by name); nothing when nothing is scaled. */
-    void load(Map<String, INDArray> tensors) {
-        if (sums != null) {
-            sums.assign(MultiTaskNetwork.required(tensors, TENSOR, sums.shape()));
-        }
-    }
-
-    /**
-     * The dense input rows of a pass: the batch's events, then the samples', {@code fields}
-     * values each, scaled; null without dense fields.
-     */
-    double[] inputs(List<Example> batch, Samples samples) {
-        if (fields == 0) {
-            return null;
-        }
-        int sampled = samples.rowCount();
-        double[] out = new double[(batch.size() + sampled) * fields];
-        for (int i = 0; i < batch.size(); i++) {
-            float[] dense = batch.get(i).dense;
-            for (int j = 0; j < fields; j++) {
-                out[i * fields + j] = dense[j];
+    public static DenseScaling parse(String s) {
+        for (DenseScaling m : values()) {
+            if (m.key().equals(s.trim().toLowerCase(Locale.ROOT))) {
+                return m;
             }
         }
-        float[] sampledDense = samples.dense();
-        for (int j = 0; j < sampled * fields; j++) {
-            out[batch.size() * fields + j] = sampledDense[j];
-        }
-        if (sums != null) {
-            scale(out);
-        }
-        return out;
+        throw new IllegalArgumentException("unknown dense scaling '" + s + "'; use log, standard or none");
     }
 
-    /**
-     * Standardises rows of raw values in place with the statistics so far; a field not yet seen to
-     * vary reads as 0. The sums are taken rounded to float, as a snapshot carries them: serving then
-     * scales exactly as training did.
-     */
-    private void scale(double[] rows) {
-        double[] s = HostArrays.values(sums);
-        for (int i = 0; i < s.length; i++) {
-            s[i] = (float) s[i];
-        }
-        double n = s[0];
-        double[] mean = new double[fields];
-        double[] inverseSd = new double[fields];
-        for (int j = 0; j < fields && n > 0; j++) {
-            mean[j] = s[1 + j] / n;
-            double variance = s[1 + fields + j] / n - mean[j] * mean[j];
-            inverseSd[j] = variance > RELATIVE_VARIANCE_FLOOR * mean[j] * mean[j] && variance > 0 ? 1 / Math.sqrt(variance) : 0;
-        }
-        for (int i = 0; i < rows.length; i++) {
-            int j = i % fields;
-            rows[i] = (transform(rows[i]) - mean[j]) * inverseSd[j];
-        }
-    }
-
-    /** Adds a learned batch's events to the statistics. */
-    void add(List<Example> batch) {
-        if (sums == null || batch.isEmpty()) {
-            return;
-        }
-        double[] s = HostArrays.values(sums);
-        s[0] += batch.size();
-        for (Example e : batch) {
-            for (int j = 0; j < fields; j++) {
-                double t = transform(e.dense[j]);
-                s[1 + j] += t;
-                s[1 + fields + j] += t * t;
-            }
-        }
-        HostArrays.put(s, sums);
-    }
-
-    /** The statistics, exactly; nothing when nothing is scaled. */
-    void write(DataOutput out) throws IOException {
-        if (sums != null) {
-            ArrayCodec.write(out, HostArrays.values(sums), sums.dataType());
-        }
-    }
-
-    /** Statistics written by {@link #write} of a model of the same configuration. */
-    void read(DataInput in) throws IOException {
-        if (sums != null) {
-            HostArrays.put(ArrayCodec.read(in, sums.dataType()), sums);
-        }
-    }
-
-    private double transform(double x) {
-        return mode == Mode.LOG ? Math.signum(x) * Math.log1p(Math.abs(x)) : x;
+    public String key() {
+        return name().toLowerCase(Locale.ROOT);
     }
 }

@@ -92,7 +92,7 @@ public final class ModelConfig implements Serializable {
     public final List<String> tasks;
     public final List<String> features;
     public final List<String> denseFeatures;
-    public final DenseScaling.Mode denseScaling;
+    public final DenseScaling denseScaling;
     public final Variant variant;
     public final int embeddingDim;
     public final int hashRows;
@@ -149,7 +149,7 @@ public final class ModelConfig implements Serializable {
         }
         features = names("features", true);
         denseFeatures = names("dense-features", false);
-        denseScaling = parse("dense-scaling", DenseScaling.Mode::parse);
+        denseScaling = parse("dense-scaling", DenseScaling::parse);
         variant = parse("variant", Variant::parse);
         embeddingDim = positiveInt("embedding-dim");
         hashRows = positiveInt("hash-rows");
@@ -238,7 +238,7 @@ public final class ModelConfig implements Serializable {
     public static ModelConfig fromStored(Map<String, String> stored) {
         Map<String, String> c = new LinkedHashMap<>(stored);
         if (!c.getOrDefault("dense-features", "").isBlank()) {
-            c.putIfAbsent("dense-scaling", DenseScaling.Mode.NONE.key());
+            c.putIfAbsent("dense-scaling", DenseScaling.NONE.key());
         }
         return fromMap(c);
     }

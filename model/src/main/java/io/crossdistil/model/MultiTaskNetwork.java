@@ -23,7 +23,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The network Theta: hashed field embeddings (one shared table, sparse row updates) and dense
- * features (standardised: {@link DenseScaling}), a shared-bottom or MMoE backbone, and per task a student tower and (for variants
+ * features (standardised: {@link DenseInputs}), a shared-bottom or MMoE backbone, and per task a student tower and (for variants
  * with teachers) a teacher tower, each ending in one logit. Where the teachers read from and
  * where their gradients flow is the teacher routing: the shared backbone with gradients into it,
  * the shared backbone with gradients stopped at it, or a teacher bottom of their own.
@@ -60,7 +60,7 @@ final class MultiTaskNetwork {
     private final int inputSize;
     private final ParameterStore theta;
     private EmbeddingTable embeddings;
-    private final DenseScaling denseScaling;
+    private final DenseInputs denseInputs;
     private final KeptArrays kept;
     private final Mlp bottom;
     private final List<Mlp> experts = new ArrayList<>();
@@ -91,7 +91,7 @@ final class MultiTaskNetwork {
         this.numFields = cfg.features.size();
         this.numDense = cfg.denseFeatures.size();
         this.inputSize = numFields * cfg.embeddingDim + numDense;
-        denseScaling = new DenseScaling(cfg);
+        denseInputs = new DenseInputs(cfg);
         Variant variant = cfg.variant;
         theta = new ParameterStore(cfg.dtype, cfg.optimizer.updater(cfg.learningRate));
         int towerInput;
@@ -182,7 +182,7 @@ final class MultiTaskNetwork {
             e.getValue().assign(required(tensors, e.getKey(), e.getValue().shape()));
         }
         INDArray table = required(tensors, embeddingName, new long[] {cfg.hashRows, cfg.embeddingDim});
-        n.denseScaling.load(tensors);
+        n.denseInputs.load(tensors);
         n.embeddings = EmbeddingTable.frozen(table, cfg.dtype);
         return n;
     }
@@ -273,8 +273,8 @@ final class MultiTaskNetwork {
         return embeddings;
     }
 
-    DenseScaling denseScaling() {
-        return denseScaling;
+    DenseInputs denseInputs() {
+        return denseInputs;
     }
 
     private boolean teachersReadSharedBackbone() {
@@ -298,7 +298,7 @@ final class MultiTaskNetwork {
             System.arraycopy(batch.get(i).rows, 0, p.indices, i * numFields, numFields);
         }
         System.arraycopy(samples.rows(), 0, p.indices, p.batch * numFields, samples.rowCount() * numFields);
-        double[] dense = denseScaling.inputs(batch, samples);
+        double[] dense = denseInputs.inputs(batch, samples);
         long embColumns = (long) numFields * cfg.embeddingDim;
         INDArray emb;
         if (training && bottom != null && teacherBottom == null && dense == null) {

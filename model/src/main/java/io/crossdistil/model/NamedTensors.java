@@ -23,16 +23,16 @@ final class NamedTensors {
     private final Calibration output;
     /** Null when snapshots carry the last step's parameters. */
     private final ServedAverage average;
-    private final DenseScaling denseScaling;
+    private final DenseInputs denseInputs;
 
     NamedTensors(EmbeddingTable embeddings, ParameterStore theta, Calibration calibration, Calibration output, ServedAverage average,
-            DenseScaling denseScaling) {
+            DenseInputs denseInputs) {
         this.embeddings = embeddings;
         this.theta = theta;
         this.calibration = calibration;
         this.output = output;
         this.average = average;
-        this.denseScaling = denseScaling;
+        this.denseInputs = denseInputs;
     }
 
     /**
@@ -53,8 +53,8 @@ final class NamedTensors {
         if (output != null) {
             dense.putAll(output.params());
         }
-        if (denseScaling.sums() != null) {
-            dense.put(DenseScaling.TENSOR, denseScaling.sums());
+        if (denseInputs.sums() != null) {
+            dense.put(DenseInputs.TENSOR, denseInputs.sums());
         }
         return dense;
     }

@@ -27,7 +27,7 @@ class DenseScalingTest {
 
     @Test
     void standardisesWithTheStatisticsOfTheEventsAddedBefore() {
-        DenseScaling s = new DenseScaling(cfg("standard"));
+        DenseInputs s = new DenseInputs(cfg("standard"));
         List<Example> probe = List.of(event(5, 7));
         assertArrayEquals(new double[] {0, 0}, s.inputs(probe, Samples.none(2)), 0.0, "nothing seen yet: every field reads 0");
 
@@ -39,14 +39,14 @@ class DenseScalingTest {
 
     @Test
     void logScalingStandardisesSignedLogsAndNoneLeavesValuesAsTheyCome() {
-        DenseScaling log = new DenseScaling(cfg("log"));
+        DenseInputs log = new DenseInputs(cfg("log"));
         log.add(List.of(event(0, -1), event((float) (Math.E - 1), 1)));
         // x: logs 0 and 1 (mean 0.5, sd 0.5); y: -log 2 and log 2 (mean 0, sd log 2)
         double[] in = log.inputs(List.of(event(0, 3)), Samples.none(2));
         assertEquals(-1.0, in[0], 1e-6);
         assertEquals(Math.log(4) / Math.log(2), in[1], 1e-6);
 
-        DenseScaling none = new DenseScaling(cfg("none"));
+        DenseInputs none = new DenseInputs(cfg("none"));
         none.add(List.of(event(1, 2)));
         assertArrayEquals(new double[] {5, 7}, none.inputs(List.of(event(5, 7)), Samples.none(2)), 0.0);
         assertEquals(null, none.sums(), "nothing to carry");
@@ -89,7 +89,7 @@ class DenseScalingTest {
         OnlineTrainer trainer = new OnlineTrainer(cfg, 100);
         events.subList(0, 256).forEach(trainer::learn);
         CrossDistilModel m = trainer.model();
-        double[] sums = m.tensors().get(DenseScaling.TENSOR).toDoubleVector();
+        double[] sums = m.tensors().get(DenseInputs.TENSOR).toDoubleVector();
         assertEquals(256, sums[0], 0.0, "the 8 steps' events");
         double sumX = 0;
         for (Example e : events.subList(0, 256)) {
@@ -98,7 +98,7 @@ class DenseScalingTest {
         assertEquals(sumX, sums[1], 1e-9);
 
         CrossDistilModel back = CrossDistilModel.fromBytes(m.toBytes());
-        assertArrayEquals(sums, back.tensors().get(DenseScaling.TENSOR).toDoubleVector(), 0.0);
+        assertArrayEquals(sums, back.tensors().get(DenseInputs.TENSOR).toDoubleVector(), 0.0);
         Map<String, INDArray> tensors = new HashMap<>(m.tensors());
         StudentModel students = StudentModel.of(cfg, tensors);
         List<Example> fresh = events.subList(256, 300);
@@ -107,9 +107,9 @@ class DenseScalingTest {
         for (int i = 0; i < fresh.size(); i++) {
             assertArrayEquals(expected[i], actual[i], 0.0, "event " + i);
         }
-        tensors.remove(DenseScaling.TENSOR);
+        tensors.remove(DenseInputs.TENSOR);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StudentModel.of(cfg, tensors));
-        assertTrue(e.getMessage().contains(DenseScaling.TENSOR), e.getMessage());
+        assertTrue(e.getMessage().contains(DenseInputs.TENSOR), e.getMessage());
     }
 
     /** A model stored before dense scaling trained on raw values: read back, it still takes them raw. */
@@ -117,8 +117,8 @@ class DenseScalingTest {
     void aStoredConfigurationFromBeforeDenseScalingKeepsValuesRaw() {
         Map<String, String> old = new HashMap<>(cfg("standard").toMap());
         old.remove("dense-scaling");
-        assertEquals(DenseScaling.Mode.NONE, ModelConfig.fromStored(old).denseScaling);
+        assertEquals(DenseScaling.NONE, ModelConfig.fromStored(old).denseScaling);
         old.put("dense-features", "");
-        assertEquals(DenseScaling.Mode.STANDARD, ModelConfig.fromStored(old).denseScaling, "without dense fields: today's default");
+        assertEquals(DenseScaling.STANDARD, ModelConfig.fromStored(old).denseScaling, "without dense fields: today's default");
     }
 }
