@@ -54,8 +54,8 @@ public final class LearnedState {
     }
 
     /**
-     * Per vector: true for a running sum (AdaGrad's sums of squared gradients, the dense inputs' statistics), false for
-     * parameters and moving averages (Adam's moments).
+     * Per vector: true for a running sum (AdaGrad's sums of squared gradients, the dense inputs'
+     * statistics), false for parameters and moving averages (Adam's moments).
      */
     public boolean[] sums() {
         return sums.clone();

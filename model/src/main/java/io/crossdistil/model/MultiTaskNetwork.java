@@ -23,10 +23,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The network Theta: hashed field embeddings (one shared table, sparse row updates) and dense
- * features (standardised: {@link DenseInputs}), a shared-bottom or MMoE backbone, and per task a student tower and (for variants
- * with teachers) a teacher tower, each ending in one logit. Where the teachers read from and
- * where their gradients flow is the teacher routing: the shared backbone with gradients into it,
- * the shared backbone with gradients stopped at it, or a teacher bottom of their own.
+ * features (standardised: {@link DenseInputs}), a shared-bottom or MMoE backbone, and per task a
+ * student tower and (for variants with teachers) a teacher tower, each ending in one logit. The
+ * teacher routing says where the teachers read from and where their gradients flow: the shared
+ * backbone with gradients into it or stopped at it, or a teacher bottom of their own.
  *
  * <p><b>One pass per step.</b> The batch and the drawn samples are stacked into one matrix of
  * rows ({@link StackedRows}), so each layer is one matrix product for all of them. Towers that

@@ -11,9 +11,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A model's parameters by the names snapshots carry them under: the embedding table, the
- * network's dense parameters, then the calibrations', then the dense inputs' statistics. Read, shaped, copied out as floats (as
- * snapshots carry them: the served average when there is one), and loaded back
- * (CrossDistilModel's tensor methods).
+ * network's dense parameters, then the calibrations', then the dense inputs' statistics. Read,
+ * shaped, copied out as floats (as snapshots carry them: the served average when there is one),
+ * and loaded back (CrossDistilModel's tensor methods).
  */
 final class NamedTensors {
     private final EmbeddingTable embeddings;
