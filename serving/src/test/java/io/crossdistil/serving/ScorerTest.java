@@ -76,11 +76,14 @@ class ScorerTest {
         return events;
     }
 
-    /** One scorer serves several threads at once: each call's events are its own. */
-    @Test
-    void oneScorerScoresOnSeveralThreadsAtOnce() throws Exception {
-        OnlineTrainer trainer = new OnlineTrainer(CFG, 1000);
-        SyntheticExamples.take(CFG, new SyntheticStream(CFG.tasks, new double[] {0.4, 0.1}, 3, 2_000, 500), 640).forEach(trainer::learn);
+    /** One scorer serves several threads at once: each call's events are its own, whatever the students' architecture. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"shared-bottom", "mmoe", "ctfm+gkd"})
+    void oneScorerScoresOnSeveralThreadsAtOnce(String architecture) throws Exception {
+        ModelConfig cfg = architecture.equals("mmoe") ? CFG.with("backbone", "mmoe")
+                : architecture.equals("ctfm+gkd") ? CFG.with("tower-exchange", "ctfm+gkd") : CFG;
+        OnlineTrainer trainer = new OnlineTrainer(cfg, 1000);
+        SyntheticExamples.take(cfg, new SyntheticStream(cfg.tasks, new double[] {0.4, 0.1}, 3, 2_000, 500), 640).forEach(trainer::learn);
         Scorer scorer = Scorer.of(SnapshotCodec.decode(SnapshotCodec.encode(trainer.snapshot(1, 0))));
         List<FeedbackEvent> events = freshEvents(200);
         double[][] alone = new double[events.size()][];
