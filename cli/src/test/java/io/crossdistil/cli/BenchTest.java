@@ -89,5 +89,8 @@ class BenchTest {
             // events a second times seconds a call: the events in a call (no timing is asserted, only the report's arithmetic)
             assertEquals(batch, (double) b.get("events_per_s") * (double) b.get("us_per_call") / 1e6, 1e-6 * batch);
         }
+        Map<String, Object> shared = (Map<String, Object>) r.get("batch 16, 2 threads");
+        double oneThread = (double) ((Map<String, Object>) r.get("batch 16")).get("events_per_s");
+        assertEquals((double) shared.get("events_per_s") / oneThread, (double) shared.get("of_one_thread"), 1e-9);
     }
 }
