@@ -65,8 +65,6 @@ final class SnapshotCommands {
         String csv = a.take("csv", null);
         List<String> labels = a.takeList("labels");
         List<String> named = a.takeList("features");
-        // the snapshot's own features, as the model reads them (a column may be a feature and a dense feature both)
-        List<String> features = named.isEmpty() ? Args.list(s.getConfig().get("features")) : named;
         String time = a.take("time", null);
         String predictions = a.take("predictions", null);
         a.requireEmpty("snapshot score");
@@ -76,10 +74,11 @@ final class SnapshotCommands {
                     + " snapshot, in its task order " + scorer.tasks());
         }
         SnapshotEvaluation evaluation = new SnapshotEvaluation(scorer, labels);
+        // the snapshot's own features and dense features, as its model reads them (a column may be both)
+        List<String> features = named.isEmpty() ? scorer.config().features : named;
         long rejected = 0;
         String firstReason = null;
-        // the dense columns are the snapshot's own dense features: serving reads the same
-        try (CsvEvents rows = new CsvEvents(Path.of(csv), labels, features, CsvEvents.denseColumns(s.getConfig()), time);
+        try (CsvEvents rows = new CsvEvents(Path.of(csv), labels, features, scorer.config().denseFeatures, time);
                 Writer written = predictions == null ? Writer.nullWriter() : Files.newBufferedWriter(Path.of(predictions))) {
             if (predictions != null) {
                 written.write("line," + String.join(",", labels) + "\n");

@@ -2,6 +2,7 @@ package io.crossdistil.serving;
 
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.ModelSnapshot;
+import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.StudentModel;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.features.FeatureEncoder;
@@ -51,6 +52,11 @@ public final class Scorer {
 
     public List<String> tasks() {
         return model.config().tasks;
+    }
+
+    /** The snapshot's model configuration, as the scorer reads it (its features, dense features, tasks). */
+    public ModelConfig config() {
+        return model.config();
     }
 
     public long version() {
