@@ -1,5 +1,6 @@
 package io.crossdistil.model.nd4j;
 
+import java.lang.ref.Reference;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.concurrency.AffinityManager;
@@ -120,6 +121,8 @@ public final class HostArrays {
         } else {
             System.arraycopy(c.toDoubleVector(), 0, out, 0, n);
         }
+        // the NIO view does not hold the array: without this a temporary copy may be collected, its memory freed, mid-read
+        Reference.reachabilityFence(c);
         return out;
     }
 
@@ -141,6 +144,7 @@ public final class HostArrays {
             }
             out.put(f, 0, n);
         }
+        Reference.reachabilityFence(c); // as in values: the copy must outlive the read of its buffer
     }
 
     /** True when every value of {@code a} is finite; read in place when {@code a} is a whole float or double array. */
