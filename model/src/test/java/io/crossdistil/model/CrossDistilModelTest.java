@@ -140,7 +140,7 @@ class CrossDistilModelTest {
         ModelConfig cfg = small();
         List<Example> events = TestData.examples(cfg, new double[] {0.4, 0.1}, 256, 9);
         CrossDistilModel m = new CrossDistilModel(cfg.with("dense-features", "x"));
-        events.forEach(e -> e.dense = new float[] {Float.NaN});
+        events.forEach(e -> e.dense = new float[] {Float.POSITIVE_INFINITY});
         Map<String, double[]> before = new java.util.LinkedHashMap<>();
         m.tensors().forEach((k, v) -> before.put(k, v.dup().ravel().toDoubleVector()));
         StepResult r = m.step(events.subList(0, 128), Samples.none(2));

@@ -7,12 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.sampling.Samples;
+import io.crossdistil.model.state.ArrayCodec;
 import io.crossdistil.model.training.OnlineTrainer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 class DenseScalingTest {
 
@@ -34,7 +42,68 @@ class DenseScalingTest {
         s.add(List.of(event(1, 10), event(2, 10), event(3, 10), event(4, 10)));
         // x: mean 2.5, variance 1.25; y never varied: it reads 0
         assertArrayEquals(new double[] {(5 - 2.5) / Math.sqrt(1.25), 0}, s.inputs(probe, Samples.none(2)), 1e-12);
-        assertArrayEquals(new double[] {4, 10, 40, 30, 400}, s.sums().toDoubleVector(), 0.0, "count, sums, sums of squares");
+        assertArrayEquals(new double[] {4, 10, 40, 30, 400, 0, 0}, s.sums().toDoubleVector(), 0.0,
+                "count, sums, sums of squares, events lacking the field");
+    }
+
+    /** A field an event lacks reads as the field's mean and adds nothing to the field's statistics. */
+    @Test
+    void aMissingValueReadsAsTheMeanAndIsNotCounted() {
+        float missing = Example.MISSING;
+        DenseInputs s = new DenseInputs(cfg("standard"));
+        s.add(List.of(event(1, missing), event(3, 10), event(missing, 20)));
+        assertArrayEquals(new double[] {3, 4, 30, 10, 500, 1, 1}, s.sums().toDoubleVector(), 0.0);
+        // x: 1 and 3 (mean 2, sd 1); y: 10 and 20 (mean 15, sd 5)
+        assertArrayEquals(new double[] {0, 2, 1, 0}, s.inputs(List.of(event(missing, 25), event(3, missing)), Samples.none(2)), 1e-12);
+
+        DenseInputs log = new DenseInputs(cfg("log"));
+        log.add(List.of(event(missing, missing)));
+        assertArrayEquals(new double[] {0, 0}, log.inputs(List.of(event(missing, 5)), Samples.none(2)), 0.0, "no value seen yet");
+        DenseInputs none = new DenseInputs(cfg("none"));
+        assertArrayEquals(new double[] {0, 7}, none.inputs(List.of(event(missing, 7)), Samples.none(2)), 0.0, "unscaled: 0");
+    }
+
+    /** Statistics stored before missing values were counted: every event had every field. */
+    @Test
+    void statisticsStoredWithoutMissingCountsReadAsNothingMissing() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ArrayCodec.write(new DataOutputStream(bytes), new double[] {4, 10, 40, 30, 400}, DataType.DOUBLE);
+        DenseInputs s = new DenseInputs(cfg("standard"));
+        s.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+        assertArrayEquals(new double[] {4, 10, 40, 30, 400, 0, 0}, s.sums().toDoubleVector(), 0.0);
+
+        DenseInputs snapshot = new DenseInputs(cfg("standard"));
+        snapshot.load(Map.of(DenseInputs.TENSOR, Nd4j.createFromArray(4f, 10f, 40f, 30f, 400f)));
+        assertArrayEquals(new double[] {4, 10, 40, 30, 400, 0, 0}, snapshot.sums().toDoubleVector(), 0.0);
+
+        ByteArrayOutputStream other = new ByteArrayOutputStream();
+        ArrayCodec.write(new DataOutputStream(other), new double[] {1, 2, 3}, DataType.DOUBLE);
+        IOException e = assertThrows(IOException.class,
+                () -> new DenseInputs(cfg("standard")).read(new DataInputStream(new ByteArrayInputStream(other.toByteArray()))));
+        assertTrue(e.getMessage().contains("another model shape"), e.getMessage());
+    }
+
+    /** Through the whole model: events lacking a field train to finite parameters, and lacking it predicts as its mean. */
+    @Test
+    void aModelTrainsOnEventsLackingFieldsAndReadsThemAsTheMean() {
+        ModelConfig cfg = cfg("standard");
+        List<Example> events = TestData.examples(cfg, new double[] {0.4, 0.2}, 640, 5);
+        for (int i = 0; i < events.size(); i += 3) {
+            events.get(i).dense[i % 2] = Example.MISSING;
+        }
+        OnlineTrainer trainer = new OnlineTrainer(cfg, 100);
+        events.forEach(trainer::learn);
+        CrossDistilModel m = trainer.model();
+        assertTrue(m.allFinite(), "NaN reached the parameters");
+        double[] sums = m.tensors().get(DenseInputs.TENSOR).toDoubleVector();
+        assertEquals(640, sums[0], 0.0);
+        assertEquals(107, sums[5], 0.0, "x missing in events 0, 6, 12, ...");
+        assertEquals(107, sums[6], 0.0, "y missing in events 3, 9, 15, ...");
+        float meanX = (float) (sums[1] / (sums[0] - sums[5]));
+        Example lacking = new Example("", 0L, events.get(0).rows, new float[] {Example.MISSING, 1f}, 0);
+        Example atMean = new Example("", 0L, events.get(0).rows, new float[] {meanX, 1f}, 0);
+        double[][] p = m.predict(List.of(lacking, atMean));
+        assertArrayEquals(p[1], p[0], 1e-6);
     }
 
     @Test

@@ -15,12 +15,15 @@ import java.util.Objects;
  * serializes it as a POJO without this module knowing of Flink.
  */
 public final class Example {
+    /** The dense value of a field the event lacks (NaN: an event's own non-finite values are refused before this). */
+    public static final float MISSING = Float.NaN;
+
     public String eventId;
     /** Epoch milliseconds. */
     public long eventTime;
     /** One embedding row per configured categorical field, in configuration order. */
     public int[] rows;
-    /** One value per configured dense field, in configuration order. */
+    /** One value per configured dense field, in configuration order; {@link #MISSING} where the event lacks the field. */
     public float[] dense;
     /** Label permutation: bit (K - 1 - k) holds the label of task k (task 0 most significant). */
     public int permutation;

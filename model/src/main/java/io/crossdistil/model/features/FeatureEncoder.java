@@ -15,7 +15,7 @@ import java.util.Map;
  * What a feedback event means to the model, defined once: which embedding row each configured
  * field's value hashes to (the event's own ids stand for user_id and item_id, over categorical
  * values of those names; a field the event lacks has a row of its own), its dense values in
- * configuration order (missing ones 0), its label permutation, and what makes an event one the
+ * configuration order (missing ones {@link Example#MISSING}), its label permutation, and what makes an event one the
  * trainer refuses (a label missing, not 0 or 1, or for a task it does not train; too many
  * features; a dense value that is not finite).
  *
@@ -122,6 +122,7 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
     private void start() {
         rows = missingRows.clone();
         dense = new float[denseFields.size()];
+        Arrays.fill(dense, Example.MISSING);
         labels = new long[tasks.size()];
         labelsSeen = 0;
         unknownTask = null;
@@ -154,7 +155,7 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
         return f == userIdField || f == itemIdField ? -1 : f;
     }
 
-    /** A dense entry of a decoded event or map; a null value leaves the field at 0 and is refused. */
+    /** A dense entry of a decoded event or map; a null value leaves the field missing and is refused. */
     private void dense(String key, Float value) {
         if (value == null) {
             refuseDense(key, "null");
@@ -163,7 +164,10 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
         }
     }
 
-    /** A non-finite value is kept (so that serving, which checks nothing, shows it) and refused. */
+    /**
+     * A non-finite value is refused, and kept: serving, which checks nothing, then shows an
+     * infinite one in its output and reads a NaN as missing.
+     */
     private void dense(int d, String key, float value) {
         if (!Float.isFinite(value)) {
             refuseDense(key, Float.toString(value));

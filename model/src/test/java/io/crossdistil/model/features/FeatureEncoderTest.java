@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.Wire;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.event.Example;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -73,5 +75,20 @@ class FeatureEncoderTest {
         // a refused event is never read in place: its reason comes from the decoded path
         assertNull(encoder.exampleInPlace(Wire.encode(event(Map.of("finish", 0, "like", 1), Map.of("x", Float.NaN), 1))));
         assertNull(encoder.exampleInPlace(Wire.encode(event(Map.of("finish", 0), Map.of(), 1))));
+    }
+
+    /** A dense field the event lacks is marked missing (the model reads it as the field's mean), on every way in. */
+    @Test
+    void aDenseFieldTheEventLacksIsMissingNotZero() throws Exception {
+        ModelConfig cfg = ModelConfig.fromMap(Map.of("features", "user_id,item_id", "dense-features", "x,y", "tasks", "finish,like"));
+        FeatureEncoder encoder = new FeatureEncoder(cfg);
+        FeedbackEvent lacksX = event(Map.of("finish", 1, "like", 0), Map.of("y", 2f), 0);
+        Example decoded = encoder.example(lacksX);
+        assertTrue(Float.isNaN(decoded.dense[0]), "x: " + decoded.dense[0]);
+        assertEquals(2f, decoded.dense[1]);
+        assertEquals(decoded, encoder.exampleInPlace(Wire.encode(lacksX)));
+        Example served = encoder.encode(Map.of(), Map.of("y", 2f));
+        assertTrue(Float.isNaN(served.dense[0]) && served.dense[1] == 2f, Arrays.toString(served.dense));
+        assertEquals(0f, encoder.example(event(Map.of("finish", 1, "like", 0), Map.of("x", 0f, "y", 2f), 0)).dense[0], "a 0 is a value");
     }
 }
