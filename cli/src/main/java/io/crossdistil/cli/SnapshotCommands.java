@@ -4,9 +4,11 @@ import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.avro.TaskMetrics;
 import io.crossdistil.avro.Tensor;
+import io.crossdistil.model.DenseStatistics;
 import io.crossdistil.model.metrics.TaskScore;
-import io.crossdistil.serving.Scorer;
+import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.snapshot.SnapshotFiles;
+import io.crossdistil.serving.Scorer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Writer;
@@ -52,6 +54,14 @@ final class SnapshotCommands {
         out.println("configuration");
         for (Map.Entry<String, String> e : new TreeMap<>(s.getConfig()).entrySet()) {
             out.printf("  %-26s %s%n", e.getKey(), e.getValue());
+        }
+        List<DenseStatistics> dense = SnapshotCodec.toStudentModel(s).denseStatistics();
+        if (!dense.isEmpty()) {
+            out.println("dense inputs (the mean and sd the model scales them with, after dense-scaling's transform; trained events that lacked them)");
+            for (DenseStatistics d : dense) {
+                out.printf(Locale.ROOT, "  %-26s mean %.6g   sd %.6g   missing %,d of %,d (%.1f%%)%n", d.field(), d.mean(), d.sd(),
+                        d.missing(), d.values() + d.missing(), 100 * d.missingShare());
+            }
         }
         out.println("progressive metrics (since start | last window)");
         for (TaskMetrics m : s.getMetrics()) {

@@ -77,6 +77,34 @@ class CsvEventsTest {
         assertTrue(asTrained != logLoss(snapshot, csv, "a"), "n left out of the categorical features scores otherwise");
     }
 
+    /** `snapshot show` reports what the model has seen of each dense field: its mean and how many trained events lacked it. */
+    @Test
+    void snapshotShowReportsEachDenseFieldsMeanAndMissingValues(@TempDir Path dir) throws Exception {
+        Path csv = dir.resolve("events.csv");
+        StringBuilder rows = new StringBuilder("a,n,click,buy\n");
+        long sum = 0;
+        for (int i = 0; i < 800; i++) {
+            String n = i % 4 == 3 ? "" : Integer.toString(i % 7);
+            sum += n.isEmpty() ? 0 : i % 7;
+            rows.append("v").append(i % 5).append(',').append(n).append(',').append(i % 3 == 0 ? 1 : 0).append(',').append(i % 2).append('\n');
+        }
+        Files.writeString(csv, rows);
+        ModelConfig cfg = ModelConfig.fromMap(Map.of("tasks", "click,buy", "features", "a", "dense-features", "n", "hash-rows", "256",
+                "bottom-layers", "8", "tower-layers", "4", "batch-size", "32"));
+        io.crossdistil.model.training.OnlineTrainer trainer = new io.crossdistil.model.training.OnlineTrainer(cfg, 100);
+        FeatureEncoder encoder = new FeatureEncoder(cfg);
+        try (CsvEvents events = new CsvEvents(csv, List.of("click", "buy"), List.of("a"), List.of("n"), null)) {
+            for (CsvEvents.Row row = events.next(); row != null; row = events.next()) {
+                trainer.learn(encoder.example(row.event()));
+            }
+        }
+        java.io.ByteArrayOutputStream shown = new java.io.ByteArrayOutputStream();
+        SnapshotCommands.show(trainer.snapshot(1, 0), new java.io.PrintStream(shown, true, java.nio.charset.StandardCharsets.UTF_8));
+        String text = shown.toString(java.nio.charset.StandardCharsets.UTF_8);
+        String expected = String.format(java.util.Locale.ROOT, "mean %.6g", sum / 600.0);
+        assertTrue(text.contains(expected) && text.contains("missing 200 of 800 (25.0%)"), expected + " in:\n" + text);
+    }
+
     private static double logLoss(io.crossdistil.avro.ModelSnapshot snapshot, Path csv, String features) throws Exception {
         List<String> args = new java.util.ArrayList<>(List.of("--csv", csv.toString(), "--labels", "click,buy"));
         if (features != null) {

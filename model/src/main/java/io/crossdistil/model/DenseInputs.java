@@ -7,6 +7,7 @@ import io.crossdistil.model.state.ArrayCodec;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -135,6 +136,21 @@ final class DenseInputs {
             }
         }
         return new double[][] {mean, sd};
+    }
+
+    /** What the statistics say of each field, in configuration order; empty when nothing is scaled. */
+    List<DenseStatistics> describe(List<String> names) {
+        if (sums == null) {
+            return List.of();
+        }
+        double[][] moments = moments();
+        double[] s = HostArrays.values(sums);
+        List<DenseStatistics> out = new ArrayList<>();
+        for (int j = 0; j < fields; j++) {
+            long missing = (long) s[1 + 2 * fields + j];
+            out.add(new DenseStatistics(names.get(j), moments[0][j], moments[1][j], (long) s[0] - missing, missing));
+        }
+        return out;
     }
 
     /** Adds a learned batch's events to the statistics. */

@@ -57,4 +57,9 @@ public final class StudentModel {
         ForwardPass p = network.forward(events, Samples.none(cfg.numTasks()), false);
         return scale == null ? p.predictions() : p.predictions(scale, shift);
     }
+
+    /** What the model has seen of each dense field, in configuration order; empty when it scales none. */
+    public List<DenseStatistics> denseStatistics() {
+        return network.denseInputs().describe(cfg.denseFeatures);
+    }
 }
