@@ -5,7 +5,6 @@ import io.crossdistil.model.event.Example;
 import io.crossdistil.model.features.InvalidEventException;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -20,8 +19,7 @@ public final class DecodeFunction extends ProcessFunction<RawRecord, Example> {
     private final int maxFeatures;
     private final int maxRecordBytes;
     private transient EventDecoder decoder;
-    private transient Counter decoded;
-    private transient Counter deadLetters;
+    private transient DecodeMetrics metrics;
 
     public DecodeFunction(Map<String, String> modelOptions, int maxFeatures, int maxRecordBytes) {
         this.modelOptions = Map.copyOf(modelOptions);
@@ -31,19 +29,19 @@ public final class DecodeFunction extends ProcessFunction<RawRecord, Example> {
 
     @Override
     public void open(OpenContext context) {
-        decoder = new EventDecoder(ModelConfig.fromMap(modelOptions), maxFeatures, maxRecordBytes);
-        decoded = getRuntimeContext().getMetricGroup().counter("eventsDecoded");
-        deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
+        ModelConfig cfg = ModelConfig.fromMap(modelOptions);
+        decoder = new EventDecoder(cfg, maxFeatures, maxRecordBytes);
+        metrics = new DecodeMetrics(getRuntimeContext().getMetricGroup(), cfg.denseFeatures);
     }
 
     @Override
     public void processElement(RawRecord record, Context ctx, Collector<Example> out) {
         try {
             Example e = decoder.decode(record.value);
-            decoded.inc();
+            metrics.decoded(e);
             out.collect(e);
         } catch (InvalidEventException ex) {
-            deadLetters.inc();
+            metrics.deadLetter();
             ctx.output(DEAD_LETTERS, new DeadLetterRecord(record, ex.getMessage(), System.currentTimeMillis()));
         }
     }
