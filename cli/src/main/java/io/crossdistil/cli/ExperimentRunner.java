@@ -140,7 +140,7 @@ public final class ExperimentRunner {
         } else {
             SyntheticStream stream = generator.stream(tasks);
             for (long i = 0; i < events; i++) {
-                all.add(Events.fromSynthetic(stream.next(), tasks));
+                all.add(Events.fromSynthetic(stream.next(), tasks, generator.dense()));
             }
             out.printf("Generated %,d events (seed %d, label rates %s)%n", all.size(), generator.seed(), java.util.Arrays.toString(generator.rates()));
         }

@@ -19,6 +19,7 @@ public final class GeneratedRecords {
 
     private final SyntheticStream stream;
     private final List<String> tasks;
+    private final List<String> dense;
     private final SeededRandom random;
     private final long badEvery;
     private long index;
@@ -31,13 +32,14 @@ public final class GeneratedRecords {
     public GeneratedRecords(List<String> tasks, Generator generator, long badEvery) {
         this.stream = generator.stream(tasks);
         this.tasks = List.copyOf(tasks);
+        this.dense = generator.dense();
         this.random = new SeededRandom(generator.seed() * 31 + 7);
         this.badEvery = badEvery;
     }
 
     public Record next() {
         index++;
-        FeedbackEvent e = Events.fromSynthetic(stream.next(), tasks);
+        FeedbackEvent e = Events.fromSynthetic(stream.next(), tasks, dense);
         if (badEvery > 0 && index % badEvery == 0) {
             BadRecords.Kind kind = KINDS[(int) ((index / badEvery) % KINDS.length)];
             return new Record(BadRecords.make(kind, e, random), kind);

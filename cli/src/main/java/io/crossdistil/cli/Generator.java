@@ -5,12 +5,13 @@ import java.util.List;
 
 /**
  * The settings of a generated stream ({@link SyntheticStream}): seed, label rates, how many users
- * and items, and how strong the learnable signal is against the labels' coin flips.
+ * and items, how strong the learnable signal is against the labels' coin flips, and which of the
+ * stream's dense fields its events carry (none unless a model asks for them).
  */
-public record Generator(long seed, double[] rates, int users, int items, double signal) {
+public record Generator(long seed, double[] rates, int users, int items, double signal, List<String> dense) {
     /** The project's standard stream, on which its generator results are measured. */
     public static Generator standard(long seed, double[] rates) {
-        return new Generator(seed, rates, 20_000, 5_000, 1.0);
+        return new Generator(seed, rates, 20_000, 5_000, 1.0, List.of());
     }
 
     /**
@@ -18,14 +19,25 @@ public record Generator(long seed, double[] rates, int users, int items, double 
      * and a stronger signal, so that the recent-window AUC clearly rises within the run.
      */
     public static Generator demo(long seed, double[] rates) {
-        return new Generator(seed, rates, 2_000, 500, 3.0);
+        return new Generator(seed, rates, 2_000, 500, 3.0, List.of());
+    }
+
+    /** The same stream, its events carrying the dense fields {@code names}: the model's dense features. */
+    public Generator withDense(List<String> names) {
+        for (String n : names) {
+            if (!SyntheticStream.DENSE_FIELDS.contains(n)) {
+                throw new IllegalArgumentException("the generated stream's dense features are " + SyntheticStream.DENSE_FIELDS
+                        + ", not '" + n + "'; replay a CSV (--csv) for others");
+            }
+        }
+        return new Generator(seed, rates, users, items, signal, List.copyOf(names));
     }
 
     /** The generator options of a command ({@code --seed --rates --users --items --signal}), each defaulting to {@code defaults}'. */
     static Generator from(Args a, Generator defaults) {
         Generator g = new Generator(a.takeLong("seed", defaults.seed()), a.takeDoubles("rates", join(defaults.rates())),
                 (int) a.takeLong("users", defaults.users()), (int) a.takeLong("items", defaults.items()),
-                a.takeDouble("signal", defaults.signal()));
+                a.takeDouble("signal", defaults.signal()), defaults.dense());
         if (g.users() <= 0 || g.items() <= 0) {
             throw new IllegalArgumentException("--users and --items must be positive");
         }

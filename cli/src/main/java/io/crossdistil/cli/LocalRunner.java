@@ -93,7 +93,7 @@ public final class LocalRunner {
                     CsvEvents.denseColumns(o.jobOptions()), o.timeColumn())));
         } else {
             List<String> tasks = generatedTasks(o);
-            o.generator().stream(tasks); // one rate per task
+            generator(o).stream(tasks); // one rate per task; dense features the stream has
             List<String> features = new ArrayList<>(List.of("user_id", "item_id"));
             features.addAll(SyntheticStream.FIELDS);
             job.put("tasks", String.join(",", tasks));
@@ -216,7 +216,7 @@ public final class LocalRunner {
                             n -> out.printf("  replaying %s: %,d rows%n", o.csv(), n));
                 }
             } else {
-                producer.produceGenerated(generatedTasks(o), o.generator(), o.events(), o.badEvery(),
+                producer.produceGenerated(generatedTasks(o), generator(o), o.events(), o.badEvery(),
                         n -> out.printf("  generating: %,d events%n", n));
             }
             long total = producer.sent() + producer.deadLetters();
@@ -224,6 +224,11 @@ public final class LocalRunner {
                     producer.deadLetters(), DLQ_TOPIC, (System.nanoTime() - t0) / 1e9);
             return total;
         }
+    }
+
+    /** The generated stream, its events carrying the model's dense features. */
+    private static Generator generator(Options o) {
+        return o.generator().withDense(CsvEvents.denseColumns(o.jobOptions()));
     }
 
     static void requireFreshDirectory(Path dir) throws IOException {

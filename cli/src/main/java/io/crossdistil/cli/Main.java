@@ -34,12 +34,13 @@ public final class Main {
                            --bad-every N        every Nth record is a bad one, to see the dead-letter path (default 0)
                            --seed N --rates 0.38,0.04 --users N --items N --signal X
                                                 the generated stream; by default the demo stream (2000 users,
-                                                500 items, signal 3: easy enough to show learning in 100,000 events)
+                                                500 items, signal 3: easy enough to show learning in 100,000 events);
+                                                its one dense feature: --dense-features user_engagement
                            --model-seed N       the model's seed (--seed is the generated stream's)
                            any job or model option (see 'bin/crossdistil help-options'), e.g. --variant mtl
               generate   write a seeded synthetic stream to Kafka or to a CSV file
                            --bootstrap-servers HOST:PORT --topic T | --csv-out FILE
-                           --events N --tasks finish,like --bad-every N
+                           --events N --tasks finish,like --bad-every N [--dense-features user_engagement]
                            --seed N --rates 0.38,0.04 --users N --items N --signal X
                                                 the stream; by default the standard one (20000 users, 5000 items, signal 1)
               replay     write a CSV to Kafka as feedback events; rows that are not events go to the dead-letter topic
@@ -137,6 +138,7 @@ public final class Main {
         Map<String, String> model = new LinkedHashMap<>(a.rest());
         List<String> tasks = csv != null ? labels : List.of(model.getOrDefault("tasks", "finish,like").split(","));
         if (csv == null) {
+            generator = generator.withDense(CsvEvents.denseColumns(model)); // dense features the stream has
             generator.stream(tasks); // one rate per task
         }
         String data;

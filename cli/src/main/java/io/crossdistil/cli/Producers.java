@@ -24,6 +24,7 @@ final class Producers {
         if (tasks.isEmpty()) {
             tasks = List.of("finish", "like");
         }
+        generator = generator.withDense(a.takeList("dense-features"));
         a.requireEmpty("generate");
         generator.stream(tasks); // one rate per task, checked before anything starts
         if ((csvOut == null) == (servers == null)) {
@@ -44,13 +45,21 @@ final class Producers {
     static void writeCsv(Path file, List<String> tasks, Generator generator, long events) throws IOException {
         SyntheticStream stream = generator.stream(tasks);
         try (BufferedWriter w = Files.newBufferedWriter(file)) {
-            w.write("time,user_id,item_id," + String.join(",", SyntheticStream.FIELDS) + "," + String.join(",", tasks));
+            List<String> columns = new java.util.ArrayList<>(List.of("time", "user_id", "item_id"));
+            columns.addAll(SyntheticStream.FIELDS);
+            columns.addAll(generator.dense());
+            columns.addAll(tasks);
+            w.write(String.join(",", columns));
             w.newLine();
             for (long i = 0; i < events; i++) {
                 SyntheticEvent e = stream.next();
                 StringBuilder b = new StringBuilder().append(e.eventTime()).append(',').append(e.userId()).append(',').append(e.itemId());
                 for (String f : SyntheticStream.FIELDS) {
                     b.append(',').append(e.categorical().get(f));
+                }
+                for (String d : generator.dense()) {
+                    Float v = e.dense().get(d);
+                    b.append(',').append(v == null ? "" : v.toString()); // empty: the event lacks it
                 }
                 for (int y : e.labels()) {
                     b.append(',').append(y);

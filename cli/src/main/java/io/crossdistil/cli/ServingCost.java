@@ -42,7 +42,7 @@ final class ServingCost {
         SyntheticStream stream = new SyntheticStream(cfg.tasks, new double[] {0.38, 0.04}, 3);
         List<FeedbackEvent> events = new ArrayList<>();
         for (int i = 0; i < 4_096; i++) {
-            events.add(Events.fromSynthetic(stream.next(), cfg.tasks));
+            events.add(Events.fromSynthetic(stream.next(), cfg.tasks, cfg.denseFeatures));
         }
         int rounds = quick ? 8 : 16;
         double[][] roundMs = new double[BATCHES.length][rounds];

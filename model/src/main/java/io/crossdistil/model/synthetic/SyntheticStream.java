@@ -12,11 +12,15 @@ import java.util.Map;
  * item and author effects, and depends on the label of task k-1 (finishing makes liking likelier),
  * so the tasks are correlated but not the same. Items are drawn with a power-law popularity, as in
  * real feeds. An offset per task is solved once so that the label rates match the requested ones.
- * The same seed gives the same stream.
+ * One dense feature, {@code user_engagement}: the user's past engagement in percent, a noisy
+ * reading of the user's own effect on every task, missing for one user in five (new users). The
+ * same seed gives the same stream.
  */
 public final class SyntheticStream {
     /** The categorical fields besides user_id and item_id. */
     public static final List<String> FIELDS = List.of("author", "category", "device", "hour");
+    /** The dense fields. */
+    public static final List<String> DENSE_FIELDS = List.of("user_engagement");
 
     private static final int LATENT = 4;
     private final List<String> tasks;
@@ -25,6 +29,8 @@ public final class SyntheticStream {
     private final int items;
     private final double[][] userVec;
     private final double[] userBias;
+    /** Per user: user_engagement, or NaN for a user without it. */
+    private final float[] userEngagement;
     private final double[][] itemVec;
     private final double[][] itemTaskBias;
     private final int[] itemAuthor;
@@ -85,6 +91,13 @@ public final class SyntheticStream {
         this.startTime = 1_700_000_000_000L;
         this.random = new SeededRandom(init.nextLong());
         solveOffsets(rates, new SeededRandom(init.nextLong()));
+        // a generator of its own: the labels and categorical features stay what they were without dense features
+        SeededRandom dense = new SeededRandom(seed * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L);
+        userEngagement = new float[users];
+        for (int u = 0; u < users; u++) {
+            double reading = userBias[u] + 0.2 * dense.nextGaussian();
+            userEngagement[u] = dense.nextDouble() < 0.2 ? Float.NaN : (float) (100 / (1 + Math.exp(-2 * reading)));
+        }
     }
 
     private static double[][] gaussian(SeededRandom r, int rows, int cols, double std) {
@@ -160,9 +173,10 @@ public final class SyntheticStream {
         cat.put("category", "c" + itemCategory[item]);
         cat.put("device", "d" + (user % 4));
         cat.put("hour", Integer.toString((int) ((time / 3_600_000L) % 24)));
+        Map<String, Float> dense = Float.isNaN(userEngagement[user]) ? Map.of() : Map.of("user_engagement", userEngagement[user]);
         String id = "e" + index;
         index++;
-        return new SyntheticEvent(id, "u" + user, "i" + item, time, cat, labels);
+        return new SyntheticEvent(id, "u" + user, "i" + item, time, cat, dense, labels);
     }
 
     public List<String> tasks() {
