@@ -8,9 +8,11 @@ import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.avro.Tensor;
 import io.crossdistil.cli.FeedbackProducer;
 import io.crossdistil.cli.GeneratedRecords;
+import io.crossdistil.cli.Generator;
 import io.crossdistil.cli.RunMonitor;
 import io.crossdistil.job.CrossDistilJob;
 import io.crossdistil.kafka.EmbeddedKafka;
+import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.snapshot.SnapshotFiles;
 import io.crossdistil.model.synthetic.SyntheticStream;
 import java.nio.file.Files;
@@ -30,12 +32,15 @@ import java.util.concurrent.Future;
  * One run of the job on the standalone cluster, over its own topics, consumer group, snapshot and
  * checkpoint folders, and the checks every failover test makes of it: the same records in every
  * run (generator, seed, bad-record positions, partition of each record), every good event trained
- * once, every bad record dead-lettered once, and a final model compared bit for bit.
+ * once, every bad record dead-lettered once, and a final model compared bit for bit (dense
+ * features' statistics included).
  */
 final class FailoverRun {
     static final List<String> TASKS = List.of("finish", "like");
     static final double[] RATES = {0.38, 0.1};
     static final long SEED = 23;
+    /** The generated stream's dense feature, missing for one user in five: its statistics are state too. */
+    static final List<String> DENSE = SyntheticStream.DENSE_FIELDS;
     static final int BATCH = 64;
     /** 64,000 records, every 100th bad: 63,360 good ones, 990 full batches. */
     static final long RECORDS = 64_000;
@@ -79,7 +84,7 @@ final class FailoverRun {
 
     /** The same records in every run: the same generator, seed and bad-record positions. */
     void produce(int perSecond) {
-        GeneratedRecords records = new GeneratedRecords(TASKS, RATES, SEED, BAD_EVERY);
+        GeneratedRecords records = new GeneratedRecords(TASKS, Generator.standard(SEED, RATES).withDense(DENSE), BAD_EVERY);
         long start = System.nanoTime();
         try (FeedbackProducer p = new FeedbackProducer(kafka.bootstrapServers(), topic, topic + "-dlq")) {
             for (long i = 1; i <= RECORDS; i++) {
@@ -121,6 +126,7 @@ final class FailoverRun {
         args.put("state-backend", "rocksdb");
         args.put("delivery-guarantee", "exactly-once");
         args.put("features", "user_id,item_id," + String.join(",", SyntheticStream.FIELDS));
+        args.put("dense-features", String.join(",", DENSE));
         args.put("tasks", String.join(",", TASKS));
         args.put("batch-size", Integer.toString(BATCH));
         args.put("hash-rows", "4096");
@@ -207,6 +213,11 @@ final class FailoverRun {
             assertEquals(e.getValues(), a.getValues(), "tensor " + e.getName() + " differs from the unfailed run");
         }
         assertEquals(expected.getMetrics(), actual.getMetrics(), "the progressive metrics differ from the unfailed run");
+        // the dense statistics are there to compare: every trained event counted, some lacking the field
+        float[] dense = SnapshotCodec.values(expected.getTensors().stream().filter(t -> t.getName().equals("dense-scaling.sums"))
+                .findFirst().orElseThrow());
+        assertEquals((float) expected.getEventsTrained(), dense[0]);
+        assertTrue(dense[3] > 0 && dense[3] < dense[0] / 2, "events lacking the dense field: " + dense[3]);
     }
 
     /** Waits until the job has restarted at least {@code atLeast} times; returns how often it has. */
