@@ -37,7 +37,7 @@ public final class ModelConfig implements Serializable {
             new Option("tasks", "finish,like", "project", "task names in priority order (K >= 2); each event carries a 0/1 label per task"),
             new Option("features", "user_id,item_id", "project", "categorical fields hashed into embeddings; user_id and item_id are the event's own ids, other names are keys of its categorical map"),
             new Option("dense-features", "", "project", "dense fields (keys of the event's dense map), comma-separated; a field an event lacks reads as the field's mean (as 0 with dense-scaling none)"),
-            new Option("dense-scaling", "standard", "project", "how dense values reach the network: standard ((x - mean) / sd, with running statistics of the events trained on, which the model's state and snapshots carry; chosen on census-income), log (sign(x) log(1 + |x|), then standardised: for heavy-tailed counts and amounts) or none (as they come)"),
+            new Option("dense-scaling", "standard", "project", "how dense values reach the network: standard ((x - mean) / sd, with running statistics of the events trained on, which the model's state and snapshots carry; chosen on census-income, confirmed on the generated stream), log (sign(x) log(1 + |x|), then standardised: for heavy-tailed counts and amounts) or none (as they come)"),
             new Option("variant", "crossdistil", "method", "the method (crossdistil) or an ablation or baseline (docs/algorithm.md, Variants)"),
             new Option("embedding-dim", "8", "project", "embedding dimension per field"),
             new Option("hash-rows", "131072", "project", "rows of the one embedding table that all fields share (field-salted hashing)"),
