@@ -20,8 +20,9 @@ import java.util.zip.GZIPInputStream;
 /**
  * Reads any CSV with a header row (plain or {@code .gz}) as feedback events: the label columns,
  * in task-priority order, hold 0/1; the dense columns (the model option {@code dense-features})
- * hold finite numbers, or nothing where a row lacks the value; every other column is a categorical feature unless the feature columns
- * are named; an optional time column holds epoch seconds, epoch milliseconds or an ISO-8601 time.
+ * hold finite numbers, or nothing where a row lacks the value; every other column is a
+ * categorical feature unless the feature columns are named; an optional time column holds epoch
+ * seconds, epoch milliseconds or an ISO-8601 time.
  * Columns named user_id and item_id fill the event's ids. A row that cannot be turned into an
  * event is returned with the reason, never dropped.
  */
