@@ -45,7 +45,7 @@ public final class Scorer {
         return model.predict(in);
     }
 
-    /** One plain feature map (categorical field -> value, dense field -> value). */
+    /** One plain feature map (categorical field -> value, dense field -> value; a field left out reads as missing, a dense one as its mean). */
     public double[] score(Map<String, String> categorical, Map<String, Float> dense) {
         return model.predict(List.of(encoder.get().encode(categorical, dense)))[0];
     }
