@@ -15,18 +15,23 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.GZIPInputStream;
 
 /**
  * Reads any CSV with a header row (plain or {@code .gz}) as feedback events: the label columns,
  * in task-priority order, hold 0/1; the dense columns (the model option {@code dense-features})
- * hold finite numbers, or nothing where a row lacks the value; every other column is a
- * categorical feature unless the feature columns are named; an optional time column holds epoch
- * seconds, epoch milliseconds or an ISO-8601 time.
- * Columns named user_id and item_id fill the event's ids. A row that cannot be turned into an
+ * hold finite numbers, or where a row lacks the value nothing or a "not available" token
+ * ({@link #MISSING}: NA, NaN, null, ?, ...); every other column is a categorical feature unless
+ * the feature columns are named; an optional time column holds epoch seconds, epoch milliseconds
+ * or an ISO-8601 time. Columns named user_id and item_id fill the event's ids. A row that cannot be turned into an
  * event is returned with the reason, never dropped.
  */
 public final class CsvEvents implements AutoCloseable {
+    /** What a dense cell holds where the row lacks the value: nothing, or a token of pandas' and UCI's files for "not available". */
+    static final Set<String> MISSING = Set.of("", "NA", "N/A", "n/a", "NaN", "nan", "-NaN", "-nan", "NULL", "null", "None",
+            "#N/A", "<NA>", "?");
+
     /** One row: either an event, or the reason it is not one. */
     public record Row(long line, String raw, FeedbackEvent event, String error) {}
 
@@ -176,8 +181,8 @@ public final class CsvEvents implements AutoCloseable {
         Map<String, Float> numbers = new LinkedHashMap<>();
         for (int d = 0; d < denseIdx.length; d++) {
             String v = cols.get(denseIdx[d]).trim();
-            if (v.isEmpty()) {
-                continue; // a missing value: the event lacks the field
+            if (MISSING.contains(v)) {
+                continue; // the event lacks the field
             }
             float x;
             try {

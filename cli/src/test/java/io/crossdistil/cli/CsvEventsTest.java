@@ -14,12 +14,12 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A CSV's dense columns: read as numbers, left out of the categorical features, an empty cell missing, a bad number refused with its reason. */
+/** A CSV's dense columns: read as numbers, left out of the categorical features, an empty cell or "NA" missing, a bad number refused with its reason. */
 class CsvEventsTest {
     @Test
     void denseColumnsAreNumbersAndABadOneIsARefusedRow(@TempDir Path dir) throws Exception {
         Path csv = dir.resolve("events.csv");
-        Files.writeString(csv, "a,price,click,buy\nx,1.5,1,0\ny,abc,0,1\nz,NaN,0,0\nw,-2e3,0,0\nv, ,1,1\n");
+        Files.writeString(csv, "a,price,click,buy\nx,1.5,1,0\ny,abc,0,1\nz,inf,0,0\nw,-2e3,0,0\nv, ,1,1\nu,NaN,0,1\nt,NA,0,1\ns,?,1,0\n");
         assertEquals(List.of("price", "w2"), CsvEvents.denseColumns(Map.of("dense-features", " price, w2 ,")));
         try (CsvEvents rows = new CsvEvents(csv, List.of("click", "buy"), List.of(), List.of("price"), null)) {
             assertEquals(List.of("a"), rows.features(), "a dense column is not also a categorical one unless named");
@@ -28,12 +28,18 @@ class CsvEventsTest {
             assertEquals(Map.of("a", "x"), first.event().getCategorical());
             assertEquals(Map.of("price", 1.5f), first.event().getDense());
             assertTrue(rows.next().error().contains("dense column 'price' holds 'abc', not a finite number"));
-            assertTrue(rows.next().error().contains("dense column 'price' holds 'NaN', not a finite number"));
+            assertTrue(rows.next().error().contains("dense column 'price' holds 'inf', not a finite number"));
             CsvEvents.Row last = rows.next();
             assertEquals(-2000f, last.event().getDense().get("price"));
             CsvEvents.Row empty = rows.next();
             assertNull(empty.error(), "an empty cell is a missing value, not a bad one");
             assertEquals(Map.of(), empty.event().getDense());
+            for (String token : List.of("NaN", "NA", "?")) {
+                CsvEvents.Row na = rows.next();
+                assertNull(na.error(), token);
+                assertEquals(Map.of(), na.event().getDense(), token + " is a missing value");
+            }
+            assertNull(rows.next());
 
             // what the job makes of it: the value in the example's dense inputs, or the mark of a missing one
             ModelConfig cfg = ModelConfig.fromMap(Map.of("tasks", "click,buy", "features", "a", "dense-features", "price"));
