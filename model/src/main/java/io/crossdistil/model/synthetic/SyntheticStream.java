@@ -173,7 +173,7 @@ public final class SyntheticStream {
         cat.put("category", "c" + itemCategory[item]);
         cat.put("device", "d" + (user % 4));
         cat.put("hour", Integer.toString((int) ((time / 3_600_000L) % 24)));
-        Map<String, Float> dense = Float.isNaN(userEngagement[user]) ? Map.of() : Map.of("user_engagement", userEngagement[user]);
+        Map<String, Float> dense = Float.isNaN(userEngagement[user]) ? Map.of() : Map.of(DENSE_FIELDS.get(0), userEngagement[user]);
         String id = "e" + index;
         index++;
         return new SyntheticEvent(id, "u" + user, "i" + item, time, cat, dense, labels);
