@@ -19,9 +19,9 @@ class DecodeMetricsTest {
                 .setCategorical(Map.of()).setDense(dense).setLabels(Map.of("finish", 1, "like", like)).build());
     }
 
-    /** Decoded events, dead letters, and per dense field the decoded events that lacked it, as Flink counters. */
+    /** Decoded events, dead letters, and per dense field the decoded events that lacked it and its recent mean, as Flink metrics. */
     @Test
-    void countsEventsDeadLettersAndEachDenseFieldsMissingValues() throws Exception {
+    void countsEventsDeadLettersAndEachDenseFieldsMissingValuesAndRecentMean() throws Exception {
         MetricListener listener = new MetricListener();
         DecodeMetrics metrics = new DecodeMetrics(listener.getMetricGroup(), CFG.denseFeatures);
         EventDecoder decoder = new EventDecoder(CFG, 1000, 1 << 20);
@@ -38,5 +38,9 @@ class DecodeMetricsTest {
         assertEquals(2, listener.getCounter("deadLetters").orElseThrow().getCount(), "a label of 7, a NaN");
         assertEquals(2, listener.getCounter("dense", "watch", "missingValues").orElseThrow().getCount());
         assertEquals(1, listener.getCounter("dense", "age", "missingValues").orElseThrow().getCount());
+        // the recent mean of the decoded events' values: watch 0.5 alone (its 0 and NaN came in dead letters), age 3 then 7
+        double d = Math.exp(-1.0 / DecodeMetrics.RECENT_VALUES);
+        assertEquals(0.5, (Double) listener.getGauge("dense", "watch", "recentMean").orElseThrow().getValue(), 1e-12);
+        assertEquals((3 * d + 7) / (d + 1), (Double) listener.getGauge("dense", "age", "recentMean").orElseThrow().getValue(), 1e-12);
     }
 }
