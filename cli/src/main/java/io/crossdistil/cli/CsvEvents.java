@@ -24,8 +24,8 @@ import java.util.zip.GZIPInputStream;
  * hold finite numbers, or where a row lacks the value nothing or a "not available" token
  * ({@link #MISSING}: NA, NaN, null, ?, ...); every other column is a categorical feature unless
  * the feature columns are named; an optional time column holds epoch seconds, epoch milliseconds
- * or an ISO-8601 time. Columns named user_id and item_id fill the event's ids. A row that cannot be turned into an
- * event is returned with the reason, never dropped.
+ * or an ISO-8601 time. Columns named user_id and item_id fill the event's ids. A row that cannot
+ * be turned into an event is returned with the reason, never dropped.
  */
 public final class CsvEvents implements AutoCloseable {
     /** What a dense cell holds where the row lacks the value: nothing, or a token of pandas' and UCI's files for "not available". */

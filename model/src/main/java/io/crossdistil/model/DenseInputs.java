@@ -103,7 +103,7 @@ final class DenseInputs {
             }
             return;
         }
-        double[][] moments = moments();
+        double[][] moments = moments(roundedSums());
         double[] mean = moments[0];
         double[] inverseSd = new double[fields];
         for (int j = 0; j < fields; j++) {
@@ -115,16 +115,17 @@ final class DenseInputs {
         }
     }
 
-    /**
-     * Per field the mean and the standard deviation (0: not seen to vary) of the events so far,
-     * from the sums rounded to float, as a snapshot carries them: serving then scales exactly as
-     * training did.
-     */
-    private double[][] moments() {
+    /** The statistics rounded to float, as a snapshot carries them: serving then scales exactly as training did. */
+    private double[] roundedSums() {
         double[] s = HostArrays.values(sums);
         for (int i = 0; i < s.length; i++) {
             s[i] = (float) s[i];
         }
+        return s;
+    }
+
+    /** Per field the mean and the standard deviation (0: not seen to vary) of statistics {@code s}. */
+    private double[][] moments(double[] s) {
         double[] mean = new double[fields];
         double[] sd = new double[fields];
         for (int j = 0; j < fields; j++) {
@@ -143,8 +144,8 @@ final class DenseInputs {
         if (sums == null) {
             return List.of();
         }
-        double[][] moments = moments();
-        double[] s = HostArrays.values(sums);
+        double[] s = roundedSums();
+        double[][] moments = moments(s);
         List<DenseStatistics> out = new ArrayList<>();
         for (int j = 0; j < fields; j++) {
             long missing = (long) s[1 + 2 * fields + j];
