@@ -24,7 +24,8 @@ public final class BadRecords {
         NAN_DENSE("not a finite number"),
         INFINITE_DENSE("not a finite number"),
         TOO_MANY_FEATURES("too many features"),
-        EMPTY("single-object");
+        EMPTY("single-object"),
+        HUGE_DENSE("beyond the limit");
 
         public final String reasonContains;
 
@@ -70,6 +71,7 @@ public final class BadRecords {
             case NON_BINARY_LABEL -> labels.put(labels.keySet().iterator().next(), 7);
             case NAN_DENSE -> dense.put("x", Float.NaN);
             case INFINITE_DENSE -> dense.put("x", Float.NEGATIVE_INFINITY);
+            case HUGE_DENSE -> dense.put("x", Float.MAX_VALUE); // a sentinel some producers send for "no value"
             case TOO_MANY_FEATURES -> {
                 for (int i = 0; i < 1_100; i++) {
                     cat.put("f" + i, "v");

@@ -1,6 +1,7 @@
 package io.crossdistil.cli;
 
 import io.crossdistil.avro.FeedbackEvent;
+import io.crossdistil.model.features.FeatureEncoder;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -190,8 +191,9 @@ public final class CsvEvents implements AutoCloseable {
             } catch (NumberFormatException notANumber) {
                 x = Float.NaN;
             }
-            if (!Float.isFinite(x)) {
-                return new Row(start, raw, null, "line " + start + ": dense column '" + dense.get(d) + "' holds '" + v + "', not a finite number");
+            String problem = FeatureEncoder.denseValueProblem(x);
+            if (problem != null) {
+                return new Row(start, raw, null, "line " + start + ": dense column '" + dense.get(d) + "' holds '" + v + "', " + problem);
             }
             numbers.put(dense.get(d), x);
         }

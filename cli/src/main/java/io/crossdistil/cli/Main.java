@@ -26,7 +26,8 @@ public final class Main {
                            --csv FILE --labels a,b[,c] [--features f1,...] [--dense-features d1,...] [--time COL]
                                                 replay a CSV (.csv or .csv.gz) instead; the run ends when it is consumed;
                                                 --dense-features: numeric columns fed as numbers (standardised: --dense-scaling;
-                                                an empty cell, NA, NaN or ?: the row lacks the value)
+                                                an empty cell, NA, NaN or ?: the row lacks the value;
+                                                beyond 1e13 either side: a dead letter)
                            --snapshots DIR      snapshot directory (default snapshots/run-<time>; must be empty)
                            --summary FILE       write the run's summary as JSON
                            --partitions N       partitions of the events topic (default 1: a deterministic run;

@@ -19,7 +19,7 @@ class CsvEventsTest {
     @Test
     void denseColumnsAreNumbersAndABadOneIsARefusedRow(@TempDir Path dir) throws Exception {
         Path csv = dir.resolve("events.csv");
-        Files.writeString(csv, "a,price,click,buy\nx,1.5,1,0\ny,abc,0,1\nz,inf,0,0\nw,-2e3,0,0\nv, ,1,1\nu,NaN,0,1\nt,NA,0,1\ns,?,1,0\n");
+        Files.writeString(csv, "a,price,click,buy\nx,1.5,1,0\ny,abc,0,1\nz,inf,0,0\nr,3.4e38,0,0\nw,-2e3,0,0\nv, ,1,1\nu,NaN,0,1\nt,NA,0,1\ns,?,1,0\n");
         assertEquals(List.of("price", "w2"), CsvEvents.denseColumns(Map.of("dense-features", " price, w2 ,")));
         try (CsvEvents rows = new CsvEvents(csv, List.of("click", "buy"), List.of(), List.of("price"), null)) {
             assertEquals(List.of("a"), rows.features(), "a dense column is not also a categorical one unless named");
@@ -29,6 +29,7 @@ class CsvEventsTest {
             assertEquals(Map.of("price", 1.5f), first.event().getDense());
             assertTrue(rows.next().error().contains("dense column 'price' holds 'abc', not a finite number"));
             assertTrue(rows.next().error().contains("dense column 'price' holds 'inf', not a finite number"));
+            assertTrue(rows.next().error().contains("dense column 'price' holds '3.4e38', beyond the limit of 1e13"));
             CsvEvents.Row last = rows.next();
             assertEquals(-2000f, last.event().getDense().get("price"));
             CsvEvents.Row empty = rows.next();

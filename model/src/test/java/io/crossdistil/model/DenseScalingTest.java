@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.model.event.Example;
+import io.crossdistil.model.features.FeatureEncoder;
 import io.crossdistil.model.sampling.Samples;
 import io.crossdistil.model.state.ArrayCodec;
 import io.crossdistil.model.training.OnlineTrainer;
@@ -14,6 +15,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,6 +106,22 @@ class DenseScalingTest {
         Example atMean = new Example("", 0L, events.get(0).rows, new float[] {meanX, 1f}, 0);
         double[][] p = m.predict(List.of(lacking, atMean));
         assertArrayEquals(p[1], p[0], 1e-6);
+    }
+
+    /** The encoder refuses values beyond its limit so that the statistics, as a snapshot's floats, stay finite. */
+    @Test
+    void valuesAtTheEncodersLimitKeepTheStatisticsFiniteAsFloats() {
+        DenseInputs s = new DenseInputs(cfg("standard"));
+        List<Example> batch = new ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            batch.add(event(i % 2 == 0 ? FeatureEncoder.DENSE_LIMIT : -FeatureEncoder.DENSE_LIMIT, i));
+        }
+        s.add(batch);
+        for (DenseStatistics d : s.describe(List.of("x", "y"))) {
+            assertTrue(Double.isFinite(d.mean()) && Double.isFinite(d.sd()) && d.sd() > 0, d.toString());
+        }
+        double[] in = s.inputs(List.of(event(FeatureEncoder.DENSE_LIMIT, 1)), Samples.none(2));
+        assertEquals(1.0, in[0], 1e-3, "the limit is one sd above a mean of 0");
     }
 
     @Test

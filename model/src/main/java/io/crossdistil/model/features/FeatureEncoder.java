@@ -17,7 +17,7 @@ import java.util.Map;
  * values of those names; a field the event lacks has a row of its own), its dense values in
  * configuration order (missing ones {@link Example#MISSING}), its label permutation, and what makes an event one the
  * trainer refuses (a label missing, not 0 or 1, or for a task it does not train; too many
- * features; a dense value that is not finite).
+ * features; a dense value that is not finite or beyond {@link #DENSE_LIMIT}).
  *
  * <p>An event reaches it either decoded by Avro ({@link #example(FeedbackEvent)}) or as its bytes,
  * read where they lie ({@link #exampleInPlace}); both feed the same fields through the same rules,
@@ -25,6 +25,14 @@ import java.util.Map;
  * they agree on every input. One instance per thread.
  */
 public final class FeatureEncoder implements FeedbackEventVisitor {
+    /**
+     * The largest dense value, either sign, an event may carry. A value beyond it is a sentinel or
+     * a wrong unit (a missing value is left out), and standardising would square it into running
+     * sums that a snapshot carries as floats: one value of 1e20 made those infinite, and the field
+     * then read 0 in every event after it. 1e13 keeps epoch milliseconds and money in cents.
+     */
+    public static final float DENSE_LIMIT = 1e13f;
+
     private final FeatureHasher hasher;
     private final Names fields;
     private final int userIdField;
@@ -44,7 +52,7 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
     private int labelsSeen;
     private String unknownTask;
     private int features;
-    private String nonFiniteDense;
+    private String badDense;
 
     /** For serving and generated data: no limit on an event's features. */
     public FeatureEncoder(ModelConfig cfg) {
@@ -127,7 +135,7 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
         labelsSeen = 0;
         unknownTask = null;
         features = 0;
-        nonFiniteDense = null;
+        badDense = null;
     }
 
     /** The event's own ids win over categorical entries named user_id or item_id; a null id (an event built in code) leaves the field missing. */
@@ -165,12 +173,13 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
     }
 
     /**
-     * A non-finite value is refused, and kept: serving, which checks nothing, then shows an
-     * infinite one in its output and reads a NaN as missing.
+     * A value that is not finite or beyond the limit refuses the event, and is kept: serving,
+     * which checks nothing, then shows an infinite one in its output and reads a NaN as missing.
      */
     private void dense(int d, String key, float value) {
-        if (!Float.isFinite(value)) {
-            refuseDense(key, Float.toString(value));
+        String problem = denseValueProblem(value);
+        if (problem != null && badDense == null) {
+            badDense = "dense feature '" + key + "' is " + value + ", " + problem;
         }
         if (d >= 0) {
             dense[d] = value;
@@ -178,9 +187,17 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
     }
 
     private void refuseDense(String key, String shown) {
-        if (nonFiniteDense == null) {
-            nonFiniteDense = "dense feature '" + key + "' is " + shown + ", not a finite number";
+        if (badDense == null) {
+            badDense = "dense feature '" + key + "' is " + shown + ", not a finite number";
         }
+    }
+
+    /** Why an event may not carry this dense value, or null when it may: the rule, for every reader of events. */
+    public static String denseValueProblem(float value) {
+        if (!Float.isFinite(value)) {
+            return "not a finite number";
+        }
+        return Math.abs(value) > DENSE_LIMIT ? "beyond the limit of 1e13 either side (a sentinel for a missing value? leave the field out)" : null;
     }
 
     /** A label of a decoded event: a null value counts as missing. */
@@ -220,7 +237,7 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
         if (features > maxFeatures) {
             return "too many features: " + features + " > max-features " + maxFeatures;
         }
-        return nonFiniteDense;
+        return badDense;
     }
 
     private Example checked() throws InvalidEventException {
@@ -278,7 +295,7 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
     @Override
     public void dense(byte[] buf, int keyOffset, int keyLength, float value) {
         int d = denseFields.indexOf(buf, keyOffset, keyLength);
-        dense(d, Float.isFinite(value) ? null : new String(buf, keyOffset, keyLength, StandardCharsets.UTF_8), value);
+        dense(d, denseValueProblem(value) == null ? null : new String(buf, keyOffset, keyLength, StandardCharsets.UTF_8), value);
     }
 
     @Override

@@ -72,7 +72,16 @@ class FeatureEncoderTest {
                 refusal(encoder, event(Map.of("finish", 0, "like", 0), Map.of("x", Float.NaN), 4)));
         assertEquals("dense feature 'y' is Infinity, not a finite number",
                 refusal(encoder, event(Map.of("finish", 0, "like", 1), Map.of("y", Float.POSITIVE_INFINITY), 1)));
+        assertEquals("dense feature 'x' is 1.0E20, beyond the limit of 1e13 either side (a sentinel for a missing value? leave the field out)",
+                refusal(encoder, event(Map.of("finish", 0, "like", 1), Map.of("x", 1e20f), 1)));
+        assertTrue(refusal(encoder, event(Map.of("finish", 0, "like", 1), Map.of("x", -Float.MAX_VALUE), 1)).contains("beyond the limit"));
+        for (float atTheLimit : new float[] {FeatureEncoder.DENSE_LIMIT, -FeatureEncoder.DENSE_LIMIT, 1.7e12f}) {
+            FeedbackEvent large = event(Map.of("finish", 0, "like", 1), Map.of("x", atTheLimit), 1);
+            assertEquals(atTheLimit, encoder.example(large).dense[0], "a value within the limit is kept");
+            assertEquals(atTheLimit, encoder.exampleInPlace(Wire.encode(large)).dense[0]);
+        }
         // a refused event is never read in place: its reason comes from the decoded path
+        assertNull(encoder.exampleInPlace(Wire.encode(event(Map.of("finish", 0, "like", 1), Map.of("x", 1e14f), 1))));
         assertNull(encoder.exampleInPlace(Wire.encode(event(Map.of("finish", 0, "like", 1), Map.of("x", Float.NaN), 1))));
         assertNull(encoder.exampleInPlace(Wire.encode(event(Map.of("finish", 0), Map.of(), 1))));
     }
