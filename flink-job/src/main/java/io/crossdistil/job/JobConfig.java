@@ -1,9 +1,15 @@
 package io.crossdistil.job;
 
+import io.crossdistil.avro.WriterSchemas;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.parallel.ReplicaTrainer;
 import io.crossdistil.model.snapshot.FrozenTeachers;
+import java.io.IOException;
 import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -48,6 +54,7 @@ public final class JobConfig implements Serializable {
             new ModelConfig.Option("exchange-topic", "", "", "with --trainers N > 1: topic the trainers exchange their changes through (default: TOPIC-exchange; created with one partition when missing)"),
             new ModelConfig.Option("max-features", "1000", "", "events with more categorical features than this are dead letters"),
             new ModelConfig.Option("max-record-bytes", "1048576", "", "records larger than this are dead letters"),
+            new ModelConfig.Option("writer-schemas", "", "", "Avro schema files (.avsc, comma-separated) of other versions of the FeedbackEvent schema that producers write with: their events are read by Avro's schema resolution (fields the job does not know skipped, fields the writer lacks given their defaults); each is read and checked at start. Without it such events are dead letters (unknown writer schema)"),
             new ModelConfig.Option("delivery-guarantee", "at-least-once", "", "Kafka sinks: at-least-once (a recovery may repeat a dead letter, snapshot or report) or exactly-once (Kafka transactions committed with each checkpoint: nothing repeated, records visible to read_committed consumers only after the checkpoint; transactional ids start with the job name, so give every job its own --job-name)"),
             new ModelConfig.Option("job-name", "crossdistil", "", "the Flink job name"));
 
@@ -81,6 +88,8 @@ public final class JobConfig implements Serializable {
     private final String exchangeTopic;
     private final int maxFeatures;
     private final int maxRecordBytes;
+    /** The --writer-schemas files' text, read on the client: TaskManagers need not see the files. */
+    private final List<String> writerSchemas;
     private final DeliveryGuarantee deliveryGuarantee;
     private final String jobName;
     private final ModelConfig model;
@@ -125,12 +134,32 @@ public final class JobConfig implements Serializable {
         nd4jThreads = (int) nonNegative(job, "nd4j-threads");
         maxFeatures = (int) positive(job, "max-features");
         maxRecordBytes = (int) positive(job, "max-record-bytes");
+        writerSchemas = writerSchemas(job.get("writer-schemas"));
         jobName = job.get("job-name");
         this.modelOptions = Map.copyOf(modelOptions);
         this.model = ModelConfig.fromMap(modelOptions); // model options are validated by the model's own configuration
         FrozenTeachers.check(model); // a frozen teacher that cannot be used stops the job here, not on a TaskManager
         ReplicaTrainer.replicaConfig(model, trainers); // so does a batch the trainers cannot share
         this.kafka = Map.copyOf(kafka);
+    }
+
+    /** The text of each file named, checked as a writer schema of events. */
+    private static List<String> writerSchemas(String paths) {
+        List<String> out = new ArrayList<>();
+        for (String p : paths.split(",")) {
+            if (p.isBlank()) {
+                continue;
+            }
+            String json;
+            try {
+                json = Files.readString(Path.of(p.trim()));
+            } catch (IOException | InvalidPathException e) {
+                throw new IllegalArgumentException("option --writer-schemas: cannot read '" + p.trim() + "': " + e, e);
+            }
+            WriterSchemas.parse(json, "'" + p.trim() + "'");
+            out.add(json);
+        }
+        return List.copyOf(out);
     }
 
     /** Parses command-line arguments; throws {@link IllegalArgumentException} saying what to fix. */
@@ -365,6 +394,11 @@ public final class JobConfig implements Serializable {
 
     public int maxRecordBytes() {
         return maxRecordBytes;
+    }
+
+    /** Other versions of the event schema producers write with, as JSON (--writer-schemas). */
+    public List<String> writerSchemas() {
+        return writerSchemas;
     }
 
     public String jobName() {

@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.AvroRuntimeException;
@@ -13,6 +14,7 @@ import org.apache.avro.SystemLimitException;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DatumReader;
 import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
@@ -105,7 +107,12 @@ public final class Wire {
 
     /** A reader of events for one thread (made here, so that this class's limits and trust are installed first). */
     public static FeedbackEventReader feedbackEventReader() {
-        return new FeedbackEventReader();
+        return new FeedbackEventReader(List.of());
+    }
+
+    /** A reader that also reads events written with other versions of the schema ({@link WriterSchemas}: checked). */
+    public static FeedbackEventReader feedbackEventReader(List<Schema> writerSchemas) {
+        return new FeedbackEventReader(writerSchemas);
     }
 
     /**
@@ -115,15 +122,19 @@ public final class Wire {
      * in the running job went to decoding, a third of it there. An event written with this
      * project's schema (the header's fingerprint says so) is read straight from the array by a
      * buffered decoder kept between calls; any other bytes go to Avro's message decoder, so that
-     * errors (a bad header, an unknown schema) are the ones it raises.
+     * errors (a bad header, an unknown schema) are the ones it raises. That decoder knows the
+     * reader's other writer schemas and resolves their events to this project's.
      */
     public static final class FeedbackEventReader {
         private static final Schema SCHEMA = FeedbackEvent.getClassSchema();
         private static final byte[] HEADER = header(SCHEMA);
         private final DatumReader<FeedbackEvent> reader = new SpecificDatumReader<>(SCHEMA, SCHEMA, new FeedbackEvent().getSpecificData());
+        private final BinaryMessageDecoder<FeedbackEvent> others = FeedbackEvent.createDecoder(null);
         private BinaryDecoder decoder;
 
-        private FeedbackEventReader() {}
+        private FeedbackEventReader(List<Schema> writerSchemas) {
+            writerSchemas.forEach(others::addSchema);
+        }
 
         /**
          * The event in {@code bytes}, read into {@code reuse} (may be null): Avro refills the record
@@ -135,7 +146,7 @@ public final class Wire {
         public FeedbackEvent read(byte[] bytes, FeedbackEvent reuse) throws IOException {
             int body = bodyOffset(bytes);
             if (body < 0) {
-                return FeedbackEvent.getDecoder().decode(bytes, reuse);
+                return others.decode(bytes, reuse);
             }
             decoder = DecoderFactory.get().binaryDecoder(bytes, body, bytes.length - body, decoder);
             try {

@@ -2,17 +2,21 @@ package io.crossdistil.job.io;
 
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.Wire;
+import io.crossdistil.avro.WriterSchemas;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.features.FeatureEncoder;
 import io.crossdistil.model.features.InvalidEventException;
 import java.io.IOException;
+import java.util.List;
+import org.apache.avro.Schema;
 import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.MissingSchemaException;
 
 /**
  * Turns a record's bytes into a training {@link Example}, or says exactly why it cannot: bytes that
- * are not Avro single-object encoded, an unknown writer schema, a truncated or corrupt body, a
+ * are not Avro single-object encoded, an unknown writer schema (events of the other versions of
+ * the schema it is given are read by Avro's schema resolution), a truncated or corrupt body, a
  * record too large, or an event the model refuses ({@link FeatureEncoder} says which). Plainly
  * valid events of this project's schema are read where they lie in their bytes; everything else
  * is decoded by Avro, so a bad record's reason is Avro's or the encoder's own. Plain Java; the
@@ -23,11 +27,17 @@ public final class EventDecoder {
     private final int maxRecordBytes;
     /** The last decoded event, refilled by the next decode: nothing here keeps an event past {@link #decode}. */
     private FeedbackEvent reuse;
-    private final Wire.FeedbackEventReader reader = Wire.feedbackEventReader();
+    private final Wire.FeedbackEventReader reader;
 
     public EventDecoder(ModelConfig cfg, int maxFeatures, int maxRecordBytes) {
+        this(cfg, maxFeatures, maxRecordBytes, List.of());
+    }
+
+    /** @param writerSchemas other versions of the event schema that producers write with ({@link WriterSchemas}: checked) */
+    public EventDecoder(ModelConfig cfg, int maxFeatures, int maxRecordBytes, List<Schema> writerSchemas) {
         this.encoder = new FeatureEncoder(cfg, maxFeatures);
         this.maxRecordBytes = maxRecordBytes;
+        this.reader = Wire.feedbackEventReader(writerSchemas);
     }
 
     public Example decode(byte[] bytes) throws InvalidEventException {
@@ -48,7 +58,8 @@ public final class EventDecoder {
             // Avro refused our own record class: a setup bug, not a bad record; never hide it as dead letters
             throw ex;
         } catch (MissingSchemaException ex) {
-            throw new InvalidEventException("unknown writer schema: " + ex.getMessage());
+            throw new InvalidEventException("unknown writer schema: " + ex.getMessage()
+                    + " (events written with another version of the FeedbackEvent schema are read once the job is given it: --writer-schemas)");
         } catch (IOException | RuntimeException ex) {
             throw new InvalidEventException("corrupt FeedbackEvent body: " + ex);
         }

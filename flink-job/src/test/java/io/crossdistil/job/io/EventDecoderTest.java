@@ -3,13 +3,20 @@ package io.crossdistil.job.io;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.Wire;
+import io.crossdistil.avro.WriterSchemas;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.features.InvalidEventException;
+import java.util.List;
 import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
 import org.junit.jupiter.api.Test;
 
 class EventDecoderTest {
@@ -76,6 +83,38 @@ class EventDecoderTest {
             return "nothing";
         } catch (Throwable t) {
             return t.getClass().getName() + ": " + t.getMessage() + (t.getCause() == null ? "" : " (" + t.getCause().getClass().getName() + ")");
+        }
+    }
+
+    /** A producer on a later version of the schema (a field added, one dropped, another order): read once the job is given it. */
+    @Test
+    void anEventOfAnotherSchemaVersionIsADeadLetterUntilTheDecoderIsGivenIt() throws Exception {
+        Schema v2 = WriterSchemas.parse(resource("writer-schemas/FeedbackEvent-v2.avsc"), "v2");
+        GenericRecord r = new GenericData.Record(v2);
+        r.put("event_id", "a");
+        r.put("session_id", "s-7");
+        r.put("user_id", "u-a");
+        r.put("item_id", "i-a");
+        r.put("event_time", 1_700_000_000_000L);
+        r.put("categorical", Map.of("author", "x", "device", "tv"));
+        r.put("dense", Map.of("watch", 0.5f, "age", 3f));
+        r.put("labels", Map.of("finish", 1, "like", 1));
+        byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v2).encode(r).array();
+
+        InvalidEventException refused = assertThrows(InvalidEventException.class, () -> new EventDecoder(CFG, 1000, 1 << 20).decode(bytes));
+        assertTrue(refused.getMessage().startsWith("unknown writer schema: ") && refused.getMessage().endsWith("--writer-schemas)"),
+                refused.getMessage());
+        Example sameEventOfOurs = new EventDecoder(CFG, 1000, 1 << 20).decode(event("a", Map.of("author", "x", "device", "tv"),
+                Map.of("watch", 0.5f, "age", 3f), 1, 1));
+        EventDecoder given = new EventDecoder(CFG, 1000, 1 << 20, List.of(v2));
+        assertEquals(sameEventOfOurs, given.decode(bytes));
+        assertEquals(sameEventOfOurs, given.decode(Wire.encode(Wire.feedbackEventReader(List.of(v2)).read(bytes, null))),
+                "and the project's own events as before");
+    }
+
+    static String resource(String name) throws java.io.IOException {
+        try (java.io.InputStream in = EventDecoderTest.class.getClassLoader().getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
     }
 
