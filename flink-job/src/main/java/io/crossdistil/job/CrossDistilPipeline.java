@@ -78,7 +78,7 @@ public final class CrossDistilPipeline {
 
         DataStream<RawRecord> raw = env.fromSource(source, WatermarkStrategy.noWatermarks(), "feedback source").uid(SOURCE_UID);
         SingleOutputStreamOperator<Example> examples = raw
-                .process(new DecodeFunction(c.modelOptions(), c.maxFeatures(), c.maxRecordBytes(), c.writerSchemas()), ExampleTypeInfo.INSTANCE)
+                .process(new DecodeFunction(c.modelOptions(), c.decodeSettings()), ExampleTypeInfo.INSTANCE)
                 .uid(DECODE_UID).name("decode + validate");
         int readers = c.trainers() > 1 ? c.trainers() : c.decodeParallelism();
         if (readers > 0) {

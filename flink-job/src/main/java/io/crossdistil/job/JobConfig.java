@@ -1,6 +1,7 @@
 package io.crossdistil.job;
 
 import io.crossdistil.avro.WriterSchemas;
+import io.crossdistil.job.io.DecodeSettings;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.parallel.ReplicaTrainer;
 import io.crossdistil.model.snapshot.FrozenTeachers;
@@ -54,6 +55,7 @@ public final class JobConfig implements Serializable {
             new ModelConfig.Option("exchange-topic", "", "", "with --trainers N > 1: topic the trainers exchange their changes through (default: TOPIC-exchange; created with one partition when missing)"),
             new ModelConfig.Option("max-features", "1000", "", "events with more categorical features than this are dead letters"),
             new ModelConfig.Option("max-record-bytes", "1048576", "", "records larger than this are dead letters"),
+            new ModelConfig.Option("other-labels", "refuse", "", "labels of tasks this job does not train: refuse (the event is a dead letter) or ignore (for a topic whose events carry more tasks than the job trains)"),
             new ModelConfig.Option("writer-schemas", "", "", "Avro schema files (.avsc, comma-separated) of other versions of the FeedbackEvent schema that producers write with: their events are read by Avro's schema resolution (fields the job does not know skipped, fields the writer lacks given their defaults); each is read and checked at start. Without it such events are dead letters (unknown writer schema)"),
             new ModelConfig.Option("delivery-guarantee", "at-least-once", "", "Kafka sinks: at-least-once (a recovery may repeat a dead letter, snapshot or report) or exactly-once (Kafka transactions committed with each checkpoint: nothing repeated, records visible to read_committed consumers only after the checkpoint; transactional ids start with the job name, so give every job its own --job-name)"),
             new ModelConfig.Option("job-name", "crossdistil", "", "the Flink job name"));
@@ -86,10 +88,7 @@ public final class JobConfig implements Serializable {
     private final int trainers;
     private final int roundSteps;
     private final String exchangeTopic;
-    private final int maxFeatures;
-    private final int maxRecordBytes;
-    /** The --writer-schemas files' text, read on the client: TaskManagers need not see the files. */
-    private final List<String> writerSchemas;
+    private final DecodeSettings decode;
     private final DeliveryGuarantee deliveryGuarantee;
     private final String jobName;
     private final ModelConfig model;
@@ -132,9 +131,8 @@ public final class JobConfig implements Serializable {
                     + "or set it to " + trainers);
         }
         nd4jThreads = (int) nonNegative(job, "nd4j-threads");
-        maxFeatures = (int) positive(job, "max-features");
-        maxRecordBytes = (int) positive(job, "max-record-bytes");
-        writerSchemas = writerSchemas(job.get("writer-schemas"));
+        decode = new DecodeSettings((int) positive(job, "max-features"), (int) positive(job, "max-record-bytes"),
+                oneOf(job, "other-labels", "refuse", "ignore").equals("ignore"), writerSchemas(job.get("writer-schemas")));
         jobName = job.get("job-name");
         this.modelOptions = Map.copyOf(modelOptions);
         this.model = ModelConfig.fromMap(modelOptions); // model options are validated by the model's own configuration
@@ -143,7 +141,7 @@ public final class JobConfig implements Serializable {
         this.kafka = Map.copyOf(kafka);
     }
 
-    /** The text of each file named, checked as a writer schema of events. */
+    /** The text of each file named, checked as a writer schema of events: read here, on the client, so TaskManagers need not see the files. */
     private static List<String> writerSchemas(String paths) {
         List<String> out = new ArrayList<>();
         for (String p : paths.split(",")) {
@@ -388,17 +386,9 @@ public final class JobConfig implements Serializable {
         return exchangeTopic;
     }
 
-    public int maxFeatures() {
-        return maxFeatures;
-    }
-
-    public int maxRecordBytes() {
-        return maxRecordBytes;
-    }
-
-    /** Other versions of the event schema producers write with, as JSON (--writer-schemas). */
-    public List<String> writerSchemas() {
-        return writerSchemas;
+    /** What the decoders accept. */
+    public DecodeSettings decodeSettings() {
+        return decode;
     }
 
     public String jobName() {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.job.io.DecodeFunction;
+import io.crossdistil.job.io.DecodeSettings;
 import io.crossdistil.job.io.RawRecord;
 import io.crossdistil.model.event.Example;
 import java.nio.file.Files;
@@ -35,6 +36,7 @@ class JobConfigTest {
         assertTrue(error("--bootstrap-servers", "k:9092", "--snapshot-every-events", "-1").contains("must not be negative"));
         assertTrue(error("--bootstrap-servers", "k:9092", "--nd4j-threads", "-2").contains("must not be negative"));
         assertTrue(error("--bootstrap-servers", "k:9092", "--delivery-guarantee", "once").contains("at-least-once or exactly-once"));
+        assertTrue(error("--bootstrap-servers", "k:9092", "--other-labels", "skip").contains("refuse or ignore"));
         assertTrue(error("--bootstrap-servers", "k:9092", "--alpha", "2").contains("'alpha'"));
         assertTrue(error("--bootstrap-servers").contains("needs a value"));
         assertTrue(error("bootstrap").contains("expected an option"));
@@ -55,8 +57,8 @@ class JobConfigTest {
         String v2 = resource("FeedbackEvent-v2.avsc");
         String stringLabels = resource("FeedbackEvent-string-labels.avsc");
         JobConfig c = JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:9092", "--writer-schemas", v2});
-        assertEquals(List.of(Files.readString(Path.of(v2))), c.writerSchemas());
-        assertEquals(List.of(), JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:9092"}).writerSchemas());
+        assertEquals(List.of(Files.readString(Path.of(v2))), c.decodeSettings().writerSchemas());
+        assertEquals(List.of(), JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:9092"}).decodeSettings().writerSchemas());
 
         assertTrue(error("--bootstrap-servers", "k:9092", "--writer-schemas", v2 + "," + stringLabels).startsWith("writer schema '"
                 + stringLabels + "' (io.crossdistil.avro.FeedbackEvent): events written with it cannot be read as io.crossdistil.avro.FeedbackEvent: "
@@ -65,9 +67,8 @@ class JobConfigTest {
                 .startsWith("option --writer-schemas: cannot read 'no/such.avsc': "));
 
         // the decode function as Flink ships it (serialized) and runs it: an event of the other version trains
-        DecodeFunction shipped = InstantiationUtil.clone(new DecodeFunction(c.modelOptions(), c.maxFeatures(), c.maxRecordBytes(),
-                c.writerSchemas()));
-        Schema schema = new Schema.Parser().parse(c.writerSchemas().get(0));
+        DecodeFunction shipped = InstantiationUtil.clone(new DecodeFunction(c.modelOptions(), c.decodeSettings()));
+        Schema schema = new Schema.Parser().parse(c.decodeSettings().writerSchemas().get(0));
         GenericRecord r = new GenericData.Record(schema);
         r.put("event_id", "a");
         r.put("session_id", "s");
@@ -106,6 +107,8 @@ class JobConfigTest {
         assertEquals("mtl", c.modelConfig().variant.key());
         assertEquals("SSL", c.kafkaProperties().get("security.protocol"));
         assertEquals(1, c.trainers());
+        assertEquals(new DecodeSettings(1000, 1 << 20, false, List.of()), c.decodeSettings(), "what decoding accepts by default");
+        assertTrue(JobConfig.fromArgs(new String[] {"--bootstrap-servers=k:9092", "--other-labels", "ignore"}).decodeSettings().ignoreOtherLabels());
         assertEquals("feedback-exchange", c.exchangeTopic());
         assertEquals(5, JobConfig.fromArgs(new String[] {"--bootstrap-servers=k:9092", "--trainers", "4", "--round-steps", "5"}).roundSteps());
         assertTrue(JobConfig.help().contains("--teacher-routing"));

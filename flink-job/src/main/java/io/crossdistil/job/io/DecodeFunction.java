@@ -1,10 +1,8 @@
 package io.crossdistil.job.io;
 
-import io.crossdistil.avro.WriterSchemas;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.features.InvalidEventException;
-import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -18,24 +16,19 @@ public final class DecodeFunction extends ProcessFunction<RawRecord, Example> {
     public static final OutputTag<DeadLetterRecord> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
 
     private final Map<String, String> modelOptions;
-    private final int maxFeatures;
-    private final int maxRecordBytes;
-    /** Other versions of the event schema, as JSON: Avro's Schema is not serializable. */
-    private final List<String> writerSchemas;
+    private final DecodeSettings settings;
     private transient EventDecoder decoder;
     private transient DecodeMetrics metrics;
 
-    public DecodeFunction(Map<String, String> modelOptions, int maxFeatures, int maxRecordBytes, List<String> writerSchemas) {
+    public DecodeFunction(Map<String, String> modelOptions, DecodeSettings settings) {
         this.modelOptions = Map.copyOf(modelOptions);
-        this.maxFeatures = maxFeatures;
-        this.maxRecordBytes = maxRecordBytes;
-        this.writerSchemas = List.copyOf(writerSchemas);
+        this.settings = settings;
     }
 
     @Override
     public void open(OpenContext context) {
         ModelConfig cfg = ModelConfig.fromMap(modelOptions);
-        decoder = new EventDecoder(cfg, maxFeatures, maxRecordBytes, WriterSchemas.parseAll(writerSchemas));
+        decoder = new EventDecoder(cfg, settings);
         metrics = new DecodeMetrics(getRuntimeContext().getMetricGroup(), cfg.denseFeatures);
     }
 

@@ -9,7 +9,6 @@ import io.crossdistil.model.features.FeatureEncoder;
 import io.crossdistil.model.features.InvalidEventException;
 import java.io.IOException;
 import java.util.List;
-import org.apache.avro.Schema;
 import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.MissingSchemaException;
 
@@ -30,14 +29,13 @@ public final class EventDecoder {
     private final Wire.FeedbackEventReader reader;
 
     public EventDecoder(ModelConfig cfg, int maxFeatures, int maxRecordBytes) {
-        this(cfg, maxFeatures, maxRecordBytes, List.of());
+        this(cfg, new DecodeSettings(maxFeatures, maxRecordBytes, false, List.of()));
     }
 
-    /** @param writerSchemas other versions of the event schema that producers write with ({@link WriterSchemas}: checked) */
-    public EventDecoder(ModelConfig cfg, int maxFeatures, int maxRecordBytes, List<Schema> writerSchemas) {
-        this.encoder = new FeatureEncoder(cfg, maxFeatures);
-        this.maxRecordBytes = maxRecordBytes;
-        this.reader = Wire.feedbackEventReader(writerSchemas);
+    public EventDecoder(ModelConfig cfg, DecodeSettings settings) {
+        this.encoder = new FeatureEncoder(cfg, settings.maxFeatures(), settings.ignoreOtherLabels());
+        this.maxRecordBytes = settings.maxRecordBytes();
+        this.reader = Wire.feedbackEventReader(WriterSchemas.parseAll(settings.writerSchemas()));
     }
 
     public Example decode(byte[] bytes) throws InvalidEventException {

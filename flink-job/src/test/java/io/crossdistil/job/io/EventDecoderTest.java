@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.avro.FeedbackEvent;
 import io.crossdistil.avro.Wire;
-import io.crossdistil.avro.WriterSchemas;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.features.InvalidEventException;
@@ -89,7 +88,8 @@ class EventDecoderTest {
     /** A producer on a later version of the schema (a field added, one dropped, another order): read once the job is given it. */
     @Test
     void anEventOfAnotherSchemaVersionIsADeadLetterUntilTheDecoderIsGivenIt() throws Exception {
-        Schema v2 = WriterSchemas.parse(resource("writer-schemas/FeedbackEvent-v2.avsc"), "v2");
+        String json = resource("writer-schemas/FeedbackEvent-v2.avsc");
+        Schema v2 = new Schema.Parser().parse(json);
         GenericRecord r = new GenericData.Record(v2);
         r.put("event_id", "a");
         r.put("session_id", "s-7");
@@ -106,7 +106,7 @@ class EventDecoderTest {
                 refused.getMessage());
         Example sameEventOfOurs = new EventDecoder(CFG, 1000, 1 << 20).decode(event("a", Map.of("author", "x", "device", "tv"),
                 Map.of("watch", 0.5f, "age", 3f), 1, 1));
-        EventDecoder given = new EventDecoder(CFG, 1000, 1 << 20, List.of(v2));
+        EventDecoder given = new EventDecoder(CFG, new DecodeSettings(1000, 1 << 20, false, List.of(json)));
         assertEquals(sameEventOfOurs, given.decode(bytes));
         assertEquals(sameEventOfOurs, given.decode(Wire.encode(Wire.feedbackEventReader(List.of(v2)).read(bytes, null))),
                 "and the project's own events as before");

@@ -15,9 +15,10 @@ import java.util.Map;
  * What a feedback event means to the model, defined once: which embedding row each configured
  * field's value hashes to (the event's own ids stand for user_id and item_id, over categorical
  * values of those names; a field the event lacks has a row of its own), its dense values in
- * configuration order (missing ones {@link Example#MISSING}), its label permutation, and what makes an event one the
- * trainer refuses (a label missing, not 0 or 1, or for a task it does not train; too many
- * features; a dense value that is not finite or beyond {@link #DENSE_LIMIT}).
+ * configuration order (missing ones {@link Example#MISSING}), its label permutation, and what
+ * makes an event one the trainer refuses (a label missing, not 0 or 1, or, unless told to pass
+ * over them, for a task it does not train; too many features; a dense value that is not finite
+ * or beyond {@link #DENSE_LIMIT}).
  *
  * <p>An event reaches it either decoded by Avro ({@link #example(FeedbackEvent)}) or as its bytes,
  * read where they lie ({@link #exampleInPlace}); both feed the same fields through the same rules,
@@ -41,6 +42,7 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
     private final Names denseFields;
     private final Names tasks;
     private final int maxFeatures;
+    private final boolean ignoreOtherLabels;
     private final FeedbackEventParser parser = new FeedbackEventParser();
 
     // the event being read
@@ -61,6 +63,14 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
 
     /** @param maxFeatures an event with more categorical features than this is refused */
     public FeatureEncoder(ModelConfig cfg, int maxFeatures) {
+        this(cfg, maxFeatures, false);
+    }
+
+    /**
+     * @param ignoreOtherLabels false: an event with a label of a task the model does not train is
+     *     refused; true: such labels are passed over (a topic whose events carry more tasks)
+     */
+    public FeatureEncoder(ModelConfig cfg, int maxFeatures, boolean ignoreOtherLabels) {
         this.hasher = new FeatureHasher(cfg.features, cfg.hashRows);
         this.fields = new Names(cfg.features);
         this.userIdField = cfg.features.indexOf("user_id");
@@ -72,6 +82,7 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
         this.denseFields = new Names(cfg.denseFeatures);
         this.tasks = new Names(cfg.tasks); // at most 8 (ModelConfig): one bit each in labelsSeen
         this.maxFeatures = maxFeatures;
+        this.ignoreOtherLabels = ignoreOtherLabels;
     }
 
     // ---- the ways in ----
@@ -211,7 +222,7 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
     }
 
     private void unknownTask(String name) {
-        if (unknownTask == null) {
+        if (unknownTask == null && !ignoreOtherLabels) {
             unknownTask = name;
         }
     }
@@ -224,7 +235,8 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
     /** Why the event read last is refused, or null; the first reason in this order. */
     private String problem() {
         if (unknownTask != null) {
-            return "label for unknown task '" + unknownTask + "' (this job trains " + tasks.names + ")";
+            return "label for unknown task '" + unknownTask + "' (this job trains " + tasks.names
+                    + "; --other-labels ignore reads events that carry more tasks)";
         }
         for (int k = 0; k < labels.length; k++) {
             if ((labelsSeen & 1 << k) == 0) {
@@ -302,7 +314,9 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
     public void label(byte[] buf, int keyOffset, int keyLength, long value) {
         int task = tasks.indexOf(buf, keyOffset, keyLength);
         if (task < 0) {
-            unknownTask(new String(buf, keyOffset, keyLength, StandardCharsets.UTF_8));
+            if (!ignoreOtherLabels) {
+                unknownTask(new String(buf, keyOffset, keyLength, StandardCharsets.UTF_8));
+            }
         } else {
             label(task, value);
         }

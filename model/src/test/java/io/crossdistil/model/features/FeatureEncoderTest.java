@@ -64,7 +64,7 @@ class FeatureEncoderTest {
         assertEquals(0.5f, decoded.dense[0]);
 
         // each reason, and which wins when several apply
-        assertEquals("label for unknown task 'click' (this job trains [finish, like])",
+        assertEquals("label for unknown task 'click' (this job trains [finish, like]; --other-labels ignore reads events that carry more tasks)",
                 refusal(encoder, event(Map.of("click", 1), Map.of("x", Float.NaN), 9)));
         assertEquals("missing label for task 'like'", refusal(encoder, event(Map.of("finish", 1), Map.of("x", Float.NaN), 9)));
         assertEquals("label of task 'finish' is 2, not 0 or 1", refusal(encoder, event(Map.of("finish", 2, "like", 0), Map.of(), 9)));
@@ -84,6 +84,21 @@ class FeatureEncoderTest {
         assertNull(encoder.exampleInPlace(Wire.encode(event(Map.of("finish", 0, "like", 1), Map.of("x", 1e14f), 1))));
         assertNull(encoder.exampleInPlace(Wire.encode(event(Map.of("finish", 0, "like", 1), Map.of("x", Float.NaN), 1))));
         assertNull(encoder.exampleInPlace(Wire.encode(event(Map.of("finish", 0), Map.of(), 1))));
+    }
+
+    /** Told to pass over labels of other tasks, the encoder reads an event that carries more tasks as the same event without them. */
+    @Test
+    void labelsOfTasksTheModelDoesNotTrainArePassedOverWhenToldTo() throws Exception {
+        ModelConfig cfg = ModelConfig.fromMap(Map.of("features", "user_id,item_id,device", "dense-features", "x", "tasks", "finish,like"));
+        FeatureEncoder passing = new FeatureEncoder(cfg, 3, true);
+        FeedbackEvent wider = event(Map.of("finish", 1, "share", 1, "like", 0, "comment", 7), Map.of("x", 0.5f), 2);
+        Example expected = new FeatureEncoder(cfg, 3).example(event(Map.of("finish", 1, "like", 0), Map.of("x", 0.5f), 2));
+        assertEquals(expected, passing.example(wider));
+        assertEquals(expected, passing.exampleInPlace(Wire.encode(wider)));
+        assertTrue(refusal(new FeatureEncoder(cfg, 3), wider).startsWith("label for unknown task '"));
+        // what the job trains is still required, and checked
+        assertEquals("missing label for task 'like'", refusal(passing, event(Map.of("finish", 1, "share", 0), Map.of(), 1)));
+        assertEquals("label of task 'finish' is 2, not 0 or 1", refusal(passing, event(Map.of("finish", 2, "like", 0, "share", 0), Map.of(), 1)));
     }
 
     /** A dense field the event lacks is marked missing (the model reads it as the field's mean), on every way in. */
