@@ -5,21 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.crossdistil.job.io.DecodeFunction;
 import io.crossdistil.job.io.DecodeSettings;
-import io.crossdistil.job.io.RawRecord;
-import io.crossdistil.model.event.Example;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.message.BinaryMessageEncoder;
-import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
-import org.apache.flink.util.InstantiationUtil;
 import org.junit.jupiter.api.Test;
 
 class JobConfigTest {
@@ -51,9 +40,9 @@ class JobConfigTest {
                 .contains("teacher snapshot no/such/snapshot cannot be read"));
     }
 
-    /** Other versions of the event schema: read and checked on the client, shipped to the decoders as text. */
+    /** Other versions of the event schema: read and checked on the client, for the decoders as text (DecodeFunctionTest). */
     @Test
-    void writerSchemasAreCheckedAtStartAndReachTheDecoderAsText() throws Exception {
+    void writerSchemasAreReadAndCheckedAtStart() throws Exception {
         String v2 = resource("FeedbackEvent-v2.avsc");
         String stringLabels = resource("FeedbackEvent-string-labels.avsc");
         JobConfig c = JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:9092", "--writer-schemas", v2});
@@ -65,26 +54,6 @@ class JobConfigTest {
                 + "the project's field 'labels'"));
         assertTrue(error("--bootstrap-servers", "k:9092", "--writer-schemas", "no/such.avsc")
                 .startsWith("option --writer-schemas: cannot read 'no/such.avsc': "));
-
-        // the decode function as Flink ships it (serialized) and runs it: an event of the other version trains
-        DecodeFunction shipped = InstantiationUtil.clone(new DecodeFunction(c.modelOptions(), c.decodeSettings()));
-        Schema schema = new Schema.Parser().parse(c.decodeSettings().writerSchemas().get(0));
-        GenericRecord r = new GenericData.Record(schema);
-        r.put("event_id", "a");
-        r.put("session_id", "s");
-        r.put("user_id", "u");
-        r.put("item_id", "i");
-        r.put("event_time", 0L);
-        r.put("categorical", Map.of());
-        r.put("dense", Map.of());
-        r.put("labels", Map.of("finish", 1, "like", 0));
-        byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), schema).encode(r).array();
-        try (OneInputStreamOperatorTestHarness<RawRecord, Example> h = ProcessFunctionTestHarnesses.forProcessFunction(shipped)) {
-            h.processElement(new RawRecord(bytes, "feedback", 0, 0), 0);
-            assertEquals(1, h.extractOutputValues().size());
-            assertEquals(0b10, h.extractOutputValues().get(0).permutation);
-            assertNull(h.getSideOutput(DecodeFunction.DEAD_LETTERS));
-        }
     }
 
     private static String resource(String name) throws Exception {
