@@ -129,6 +129,41 @@ class LocalPipelineTest {
         }
     }
 
+    /** A new job started from an earlier run's snapshot (--initial-snapshot) begins where that run ended, and continues its versions. */
+    @Test
+    void aJobStartedFromAnEarlierRunsSnapshotBeginsWhereItEnded(@TempDir Path dir) throws Exception {
+        double[] rates = {0.38, 0.1};
+        LocalRunner.Summary cold = LocalRunner.run(new LocalRunner.Options(2_000, null, List.of(), List.of(), null, dir.resolve("cold"),
+                null, 1, Generator.standard(5, rates), 0, smallModel()), new PrintStream(Files.newOutputStream(dir.resolve("cold.log"))));
+        ModelSnapshot earlier = SnapshotFiles.read(cold.snapshotDir());
+        Map<String, String> options = smallModel();
+        options.put("initial-snapshot", cold.snapshotDir().toString());
+        LocalRunner.Summary warm = LocalRunner.run(new LocalRunner.Options(2_000, null, List.of(), List.of(), null, dir.resolve("warm"),
+                null, 1, Generator.standard(5, rates), 0, options), new PrintStream(Files.newOutputStream(dir.resolve("warm.log"))));
+
+        assertEquals(2_000, warm.eventsTrained());
+        long firstVersion;
+        try (Stream<Path> l = Files.list(warm.snapshotDir())) {
+            firstVersion = l.filter(p -> SnapshotFiles.isSnapshotFile(p.getFileName().toString()))
+                    .mapToLong(p -> readVersion(p)).min().orElseThrow();
+        }
+        assertEquals(earlier.getVersion() + 1, firstVersion, "the warm-started job's snapshots continue the earlier run's versions");
+        // the same generated events again: a model that has learned them ranks them well from the first one
+        for (int k = 0; k < 2; k++) {
+            double before = cold.metrics().getTasks().get(k).getAuc();
+            double after = warm.metrics().getTasks().get(k).getAuc();
+            assertTrue(after > before + 0.02, "task " + k + ": AUC since the start " + after + " warm, " + before + " cold");
+        }
+    }
+
+    private static long readVersion(Path snapshotFile) {
+        try {
+            return SnapshotCodec.decode(Files.readAllBytes(snapshotFile)).getVersion();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Test
     void aReplayedCsvEndsWhenConsumedAndItsBadRowsAreDeadLetters(@TempDir Path dir) throws Exception {
         Path csv = dir.resolve("events.csv");

@@ -5,6 +5,7 @@ import io.crossdistil.job.io.DecodeSettings;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.parallel.ReplicaTrainer;
 import io.crossdistil.model.snapshot.FrozenTeachers;
+import io.crossdistil.model.snapshot.InitialSnapshot;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -137,6 +138,7 @@ public final class JobConfig implements Serializable {
         this.modelOptions = Map.copyOf(modelOptions);
         this.model = ModelConfig.fromMap(modelOptions); // model options are validated by the model's own configuration
         FrozenTeachers.check(model); // a frozen teacher that cannot be used stops the job here, not on a TaskManager
+        InitialSnapshot.check(model); // so does a snapshot to start from
         ReplicaTrainer.replicaConfig(model, trainers); // so does a batch the trainers cannot share
         this.kafka = Map.copyOf(kafka);
     }

@@ -38,6 +38,8 @@ class JobConfigTest {
         // a frozen teacher that cannot be read stops the job before it starts
         assertTrue(error("--bootstrap-servers", "k:9092", "--teacher-snapshot", "no/such/snapshot")
                 .contains("teacher snapshot no/such/snapshot cannot be read"));
+        assertTrue(error("--bootstrap-servers", "k:9092", "--initial-snapshot", "no/such/snapshot")
+                .contains("initial snapshot no/such/snapshot cannot be read"));
     }
 
     /** Other versions of the event schema: read and checked on the client, for the decoders as text (DecodeFunctionTest). */

@@ -39,7 +39,7 @@ final class Calibration {
         shiftName = name + ".Q";
         // Adam whatever the model's optimizer: two numbers per task that must keep tracking moving
         // logits (AdaGrad's ever smaller steps froze the served probabilities late in a stream)
-        store = new ParameterStore(cfg.dtype, OptimizerKind.ADAM.updater(learningRate));
+        store = new ParameterStore(cfg.dtype, OptimizerKind.ADAM.updater(learningRate, cfg));
         store.add(scaleName, Double.NaN, 1, numTasks);
         store.add(shiftName, 0.0, 1, numTasks);
         store.build(random);

@@ -227,10 +227,7 @@ public final class CrossDistilModel {
         }
     }
 
-    /**
-     * Leaves {@link #afterStep} to the caller (parallel.ReplicaSync, after each merge, when every
-     * replica holds the same limits and parameters), and the embedding table's updates to it.
-     */
+    /** Leaves {@link #afterStep} and the embedding table's updates to the caller (parallel.ReplicaSync, after each merge). */
     public void endStepsAtMerge() {
         stepsEndAtMerge = true;
         network.embeddings().beforeEachUpdate(null);
@@ -246,10 +243,7 @@ public final class CrossDistilModel {
         return output == null ? p.predictions() : p.predictions(output.scales(), output.shifts());
     }
 
-    /**
-     * L_Model = sum over tasks of w_S L_Stu + w_T L_T; leaves the logit gradients in the pass and
-     * runs the network's backward pass.
-     */
+    /** L_Model = sum over tasks of w_S L_Stu + w_T L_T; leaves the logit gradients in the pass and runs the network's backward pass. */
     private double modelLossAndGradients(ForwardPass p, Map<String, Double> terms, SoftTargets targets, double[][][] frozen) {
         double total = 0;
         int b = p.batch;
@@ -291,11 +285,7 @@ public final class CrossDistilModel {
         return gate != null ? gate.share(k) : ramp();
     }
 
-    /**
-     * A ramp from 0 to 1 over the first {@code distillation-ramp-events} events trained (a
-     * curriculum: the students learn from the labels first, while the teachers are poor, and from
-     * the teachers more and more), 1 without one.
-     */
+    /** 0 to 1 over the first distillation-ramp-events events (a curriculum: labels first, while the teachers are poor), else 1. */
     private double ramp() {
         return cfg.distillationRampEvents == 0 ? 1.0 : Math.min(1.0, (double) steps * cfg.batchSize / cfg.distillationRampEvents);
     }
@@ -328,6 +318,15 @@ public final class CrossDistilModel {
     /** Overwrites parameters from named tensors (for example a snapshot's); shapes must match. */
     public void loadTensors(Map<String, INDArray> values) {
         namedTensors().load(values);
+    }
+
+    /** A warm start from an earlier run's tensors: loads those they hold (the twins start as the students) and returns the names of the rest. */
+    public List<String> warmStart(Map<String, INDArray> values) {
+        List<String> absent = namedTensors().loadAvailable(values);
+        if (network.twins() != null) {
+            network.copyStudentsToTwins();
+        }
+        return absent;
     }
 
     private NamedTensors namedTensors() {

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -56,6 +57,8 @@ public final class ModelConfig implements Serializable {
             new Option("tau", "1.0", "project", "distillation temperature, > 0"),
             new Option("distillation-ramp-events", "0", "project", "alpha grows linearly from 0 over this many trained events (a curriculum); 0: alpha from the first event"),
             new Option("teacher-snapshots", "", "project", "frozen teachers: snapshots of earlier runs of this model (files or snapshot directories, comma-separated; on the command line also --teacher-snapshot PATH, repeatable) whose students the students distil from besides the online teachers; same tasks, features and model shape"),
+            new Option("initial-snapshot", "", "project", "a warm start: a new model begins with the parameters of this snapshot of an earlier run (a file or a snapshot directory: its latest) instead of random ones: students, teachers, calibrations, dense statistics; optimizer state, reservoirs and the gate's evidence start afresh. Same tasks, features and model shape. A job restored from its state continues that state"),
+            new Option("initial-snapshot-ramp-events", "51200", "project", "after a warm start (initial-snapshot) the step size grows linearly from 0 over this many events while the fresh optimizer state gathers the gradients' scale: without it the first steps move every weight by about the full step size and undo much of what the snapshot knew; 0: no ramp (chosen on census-income, confirmed on the generated stream: docs/results/warm-start/)"),
             new Option("one-sided-distillation", "false", "project", "distil an event only where its teacher pulls the student towards the event's label, a positive up and a negative down (docs/algorithm.md, One-sided distillation; true or false)"),
             new Option("distillation-gate", "true", "project", "scale each task's alpha by what distilling measurably adds to the student against a label-only twin that trains the shared layers (docs/algorithm.md, The distillation gate; true or false)"),
             new Option("gate-window-events", "10000", "project", "the gate's evidence decays by 1/e over this many events"),
@@ -111,6 +114,9 @@ public final class ModelConfig implements Serializable {
     public final double tau;
     public final long distillationRampEvents;
     public final List<String> teacherSnapshots;
+    /** A snapshot to start from, or null: a new model starts from random values. */
+    public final String initialSnapshot;
+    public final long initialSnapshotRampEvents;
     public final boolean oneSidedDistillation;
     public final boolean distillationGate;
     public final int gateWindowEvents;
@@ -169,14 +175,13 @@ public final class ModelConfig implements Serializable {
         beta1 = perTask("beta1", 0, Double.MAX_VALUE);
         beta2 = perTask("beta2", 0, Double.MAX_VALUE);
         tau = number("tau", Double.MIN_VALUE, Double.MAX_VALUE);
-        distillationRampEvents = parse("distillation-ramp-events", Long::parseLong);
-        if (distillationRampEvents < 0) {
-            throw bad("distillation-ramp-events", "must not be negative, not " + distillationRampEvents);
-        }
+        distillationRampEvents = events("distillation-ramp-events");
         teacherSnapshots = names("teacher-snapshots", false);
         if (!teacherSnapshots.isEmpty() && !variant.distils()) {
             throw bad("teacher-snapshots", "needs a variant whose students distil; " + variant.key() + " does not");
         }
+        initialSnapshot = values.get("initial-snapshot").isEmpty() ? null : values.get("initial-snapshot");
+        initialSnapshotRampEvents = events("initial-snapshot-ramp-events");
         oneSidedDistillation = bool("one-sided-distillation");
         distillationGate = bool("distillation-gate");
         gateResetStudents = bool("gate-reset-students");
@@ -351,14 +356,10 @@ public final class ModelConfig implements Serializable {
 
     // ---- parsing helpers: each failure names the key and what to fix ----
 
-    private interface Parser<T> {
-        T parse(String s);
-    }
-
-    private <T> T parse(String key, Parser<T> parser) {
+    private <T> T parse(String key, Function<String, T> parser) {
         String raw = values.get(key);
         try {
-            return parser.parse(raw);
+            return parser.apply(raw);
         } catch (RuntimeException e) {
             throw bad(key, "has the value '" + raw + "': " + (e.getMessage() == null ? "not a valid value" : e.getMessage()));
         }
@@ -366,6 +367,15 @@ public final class ModelConfig implements Serializable {
 
     private static IllegalArgumentException bad(String key, String what) {
         return new IllegalArgumentException("model option '" + key + "' " + what + " (" + BY_KEY.get(key).doc() + ")");
+    }
+
+    /** A count of events, 0 or more. */
+    private long events(String key) {
+        long v = parse(key, Long::parseLong);
+        if (v < 0) {
+            throw bad(key, "must not be negative, not " + v);
+        }
+        return v;
     }
 
     private int positiveInt(String key) {

@@ -93,7 +93,7 @@ final class MultiTaskNetwork {
         this.inputSize = numFields * cfg.embeddingDim + numDense;
         denseInputs = new DenseInputs(cfg);
         Variant variant = cfg.variant;
-        theta = new ParameterStore(cfg.dtype, cfg.optimizer.updater(cfg.learningRate));
+        theta = new ParameterStore(cfg.dtype, cfg.optimizer.updater(cfg.learningRate, cfg));
         int towerInput;
         if (cfg.backbone == Backbone.SHARED_BOTTOM) {
             bottom = new Mlp(theta, "bottom", inputSize, cfg.bottomLayers(), false);
@@ -135,7 +135,7 @@ final class MultiTaskNetwork {
             }
         }
         // each twin reads what its student reads (MMoE: the student's mixture)
-        twinStore = teachers && cfg.distillationGate ? new ParameterStore(cfg.dtype, cfg.optimizer.updater(cfg.learningRate)) : null;
+        twinStore = teachers && cfg.distillationGate ? new ParameterStore(cfg.dtype, cfg.optimizer.updater(cfg.learningRate, cfg)) : null;
         for (int g = 0; twinStore != null && g < studentGroups.size(); g++) {
             List<String> prefixes = Arrays.stream(studentGroups.get(g).tasks()).mapToObj(this::twinName).toList();
             Mlp net = Mlp.towers(twinStore, "twins", prefixes, towerInput, towerSizes, true);
@@ -243,7 +243,7 @@ final class MultiTaskNetwork {
     /** Draws the embedding table's initial values. */
     void initialiseEmbeddings(SeededRandom random) {
         embeddings = new EmbeddingTable(cfg.hashRows, cfg.embeddingDim, cfg.dtype,
-                cfg.optimizer.updater(cfg.learningRate), random, 0.05);
+                cfg.optimizer.updater(cfg.learningRate, cfg), random, 0.05);
     }
 
     private HeadGroup group(String block, List<Integer> tasks, IntFunction<String> name, int in, int[] sizes) {

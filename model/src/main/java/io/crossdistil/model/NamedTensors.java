@@ -4,8 +4,10 @@ import io.crossdistil.model.nd4j.HostArrays;
 import io.crossdistil.model.nn.EmbeddingTable;
 import io.crossdistil.model.nn.ParameterStore;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -89,20 +91,29 @@ final class NamedTensors {
 
     /** Overwrites parameters from named tensors (for example a snapshot's); shapes must match. */
     void load(Map<String, INDArray> values) {
-        Map<String, INDArray> mine = all();
-        for (Map.Entry<String, INDArray> e : mine.entrySet()) {
+        for (String name : loadAvailable(values)) {
+            if (!name.startsWith(CrossDistilModel.OUTPUT + ".")) { // a snapshot from before the output calibration: it stays at identity
+                throw new IllegalArgumentException("tensor " + name + " is missing");
+            }
+        }
+    }
+
+    /**
+     * Overwrites every parameter that {@code values} holds, and returns the names of those it does
+     * not hold, which keep their values; a tensor of another shape is refused.
+     */
+    List<String> loadAvailable(Map<String, INDArray> values) {
+        List<String> absent = new ArrayList<>();
+        for (Map.Entry<String, INDArray> e : all().entrySet()) {
             INDArray v = values.get(e.getKey());
-            if (v == null && e.getKey().startsWith(CrossDistilModel.OUTPUT + ".")) {
-                continue; // a snapshot from before the output calibration: it stays at identity
-            }
             if (v == null) {
-                throw new IllegalArgumentException("tensor " + e.getKey() + " is missing");
-            }
-            if (!Arrays.equals(v.shape(), e.getValue().shape())) {
+                absent.add(e.getKey());
+            } else if (e.getKey().equals(DenseInputs.TENSOR)) {
+                denseInputs.load(values); // also statistics stored before missing values were counted
+            } else if (!Arrays.equals(v.shape(), e.getValue().shape())) {
                 throw new IllegalArgumentException("tensor " + e.getKey() + " has shape " + Arrays.toString(v.shape())
                         + ", the model expects " + Arrays.toString(e.getValue().shape()));
-            }
-            if (e.getKey().equals(CrossDistilModel.EMBEDDING)) {
+            } else if (e.getKey().equals(CrossDistilModel.EMBEDDING)) {
                 embeddings.assign(v);
             } else {
                 e.getValue().assign(v);
@@ -111,5 +122,6 @@ final class NamedTensors {
         if (average != null) {
             average.restart();
         }
+        return absent;
     }
 }

@@ -12,6 +12,7 @@ import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.nd4j.Nd4jThreads;
 import io.crossdistil.model.parallel.ReplicaTrainer;
 import io.crossdistil.model.parallel.RoundUpdate;
+import io.crossdistil.model.snapshot.InitialSnapshot;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.training.OnlineTrainer;
 import java.util.Iterator;
@@ -99,9 +100,10 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         LOG.info("ND4J threads per operation: {}", Nd4jThreads.describe());
         ModelConfig configured = ModelConfig.fromMap(settings.modelOptions());
         Iterator<byte[]> saved = trainerState.get().iterator();
+        boolean restoring = context.isRestored() && saved.hasNext();
         if (settings.exchange() != null) {
-            initializeReplica(context.isRestored() && saved.hasNext() ? saved.next() : null, configured);
-        } else if (context.isRestored() && saved.hasNext()) {
+            initializeReplica(restoring ? saved.next() : null, configured);
+        } else if (restoring) {
             trainer = OnlineTrainer.fromBytes(saved.next());
             requireSameModel(trainer.config(), configured);
             Iterator<long[]> counters = counterState.get().iterator();
@@ -113,6 +115,14 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
             }
         } else {
             trainer = new OnlineTrainer(configured, settings.metricsWindow());
+        }
+        if (configured.initialSnapshot != null && restoring) {
+            LOG.info("Restored: the model continues its state; the initial snapshot {} is not read", configured.initialSnapshot);
+        } else if (configured.initialSnapshot != null) {
+            // versions continue the snapshot's: serving keeps the highest version, and the files do not collide
+            snapshotVersion = InitialSnapshot.version(configured);
+            LOG.info("A new model, starting from the parameters of the initial snapshot {} (version {}); snapshots continue from there",
+                    configured.initialSnapshot, snapshotVersion);
         }
         latestScores = trainer.scores();
     }

@@ -1,5 +1,7 @@
 package io.crossdistil.model.nd4j;
 
+import java.util.function.IntToDoubleFunction;
+
 /**
  * One optimizer step on whole vectors, as ND4J's updater ops take it, worked out on the host. For
  * data-parallel replicas that each took one step from the same point on their share of a batch:
@@ -28,8 +30,11 @@ public sealed interface SingleStep permits SingleStep.AdaGrad, SingleStep.Adam {
     /** {@link #step} for one embedding row laid out as in {@link #rowGradient}, from {@code at} in {@code row}. */
     void stepRow(double[] row, int at, int dim, double[] g, long iteration);
 
-    /** ND4J's {@code ada_grad_updater}: the sum grows by g^2, then the value moves by {@code -rate g / (sqrt(sum) + epsilon)}. */
-    record AdaGrad(double rate, double epsilon) implements SingleStep {
+    /**
+     * ND4J's {@code ada_grad_updater}: the sum grows by g^2, then the value moves by
+     * {@code -rate g / (sqrt(sum) + epsilon)}, the rate that of the step's iteration.
+     */
+    record AdaGrad(IntToDoubleFunction rate, double epsilon) implements SingleStep {
         @Override
         public int stateSlots() {
             return 1;
@@ -42,8 +47,8 @@ public sealed interface SingleStep permits SingleStep.AdaGrad, SingleStep.Adam {
             return valueChange == 0 ? 0 : g;
         }
 
-        /** The value after a step of gradient {@code g} from {@code value}, where {@code sumAfter} already counts g^2. */
-        public double valueAfter(double value, double sumAfter, double g) {
+        /** The value after a step of gradient {@code g} at {@code rate} from {@code value}, where {@code sumAfter} already counts g^2. */
+        private double valueAfter(double value, double sumAfter, double g, double rate) {
             return value - rate * g / (Math.sqrt(sumAfter) + epsilon);
         }
 
@@ -58,9 +63,10 @@ public sealed interface SingleStep permits SingleStep.AdaGrad, SingleStep.Adam {
 
         @Override
         public void step(double[] values, double[][] state, double[] g, long iteration) {
+            double r = rate.applyAsDouble((int) iteration);
             for (int i = 0; i < values.length; i++) {
                 state[0][i] += g[i] * g[i];
-                values[i] = valueAfter(values[i], state[0][i], g[i]);
+                values[i] = valueAfter(values[i], state[0][i], g[i], r);
             }
         }
 
@@ -73,9 +79,10 @@ public sealed interface SingleStep permits SingleStep.AdaGrad, SingleStep.Adam {
 
         @Override
         public void stepRow(double[] row, int at, int dim, double[] g, long iteration) {
+            double r = rate.applyAsDouble((int) iteration);
             for (int j = 0; j < dim; j++) {
                 row[at + dim + j] += g[j] * g[j];
-                row[at + j] = valueAfter(row[at + j], row[at + dim + j], g[j]);
+                row[at + j] = valueAfter(row[at + j], row[at + dim + j], g[j], r);
             }
         }
     }
@@ -85,7 +92,7 @@ public sealed interface SingleStep permits SingleStep.AdaGrad, SingleStep.Adam {
      * {@code -a m / (sqrt(v) + epsilon)} with {@code a = rate sqrt(1 - beta2^t) / (1 - beta1^t)}, t the
      * iteration + 1.
      */
-    record Adam(double rate, double beta1, double beta2, double epsilon) implements SingleStep {
+    record Adam(IntToDoubleFunction rate, double beta1, double beta2, double epsilon) implements SingleStep {
         @Override
         public int stateSlots() {
             return 2;
@@ -136,7 +143,7 @@ public sealed interface SingleStep permits SingleStep.AdaGrad, SingleStep.Adam {
 
         /** The rate with the bias correction of step {@code iteration} (from 0). */
         private double stepSize(long iteration) {
-            return rate * Math.sqrt(1 - Math.pow(beta2, iteration + 1)) / (1 - Math.pow(beta1, iteration + 1));
+            return rate.applyAsDouble((int) iteration) * Math.sqrt(1 - Math.pow(beta2, iteration + 1)) / (1 - Math.pow(beta1, iteration + 1));
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.crossdistil.model.nd4j;
 
+import java.util.function.IntToDoubleFunction;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.AdaGrad;
 import org.nd4j.linalg.learning.config.Adam;
@@ -45,11 +46,12 @@ public final class UpdaterOp {
 
     /** The optimizer's step worked out on the host, for merging data-parallel replicas' steps exactly; null for SGD. */
     public SingleStep singleStep() {
+        IntToDoubleFunction rate = iteration -> config.getLearningRate(iteration, 0); // as apply takes it
         if (config instanceof AdaGrad a) {
-            return new SingleStep.AdaGrad(a.getLearningRate(0, 0), a.getEpsilon());
+            return new SingleStep.AdaGrad(rate, a.getEpsilon());
         }
         if (config instanceof Adam a) {
-            return new SingleStep.Adam(a.getLearningRate(0, 0), a.getBeta1(), a.getBeta2(), a.getEpsilon());
+            return new SingleStep.Adam(rate, a.getBeta1(), a.getBeta2(), a.getEpsilon());
         }
         return null;
     }

@@ -77,7 +77,8 @@ public final class ReplicaTrainer {
 
     /**
      * What each of {@code replicas} trainers runs of the job's configuration: a step's batch and
-     * the distillation ramp's events shared among them, so that a round of one step everywhere
+     * the events of the distillation ramp and of a warm start's ramp shared among them, so that a
+     * round of one step everywhere
      * covers {@code batch-size} events of the stream, as one trainer's step does (the drawn
      * samples are shared too, see OnlineTrainer#shareSamples).
      * Kept whole, N trainers would take N times fewer steps per event and learn the early stream
@@ -94,7 +95,8 @@ public final class ReplicaTrainer {
                     + " trainers and must be a multiple of it: set --batch-size to a multiple of --trainers");
         }
         return cfg.with("batch-size", Integer.toString(cfg.batchSize / replicas))
-                .with("distillation-ramp-events", Long.toString(ceilDiv(cfg.distillationRampEvents, replicas)));
+                .with("distillation-ramp-events", Long.toString(ceilDiv(cfg.distillationRampEvents, replicas)))
+                .with("initial-snapshot-ramp-events", Long.toString(ceilDiv(cfg.initialSnapshotRampEvents, replicas)));
     }
 
     private static long ceilDiv(long a, long b) {

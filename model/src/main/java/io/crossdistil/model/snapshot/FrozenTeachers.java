@@ -54,19 +54,23 @@ public final class FrozenTeachers {
             } catch (IOException | RuntimeException e) {
                 throw new IllegalArgumentException("teacher snapshot " + path + " cannot be read: " + e.getMessage(), e);
             }
-            check(cfg, ModelConfig.fromStored(s.getConfig()), path);
+            check(cfg, ModelConfig.fromStored(s.getConfig()), "teacher snapshot " + path, "a frozen teacher");
             snapshots.add(s);
         }
         return snapshots;
     }
 
-    static void check(ModelConfig model, ModelConfig teacher, String path) {
+    /**
+     * Refuses a snapshot ({@code what}, named in the message) whose configuration differs from the
+     * model's in anything of {@link #SAME}; {@code use} is what the model would use it as.
+     */
+    static void check(ModelConfig model, ModelConfig stored, String what, String use) {
         for (String key : SAME) {
             String mine = model.toMap().get(key);
-            String theirs = teacher.toMap().get(key);
+            String theirs = stored.toMap().get(key);
             if (!Objects.equals(mine, theirs)) {
-                throw new IllegalArgumentException("teacher snapshot " + path + " has " + key + " '" + theirs + "', this model '" + mine
-                        + "': a frozen teacher needs the same " + String.join(", ", SAME));
+                throw new IllegalArgumentException(what + " has " + key + " '" + theirs + "', this model '" + mine
+                        + "': " + use + " needs the same " + String.join(", ", SAME));
             }
         }
     }

@@ -186,7 +186,7 @@ public final class SnapshotCodec {
     }
 
     /** The snapshot's tensors by name, in the model's data type. */
-    private static Map<String, INDArray> tensors(ModelSnapshot s, DataType dtype) {
+    static Map<String, INDArray> tensors(ModelSnapshot s, DataType dtype) {
         Map<String, INDArray> values = new LinkedHashMap<>();
         for (Tensor t : s.getTensors()) {
             float[] v = values(t);

@@ -10,6 +10,7 @@ import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.sampling.QuadrupletSampler;
 import io.crossdistil.model.sampling.Samples;
 import io.crossdistil.model.snapshot.FrozenTeachers;
+import io.crossdistil.model.snapshot.InitialSnapshot;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.state.StateBytes;
 import java.util.ArrayList;
@@ -41,11 +42,22 @@ public final class OnlineTrainer {
     /** The last step's events (not state). */
     private List<Example> lastStepEvents = List.of();
 
-    /** @throws IllegalArgumentException when a frozen teacher the configuration names cannot be used (see FrozenTeachers) */
+    /**
+     * A new trainer: its model starts from the configuration's initial snapshot if it names one,
+     * else from random values.
+     *
+     * @throws IllegalArgumentException when a frozen teacher or the initial snapshot the
+     *     configuration names cannot be used (see FrozenTeachers, InitialSnapshot)
+     */
     public OnlineTrainer(ModelConfig cfg, int metricsWindow) {
-        this(new CrossDistilModel(cfg, FrozenTeachers.load(cfg)), new QuadrupletSampler(cfg.numTasks(), cfg.features.size(), cfg.denseFeatures.size(),
+        this(warmStarted(new CrossDistilModel(cfg, FrozenTeachers.load(cfg))), new QuadrupletSampler(cfg.numTasks(), cfg.features.size(), cfg.denseFeatures.size(),
                 cfg.reservoirCapacity, cfg.seed ^ 0x5DEECE66DL),
                 new ProgressiveMetrics(cfg.tasks, metricsWindow), new ArrayList<>());
+    }
+
+    private static CrossDistilModel warmStarted(CrossDistilModel model) {
+        InitialSnapshot.applyTo(model);
+        return model;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.crossdistil.model.nd4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.crossdistil.model.OptimizerKind;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,7 +27,10 @@ class UpdaterOpTest {
         return Stream.of(DataType.FLOAT, DataType.DOUBLE).flatMap(dtype -> Stream.of(
                 Arguments.of(new Adam(0.01), dtype),
                 Arguments.of(new AdaGrad(0.05), dtype),
-                Arguments.of(new Sgd(0.1), dtype)));
+                Arguments.of(new Sgd(0.1), dtype),
+                // a warm start's ramp (OptimizerKind): the rate of each iteration from ND4J's schedule
+                Arguments.of(OptimizerKind.ADAM.updater(0.01, 3), dtype),
+                Arguments.of(OptimizerKind.ADAGRAD.updater(0.05, 3), dtype)));
     }
 
     @ParameterizedTest
@@ -74,6 +78,48 @@ class UpdaterOpTest {
             assertEquals(0.1 * g[i], state[0].getDouble(0, i), 1e-15, "m");
             assertEquals(0.001 * g[i] * g[i], state[1].getDouble(0, i), 1e-15, "v");
         }
+    }
+
+    /** Replicas merge their steps on the host (SingleStep): it must take each iteration's rate of a ramp as the op does. */
+    @ParameterizedTest
+    @MethodSource("ramped")
+    void theHostsSingleStepTakesTheRateOfEachIterationAsTheOpDoes(OptimizerKind kind) {
+        IUpdater config = kind.updater(0.05, 3);
+        UpdaterOp op = new UpdaterOp(config);
+        SingleStep host = op.singleStep();
+        int n = 5;
+        INDArray[] state = new INDArray[op.stateSlots()];
+        double[][] hostState = new double[op.stateSlots()][];
+        for (int s = 0; s < state.length; s++) {
+            state[s] = Nd4j.zeros(DataType.DOUBLE, 1, n);
+            hostState[s] = new double[n];
+        }
+        double[] values = new double[n];
+        double[] opValues = new double[n];
+        Nd4j.getRandom().setSeed(5);
+        double[] rates = new double[4];
+        for (int iteration = 0; iteration < 4; iteration++) {
+            INDArray gradient = Nd4j.randn(DataType.DOUBLE, 1, n);
+            double[] g = gradient.toDoubleVector();
+            op.apply(gradient, state, iteration);
+            host.step(values, hostState, g, iteration);
+            for (int i = 0; i < n; i++) {
+                opValues[i] -= gradient.getDouble(0, i);
+            }
+            for (int i = 0; i < n; i++) {
+                assertEquals(opValues[i], values[i], 1e-12, "value " + i + " at iteration " + iteration);
+            }
+            rates[iteration] = config.getLearningRate(iteration, 0);
+        }
+        // the ramp: a third, two thirds, then the full rate
+        assertEquals(0.05 / 3, rates[0], 1e-15);
+        assertEquals(0.1 / 3, rates[1], 1e-15);
+        assertEquals(0.05, rates[2], 0);
+        assertEquals(0.05, rates[3], 0);
+    }
+
+    static Stream<OptimizerKind> ramped() {
+        return Stream.of(OptimizerKind.ADAGRAD, OptimizerKind.ADAM);
     }
 
     @Test

@@ -14,10 +14,13 @@ import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticExamples;
 import io.crossdistil.model.synthetic.SyntheticStream;
 import io.crossdistil.model.training.OnlineTrainer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 class ReplicaTrainerTest {
@@ -192,12 +195,19 @@ class ReplicaTrainerTest {
     }
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"adagrad", "adam"})
-    void replicasOnTheirOwnSharesOfEachStepEndWhereOneTrainerEnds(String optimizer) {
+    @org.junit.jupiter.params.provider.CsvSource({"adagrad,false", "adam,false", "adagrad,true", "adam,true"})
+    void replicasOnTheirOwnSharesOfEachStepEndWhereOneTrainerEnds(String optimizer, boolean warmStart, @TempDir Path dir) throws Exception {
         // each replica steps on its half of every batch of one trainer: the mean of their gradients
         // is that trainer's gradient, dense and per embedding row (a row one replica did not touch
-        // has a gradient of 0 there), and one optimizer step on it is that trainer's step
+        // has a gradient of 0 there), and one optimizer step on it is that trainer's step; after a
+        // warm start too, whose step size ramps up over the first steps (here 10 of them)
         ModelConfig cfg = config("double").with("variant", "mtl").with("optimizer", optimizer);
+        if (warmStart) {
+            OnlineTrainer earlier = new OnlineTrainer(cfg, 1_000);
+            stream(cfg.with("seed", "7"), 160).forEach(earlier::learn);
+            Path snapshot = Files.write(dir.resolve("earlier.snapshot"), SnapshotCodec.encode(earlier.snapshot(1, 0)));
+            cfg = cfg.with("initial-snapshot", snapshot.toString()).with("initial-snapshot-ramp-events", "160");
+        }
         List<Example> events = stream(cfg, 400);
         ReplicaTrainer a = new ReplicaTrainer(cfg, 1_000, 0, 2, 1);
         ReplicaTrainer b = new ReplicaTrainer(cfg, 1_000, 1, 2, 1);

@@ -24,7 +24,7 @@ class FrozenTeachersTest {
     @TempDir
     Path dir;
 
-    private static ModelConfig cfg(String... overrides) {
+    static ModelConfig cfg(String... overrides) {
         Map<String, String> m = new java.util.LinkedHashMap<>(Map.of("tasks", "finish,like", "features",
                 "user_id,item_id," + String.join(",", SyntheticStream.FIELDS), "hash-rows", "4096", "batch-size", "64",
                 "bottom-layers", "16", "tower-layers", "8"));
@@ -34,18 +34,22 @@ class FrozenTeachersTest {
         return ModelConfig.fromMap(m);
     }
 
-    private static List<Example> events(ModelConfig cfg, int n) {
+    static List<Example> events(ModelConfig cfg, int n) {
         SyntheticStream stream = new SyntheticStream(cfg.tasks, new double[] {0.4, 0.1}, 3, 300, 100, 3.0);
         return SyntheticExamples.take(cfg, stream, n);
     }
 
-    /** Trains a trainer on a short stream and writes its snapshot as the job does: a file and the latest pointer. */
     private Path snapshotOf(ModelConfig cfg, String name) throws Exception {
+        return snapshotOf(cfg, dir.resolve(name));
+    }
+
+    /** Trains a trainer on a short stream and writes its snapshot to {@code d} as the job does: a file and the latest pointer. */
+    static Path snapshotOf(ModelConfig cfg, Path d) throws Exception {
         OnlineTrainer t = new OnlineTrainer(cfg, 1000);
         for (Example e : events(cfg, 64 * 20)) {
             t.learn(e);
         }
-        Path d = Files.createDirectories(dir.resolve(name));
+        Files.createDirectories(d);
         Files.write(d.resolve(SnapshotFiles.fileName(1)), SnapshotCodec.encode(t.snapshot(1, 0)));
         Files.writeString(d.resolve(SnapshotFiles.LATEST), SnapshotFiles.fileName(1), StandardCharsets.UTF_8);
         return d;
