@@ -74,8 +74,17 @@ public final class SnapshotFollower implements AutoCloseable {
             return;
         }
         Scorer now = current.get();
-        if (now == null || s.getVersion() > now.version()) {
+        if (now != null && s.getVersion() <= now.version()) {
+            return;
+        }
+        try {
             current.set(Scorer.of(s));
+        } catch (RuntimeException e) {
+            // an intact snapshot this library cannot serve (an option of a newer trainer): keep
+            // serving the version before, and keep following; an exception here ended the thread
+            rejected.incrementAndGet();
+            LOG.warn("Skipping snapshot version {} at offset {} of {}: {} (upgrade serving before the trainer)", s.getVersion(),
+                    r.offset(), r.topic(), e.getMessage());
         }
     }
 
@@ -97,7 +106,7 @@ public final class SnapshotFollower implements AutoCloseable {
         return current();
     }
 
-    /** Records skipped because they were not intact snapshots. */
+    /** Records skipped: not intact snapshots, or snapshots this library cannot serve (from a newer trainer). */
     public long rejected() {
         return rejected.get();
     }

@@ -3,11 +3,13 @@ package io.crossdistil.serving;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.kafka.EmbeddedKafka;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.training.OnlineTrainer;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -26,11 +28,19 @@ class SnapshotFollowerTest {
         byte[] v2 = SnapshotCodec.encode(trainer.snapshot(2, 2));
         byte[] corrupt = v1.clone();
         corrupt[corrupt.length - 7] ^= 0x55;
+        // intact, but from a newer trainer with an option this library does not know: it cannot be served
+        ModelSnapshot newer = trainer.snapshot(4, 4);
+        Map<String, String> options = new HashMap<>(newer.getConfig());
+        options.put("an-option-of-a-newer-trainer", "1");
+        newer.setConfig(options);
+        newer.setChecksum(SnapshotCodec.checksum(newer));
+        byte[] v4 = SnapshotCodec.encode(newer);
+        byte[] v5 = SnapshotCodec.encode(trainer.snapshot(5, 5));
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopic("model-snapshots", 1, true);
             try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
                     kafka.bootstrapServers(), ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "67108864"), new ByteArraySerializer(), new ByteArraySerializer())) {
-                for (byte[] b : new byte[][] {v1, corrupt, v3, v2}) {
+                for (byte[] b : new byte[][] {v1, corrupt, v3, v2, v4}) {
                     p.send(new ProducerRecord<>("model-snapshots", "model".getBytes(), b)).get();
                 }
             }
@@ -39,9 +49,16 @@ class SnapshotFollowerTest {
                 assertEquals(3, s.version());
                 Thread.sleep(1_000); // the re-sent older version 2 arrives after 3 and must not replace it
                 assertEquals(3, follower.current().orElseThrow().version());
-                assertEquals(1, follower.rejected());
                 assertArrayEquals(Scorer.of(SnapshotCodec.decode(v3)).score(Map.of("user_id", "u1"), Map.of()),
                         s.score(Map.of("user_id", "u1"), Map.of()), 0.0);
+                // the snapshot it cannot serve is skipped and counted, and it follows on to the next one
+                try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        kafka.bootstrapServers(), ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "67108864"), new ByteArraySerializer(),
+                        new ByteArraySerializer())) {
+                    p.send(new ProducerRecord<>("model-snapshots", "model".getBytes(), v5)).get();
+                }
+                assertEquals(5, follower.awaitVersion(5, Duration.ofSeconds(30)).orElseThrow().version());
+                assertEquals(2, follower.rejected(), "the corrupt record and the newer trainer's snapshot");
             }
         }
     }
