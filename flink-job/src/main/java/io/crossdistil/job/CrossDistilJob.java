@@ -1,5 +1,6 @@
 package io.crossdistil.job;
 
+import io.crossdistil.job.io.SnapshotTopic;
 import java.util.Arrays;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -30,6 +31,14 @@ public final class CrossDistilJob {
             // trainer's state (parameters, optimizer moments, reservoirs) is larger: every checkpoint would fail
             throw new IllegalArgumentException("crossdistil: no checkpoint directory: give --checkpoint-dir (for example"
                     + " file:///flink/checkpoints or s3://bucket/checkpoints) or set execution.checkpointing.dir in the cluster's config.yaml");
+        }
+        if (config.snapshotTopic() != null) {
+            // a topic that cannot take a snapshot would fail the job at its first snapshot, again after every restart
+            try {
+                SnapshotTopic.prepare(config.bootstrapServers(), config.kafkaProperties(), config.snapshotTopic(), config.modelConfig());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("crossdistil: " + e.getMessage(), e);
+            }
         }
         CrossDistilPipeline.build(env, config);
         env.execute(config.jobName());
