@@ -1,15 +1,25 @@
 package io.crossdistil.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.job.io.DecodeSettings;
+import io.crossdistil.job.io.FlinkSnapshotSource;
+import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.snapshot.FrozenTeachers;
+import io.crossdistil.model.snapshot.InitialSnapshot;
+import io.crossdistil.model.snapshot.SnapshotCodec;
+import io.crossdistil.model.snapshot.SnapshotFiles;
+import io.crossdistil.model.training.OnlineTrainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class JobConfigTest {
     private static String error(String... args) {
@@ -60,6 +70,27 @@ class JobConfigTest {
 
     private static String resource(String name) throws Exception {
         return Path.of(JobConfigTest.class.getResource("/writer-schemas/" + name).toURI()).toString();
+    }
+
+    /** A snapshot of an earlier run at a URI is read through Flink's file systems (here file://; s3:// alike on a cluster). */
+    @Test
+    void snapshotsOfEarlierRunsAreReadThroughFlinksFileSystems(@TempDir Path dir) throws Exception {
+        ModelConfig cfg = ModelConfig.fromMap(Map.of("hash-rows", "512", "bottom-layers", "8", "tower-layers", "4"));
+        Path snapshots = Files.createDirectories(dir.resolve("snapshots"));
+        Files.write(snapshots.resolve(SnapshotFiles.fileName(7)), SnapshotCodec.encode(new OnlineTrainer(cfg, 100).snapshot(7, 0)));
+        Files.writeString(snapshots.resolve(SnapshotFiles.LATEST), SnapshotFiles.fileName(7));
+        String uri = snapshots.toUri().toString();
+        assertTrue(uri.startsWith("file:/"), uri);
+        assertTrue(new FlinkSnapshotSource().reads(uri));
+        assertFalse(new FlinkSnapshotSource().reads(snapshots.toString()), "a plain path is the local file system's");
+
+        JobConfig c = JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:9092", "--hash-rows", "512", "--bottom-layers", "8",
+                "--tower-layers", "4", "--initial-snapshot", uri, "--teacher-snapshot", uri});
+        assertEquals(7, InitialSnapshot.version(c.modelConfig()));
+        assertEquals(1, FrozenTeachers.load(c.modelConfig()).size());
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        assertTrue(error("--bootstrap-servers", "k:9092", "--initial-snapshot", empty.toUri().toString())
+                .contains("holds no 'latest' pointer"));
     }
 
     @Test

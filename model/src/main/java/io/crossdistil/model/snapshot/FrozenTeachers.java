@@ -4,7 +4,6 @@ import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.StudentModel;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -50,7 +49,7 @@ public final class FrozenTeachers {
         for (String path : cfg.teacherSnapshots) {
             ModelSnapshot s;
             try {
-                s = SnapshotFiles.read(Path.of(path));
+                s = SnapshotFiles.read(path);
             } catch (IOException | RuntimeException e) {
                 throw new IllegalArgumentException("teacher snapshot " + path + " cannot be read: " + e.getMessage(), e);
             }

@@ -4,7 +4,6 @@ import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.model.CrossDistilModel;
 import io.crossdistil.model.ModelConfig;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -53,7 +52,7 @@ public final class InitialSnapshot {
         String what = "initial snapshot " + cfg.initialSnapshot;
         ModelSnapshot s;
         try {
-            s = SnapshotFiles.read(Path.of(cfg.initialSnapshot));
+            s = SnapshotFiles.read(cfg.initialSnapshot);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(what + " cannot be read: " + e.getMessage(), e);
         }

@@ -91,5 +91,9 @@ class InitialSnapshotTest {
         assertTrue(e.getMessage().contains("tower-layers '4'"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> InitialSnapshot.check(cfg("initial-snapshot", dir.resolve("none").toString())));
         assertTrue(e.getMessage().startsWith("initial snapshot " + dir.resolve("none") + " cannot be read"), e.getMessage());
+        // a location with a URI scheme needs a source that reads it (the job has one for Flink's file systems; this module none)
+        e = assertThrows(IllegalArgumentException.class, () -> InitialSnapshot.check(cfg("initial-snapshot", "s3://bucket/snapshots")));
+        assertEquals("initial snapshot s3://bucket/snapshots cannot be read: nothing here reads s3:// locations (the Flink job reads"
+                + " every file system Flink has; elsewhere give a local path)", e.getMessage());
     }
 }
