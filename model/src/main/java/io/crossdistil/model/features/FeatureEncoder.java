@@ -177,7 +177,7 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
     /** A dense entry of a decoded event or map; a null value leaves the field missing and is refused. */
     private void dense(String key, Float value) {
         if (value == null) {
-            refuseDense(key, "null");
+            refuseDense(key, "null", "not a finite number");
         } else {
             dense(denseFields.indexOf(key), key, value);
         }
@@ -189,17 +189,18 @@ public final class FeatureEncoder implements FeedbackEventVisitor {
      */
     private void dense(int d, String key, float value) {
         String problem = denseValueProblem(value);
-        if (problem != null && badDense == null) {
-            badDense = "dense feature '" + key + "' is " + value + ", " + problem;
+        if (problem != null) {
+            refuseDense(key, Float.toString(value), problem);
         }
         if (d >= 0) {
             dense[d] = value;
         }
     }
 
-    private void refuseDense(String key, String shown) {
+    /** The event's first bad dense value is its reason. */
+    private void refuseDense(String key, String shown, String problem) {
         if (badDense == null) {
-            badDense = "dense feature '" + key + "' is " + shown + ", not a finite number";
+            badDense = "dense feature '" + key + "' is " + shown + ", " + problem;
         }
     }
 
