@@ -5,6 +5,7 @@ import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.avro.TaskMetrics;
 import io.crossdistil.avro.Tensor;
 import io.crossdistil.model.DenseStatistics;
+import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.metrics.TaskScore;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.snapshot.SnapshotFiles;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /** {@code snapshot show PATH} and {@code snapshot score PATH --csv FILE --labels a,b [--predictions OUT]}. */
@@ -51,9 +53,22 @@ final class SnapshotCommands {
         out.printf("last event time  %s%n", Instant.ofEpochMilli(s.getLastEventTime()));
         out.printf("tensors          %d, %,d parameters%n", s.getTensors().size(), params);
         out.printf("checksum         %s (verified)%n", s.getChecksum());
-        out.println("configuration");
-        for (Map.Entry<String, String> e : new TreeMap<>(s.getConfig()).entrySet()) {
-            out.printf("  %-26s %s%n", e.getKey(), e.getValue());
+        Map<String, String> options = new TreeMap<>(s.getConfig());
+        String listed = options.remove(ModelConfig.TRAINING_OPTIONS);
+        Set<String> training = listed == null ? Set.of() : Set.of(listed.split(","));
+        out.println("configuration: what the model is");
+        options.forEach((k, v) -> {
+            if (!training.contains(k)) {
+                out.printf("  %-32s %s%n", k, v);
+            }
+        });
+        if (!training.isEmpty()) {
+            out.println("training options: how it learned (a reader that only scores ignores them)");
+            options.forEach((k, v) -> {
+                if (training.contains(k)) {
+                    out.printf("  %-32s %s%n", k, v);
+                }
+            });
         }
         List<DenseStatistics> dense = SnapshotCodec.toStudentModel(s).denseStatistics();
         if (!dense.isEmpty()) {

@@ -3,6 +3,7 @@ package io.crossdistil.job;
 import io.crossdistil.avro.WriterSchemas;
 import io.crossdistil.job.io.DecodeSettings;
 import io.crossdistil.model.ModelConfig;
+import io.crossdistil.model.ModelOptions;
 import io.crossdistil.model.parallel.ReplicaTrainer;
 import io.crossdistil.model.snapshot.FrozenTeachers;
 import io.crossdistil.model.snapshot.InitialSnapshot;
@@ -21,7 +22,7 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
 
 /**
  * The job's arguments: {@code --key value} (or {@code --key=value}). Job options are listed in
- * {@link #OPTIONS}; every model option of {@link ModelConfig#OPTIONS} is accepted as well; any
+ * {@link #OPTIONS}; every model option of {@link ModelOptions#OPTIONS} is accepted as well; any
  * {@code --kafka.<property> value} is passed to every Kafka client (security settings and the like).
  * An unknown or invalid argument stops the job at start with a message that says what to fix.
  */
@@ -31,37 +32,37 @@ public final class JobConfig implements Serializable {
     /** A disabled topic or directory. */
     public static final String NONE = "none";
 
-    public static final List<ModelConfig.Option> OPTIONS = List.of(
-            new ModelConfig.Option("bootstrap-servers", "", "required", "Kafka bootstrap servers, host:port[,host:port]"),
-            new ModelConfig.Option("topic", "feedback", "", "topic of the feedback events (Avro single-object encoding)"),
-            new ModelConfig.Option("dlq-topic", "feedback-dlq", "", "dead-letter topic: every record that cannot be decoded or validated, with the reason"),
-            new ModelConfig.Option("snapshot-topic", "model-snapshots", "", "compacted topic the model snapshots go to, or none"),
-            new ModelConfig.Option("metrics-topic", "feedback-metrics", "", "topic of the trainer's progress reports, or none"),
-            new ModelConfig.Option("group-id", "crossdistil", "", "Kafka consumer group (offsets live in Flink checkpoints; the group only reports them)"),
-            new ModelConfig.Option("starting-offsets", "committed", "", "earliest, latest, or committed (the group's offsets, else earliest)"),
-            new ModelConfig.Option("bounded", "false", "", "true: stop after the offsets that were the latest when the job started (replays, tests)"),
-            new ModelConfig.Option("snapshot-dir", "snapshots", "", "directory (any Flink file system URI) for snapshot files and the latest pointer, or none"),
-            new ModelConfig.Option("snapshot-every-events", "1000000", "", "write a snapshot after this many trained events (0: never by count); at 100,000 events/s one every 10 s"),
-            new ModelConfig.Option("snapshot-every-seconds", "60", "", "write a snapshot when this much time has passed since the last (0: never by time)"),
-            new ModelConfig.Option("snapshot-retain", "10", "", "snapshot files kept in the directory; older ones are deleted"),
-            new ModelConfig.Option("metrics-every-seconds", "2", "", "how often the trainer publishes its progress report"),
-            new ModelConfig.Option("metrics-window", "10000", "", "events in the sliding window of the windowed metrics"),
-            new ModelConfig.Option("checkpoint-interval-ms", "10000", "", "checkpoint interval (exactly-once state)"),
-            new ModelConfig.Option("checkpoint-dir", "", "", "checkpoint storage URI (for example file:///flink/checkpoints); needed unless the cluster sets execution.checkpointing.dir"),
-            new ModelConfig.Option("state-backend", "hashmap", "", "hashmap or rocksdb"),
-            new ModelConfig.Option("nd4j-threads", "1", "", "threads of one ND4J operation, set by the trainer for its whole TaskManager process (ND4J's own ops and BLAS); 0 leaves ND4J's own count (OMP_NUM_THREADS, else the cores). A step's operations are small: more threads mostly wait for cores Flink's and Kafka's threads hold (2 cores: 3.7 ms a step with 1, 8 to 23 with 2)"),
-            new ModelConfig.Option("decode-parallelism", "0", "", "parallelism of source and decoding (0: the environment's default); the trainer runs with 1 (with --trainers N > 1, all three run with N)"),
-            new ModelConfig.Option("trainers", "1", "", "data-parallel trainers, each with a full model replica fed a fixed share of the topic's partitions (docs/scaling.md); N > 1 needs at least N partitions, exactly N for a bit-reproducible model"),
-            new ModelConfig.Option("round-steps", Integer.toString(ReplicaTrainer.DEFAULT_ROUND_STEPS), "", "with --trainers N > 1: training steps of each trainer between two merges of their changes"),
-            new ModelConfig.Option("exchange-topic", "", "", "with --trainers N > 1: topic the trainers exchange their changes through (default: TOPIC-exchange; created with one partition when missing)"),
-            new ModelConfig.Option("max-features", "1000", "", "events with more categorical features than this are dead letters"),
-            new ModelConfig.Option("max-record-bytes", "1048576", "", "records larger than this are dead letters"),
-            new ModelConfig.Option("other-labels", "refuse", "", "labels of tasks this job does not train: refuse (the event is a dead letter) or ignore (for a topic whose events carry more tasks than the job trains)"),
-            new ModelConfig.Option("writer-schemas", "", "", "Avro schema files (.avsc, comma-separated) of other versions of the FeedbackEvent schema that producers write with: their events are read by Avro's schema resolution (fields the job does not know skipped, fields the writer lacks given their defaults); each is read and checked at start. Without it such events are dead letters (unknown writer schema)"),
-            new ModelConfig.Option("delivery-guarantee", "at-least-once", "", "Kafka sinks: at-least-once (a recovery may repeat a dead letter, snapshot or report) or exactly-once (Kafka transactions committed with each checkpoint: nothing repeated, records visible to read_committed consumers only after the checkpoint; transactional ids start with the job name, so give every job its own --job-name)"),
-            new ModelConfig.Option("job-name", "crossdistil", "", "the Flink job name"));
+    public static final List<ModelOptions.Option> OPTIONS = List.of(
+            new ModelOptions.Option("bootstrap-servers", "", "required", "Kafka bootstrap servers, host:port[,host:port]"),
+            new ModelOptions.Option("topic", "feedback", "", "topic of the feedback events (Avro single-object encoding)"),
+            new ModelOptions.Option("dlq-topic", "feedback-dlq", "", "dead-letter topic: every record that cannot be decoded or validated, with the reason"),
+            new ModelOptions.Option("snapshot-topic", "model-snapshots", "", "compacted topic the model snapshots go to, or none"),
+            new ModelOptions.Option("metrics-topic", "feedback-metrics", "", "topic of the trainer's progress reports, or none"),
+            new ModelOptions.Option("group-id", "crossdistil", "", "Kafka consumer group (offsets live in Flink checkpoints; the group only reports them)"),
+            new ModelOptions.Option("starting-offsets", "committed", "", "earliest, latest, or committed (the group's offsets, else earliest)"),
+            new ModelOptions.Option("bounded", "false", "", "true: stop after the offsets that were the latest when the job started (replays, tests)"),
+            new ModelOptions.Option("snapshot-dir", "snapshots", "", "directory (any Flink file system URI) for snapshot files and the latest pointer, or none"),
+            new ModelOptions.Option("snapshot-every-events", "1000000", "", "write a snapshot after this many trained events (0: never by count); at 100,000 events/s one every 10 s"),
+            new ModelOptions.Option("snapshot-every-seconds", "60", "", "write a snapshot when this much time has passed since the last (0: never by time)"),
+            new ModelOptions.Option("snapshot-retain", "10", "", "snapshot files kept in the directory; older ones are deleted"),
+            new ModelOptions.Option("metrics-every-seconds", "2", "", "how often the trainer publishes its progress report"),
+            new ModelOptions.Option("metrics-window", "10000", "", "events in the sliding window of the windowed metrics"),
+            new ModelOptions.Option("checkpoint-interval-ms", "10000", "", "checkpoint interval (exactly-once state)"),
+            new ModelOptions.Option("checkpoint-dir", "", "", "checkpoint storage URI (for example file:///flink/checkpoints); needed unless the cluster sets execution.checkpointing.dir"),
+            new ModelOptions.Option("state-backend", "hashmap", "", "hashmap or rocksdb"),
+            new ModelOptions.Option("nd4j-threads", "1", "", "threads of one ND4J operation, set by the trainer for its whole TaskManager process (ND4J's own ops and BLAS); 0 leaves ND4J's own count (OMP_NUM_THREADS, else the cores). A step's operations are small: more threads mostly wait for cores Flink's and Kafka's threads hold (2 cores: 3.7 ms a step with 1, 8 to 23 with 2)"),
+            new ModelOptions.Option("decode-parallelism", "0", "", "parallelism of source and decoding (0: the environment's default); the trainer runs with 1 (with --trainers N > 1, all three run with N)"),
+            new ModelOptions.Option("trainers", "1", "", "data-parallel trainers, each with a full model replica fed a fixed share of the topic's partitions (docs/scaling.md); N > 1 needs at least N partitions, exactly N for a bit-reproducible model"),
+            new ModelOptions.Option("round-steps", Integer.toString(ReplicaTrainer.DEFAULT_ROUND_STEPS), "", "with --trainers N > 1: training steps of each trainer between two merges of their changes"),
+            new ModelOptions.Option("exchange-topic", "", "", "with --trainers N > 1: topic the trainers exchange their changes through (default: TOPIC-exchange; created with one partition when missing)"),
+            new ModelOptions.Option("max-features", "1000", "", "events with more categorical features than this are dead letters"),
+            new ModelOptions.Option("max-record-bytes", "1048576", "", "records larger than this are dead letters"),
+            new ModelOptions.Option("other-labels", "refuse", "", "labels of tasks this job does not train: refuse (the event is a dead letter) or ignore (for a topic whose events carry more tasks than the job trains)"),
+            new ModelOptions.Option("writer-schemas", "", "", "Avro schema files (.avsc, comma-separated) of other versions of the FeedbackEvent schema that producers write with: their events are read by Avro's schema resolution (fields the job does not know skipped, fields the writer lacks given their defaults); each is read and checked at start. Without it such events are dead letters (unknown writer schema)"),
+            new ModelOptions.Option("delivery-guarantee", "at-least-once", "", "Kafka sinks: at-least-once (a recovery may repeat a dead letter, snapshot or report) or exactly-once (Kafka transactions committed with each checkpoint: nothing repeated, records visible to read_committed consumers only after the checkpoint; transactional ids start with the job name, so give every job its own --job-name)"),
+            new ModelOptions.Option("job-name", "crossdistil", "", "the Flink job name"));
 
-    private static final Map<String, ModelConfig.Option> BY_KEY = new LinkedHashMap<>();
+    private static final Map<String, ModelOptions.Option> BY_KEY = new LinkedHashMap<>();
 
     static {
         OPTIONS.forEach(o -> BY_KEY.put(o.key(), o));
@@ -280,13 +281,13 @@ public final class JobConfig implements Serializable {
 
     public static String help() {
         StringBuilder b = new StringBuilder("Job options:\n");
-        for (ModelConfig.Option o : OPTIONS) {
+        for (ModelOptions.Option o : OPTIONS) {
             b.append(String.format("  --%-26s %s%s%n", o.key(), o.doc(),
                     o.defaultValue().isEmpty() ? "" : " [default: " + o.defaultValue() + "]"));
         }
         b.append("  --kafka.<property> <value>  passed to every Kafka client, e.g. --kafka.security.protocol SSL\n");
         b.append("\nModel options (docs/algorithm.md; 'source' says where a default comes from):\n");
-        for (ModelConfig.Option o : ModelConfig.OPTIONS) {
+        for (ModelOptions.Option o : ModelOptions.OPTIONS) {
             b.append(String.format("  --%-26s %s [default: %s; source: %s]%n", o.key(), o.doc(), o.defaultValue(), o.source()));
         }
         return b.toString();

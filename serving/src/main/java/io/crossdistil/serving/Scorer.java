@@ -54,7 +54,11 @@ public final class Scorer {
         return model.config().tasks;
     }
 
-    /** The snapshot's model configuration, as the scorer reads it (its features, dense features, tasks). */
+    /**
+     * The snapshot's model configuration as the scorer reads it (its features, dense features,
+     * tasks): the training options are this library's defaults (see ModelConfig#forScoring); the
+     * snapshot's own are in {@code snapshot().getConfig()}.
+     */
     public ModelConfig config() {
         return model.config();
     }

@@ -28,14 +28,21 @@ class SnapshotFollowerTest {
         byte[] v2 = SnapshotCodec.encode(trainer.snapshot(2, 2));
         byte[] corrupt = v1.clone();
         corrupt[corrupt.length - 7] ^= 0x55;
-        // intact, but from a newer trainer with an option this library does not know: it cannot be served
+        // intact, but from a newer trainer with a model option this library does not know (not listed as a training option): it cannot be served
         ModelSnapshot newer = trainer.snapshot(4, 4);
         Map<String, String> options = new HashMap<>(newer.getConfig());
         options.put("an-option-of-a-newer-trainer", "1");
         newer.setConfig(options);
         newer.setChecksum(SnapshotCodec.checksum(newer));
         byte[] v4 = SnapshotCodec.encode(newer);
-        byte[] v5 = SnapshotCodec.encode(trainer.snapshot(5, 5));
+        // from a newer trainer too, whose new option it lists as a training option: served
+        ModelSnapshot newerTraining = trainer.snapshot(5, 5);
+        Map<String, String> listed = new HashMap<>(newerTraining.getConfig());
+        listed.put("a-training-option-of-a-newer-trainer", "1");
+        listed.put(ModelConfig.TRAINING_OPTIONS, listed.get(ModelConfig.TRAINING_OPTIONS) + ",a-training-option-of-a-newer-trainer");
+        newerTraining.setConfig(listed);
+        newerTraining.setChecksum(SnapshotCodec.checksum(newerTraining));
+        byte[] v5 = SnapshotCodec.encode(newerTraining);
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopic("model-snapshots", 1, true);
             try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -57,7 +64,10 @@ class SnapshotFollowerTest {
                         new ByteArraySerializer())) {
                     p.send(new ProducerRecord<>("model-snapshots", "model".getBytes(), v5)).get();
                 }
-                assertEquals(5, follower.awaitVersion(5, Duration.ofSeconds(30)).orElseThrow().version());
+                Scorer five = follower.awaitVersion(5, Duration.ofSeconds(30)).orElseThrow();
+                assertEquals(5, five.version());
+                assertArrayEquals(Scorer.of(SnapshotCodec.decode(v3)).score(Map.of("user_id", "u1"), Map.of()),
+                        five.score(Map.of("user_id", "u1"), Map.of()), 0.0, "the same parameters, the same scores");
                 assertEquals(2, follower.rejected(), "the corrupt record and the newer trainer's snapshot");
             }
         }

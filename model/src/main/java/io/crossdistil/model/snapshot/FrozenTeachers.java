@@ -53,7 +53,7 @@ public final class FrozenTeachers {
             } catch (IOException | RuntimeException e) {
                 throw new IllegalArgumentException("teacher snapshot " + path + " cannot be read: " + e.getMessage(), e);
             }
-            check(cfg, ModelConfig.fromStored(s.getConfig()), "teacher snapshot " + path, "a frozen teacher");
+            check(cfg, ModelConfig.forScoring(s.getConfig()), "teacher snapshot " + path, "a frozen teacher");
             snapshots.add(s);
         }
         return snapshots;

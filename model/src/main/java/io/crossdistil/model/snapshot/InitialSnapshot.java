@@ -56,7 +56,7 @@ public final class InitialSnapshot {
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(what + " cannot be read: " + e.getMessage(), e);
         }
-        FrozenTeachers.check(cfg, ModelConfig.fromStored(s.getConfig()), what, "a warm start");
+        FrozenTeachers.check(cfg, ModelConfig.forScoring(s.getConfig()), what, "a warm start");
         return s;
     }
 }

@@ -60,7 +60,7 @@ public final class SnapshotCodec {
                 .setCreatedAt(createdAt)
                 .setEventsTrained(eventsTrained)
                 .setLastEventTime(lastEventTime)
-                .setConfig(new LinkedHashMap<>(model.config().toMap()))
+                .setConfig(model.config().toStored())
                 .setTensors(tensors)
                 .setMetrics(metrics(scores))
                 .setChecksum("")
@@ -171,10 +171,11 @@ public final class SnapshotCodec {
 
     /**
      * The students alone, what serving scores with: built straight from the snapshot's tensors,
-     * without teachers, optimizer state or random initialisation.
+     * without teachers, optimizer state or random initialisation. The snapshot's training options
+     * do not matter to them and are read as this version's defaults ({@link ModelConfig#forScoring}).
      */
     public static StudentModel toStudentModel(ModelSnapshot s) {
-        ModelConfig cfg = ModelConfig.fromStored(s.getConfig());
+        ModelConfig cfg = ModelConfig.forScoring(s.getConfig());
         return StudentModel.of(cfg, tensors(s, cfg.dtype));
     }
 
