@@ -1,18 +1,12 @@
 package io.crossdistil.job;
 
-import io.crossdistil.avro.WriterSchemas;
 import io.crossdistil.job.io.DecodeSettings;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.ModelOptions;
 import io.crossdistil.model.parallel.ReplicaTrainer;
 import io.crossdistil.model.snapshot.FrozenTeachers;
 import io.crossdistil.model.snapshot.InitialSnapshot;
-import java.io.IOException;
 import java.io.Serializable;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,7 +28,7 @@ public final class JobConfig implements Serializable {
 
     public static final List<ModelOptions.Option> OPTIONS = List.of(
             new ModelOptions.Option("bootstrap-servers", "", "required", "Kafka bootstrap servers, host:port[,host:port]"),
-            new ModelOptions.Option("topic", "feedback", "", "topic of the feedback events (Avro single-object encoding)"),
+            new ModelOptions.Option("topic", "feedback", "", "topic of the feedback events (Avro single-object encoding; Schema Registry framing with --registry-schemas)"),
             new ModelOptions.Option("dlq-topic", "feedback-dlq", "", "dead-letter topic: every record that cannot be decoded or validated, with the reason"),
             new ModelOptions.Option("snapshot-topic", "model-snapshots", "", "compacted topic the model snapshots go to, or none"),
             new ModelOptions.Option("metrics-topic", "feedback-metrics", "", "topic of the trainer's progress reports, or none"),
@@ -58,6 +52,7 @@ public final class JobConfig implements Serializable {
             new ModelOptions.Option("max-features", "1000", "", "events with more categorical features than this are dead letters"),
             new ModelOptions.Option("max-record-bytes", "1048576", "", "records larger than this are dead letters"),
             new ModelOptions.Option("other-labels", "refuse", "", "labels of tasks this job does not train: refuse (the event is a dead letter) or ignore (for a topic whose events carry more tasks than the job trains)"),
+            new ModelOptions.Option("registry-schemas", "", "", "for events framed by Confluent Schema Registry serializers (byte 0, the writer schema's 4-byte id, the Avro body): ID=FILE, comma-separated, each schema id producers write with and a file of that schema (what the registry holds under the id: curl -s REGISTRY/schemas/ids/ID | jq -r .schema > FILE); each is read and checked at start. Without it such events are dead letters naming the id"),
             new ModelOptions.Option("writer-schemas", "", "", "Avro schema files (.avsc, comma-separated) of other versions of the FeedbackEvent schema that producers write with: their events are read by Avro's schema resolution (fields the job does not know skipped, fields the writer lacks given their defaults); each is read and checked at start. Without it such events are dead letters (unknown writer schema)"),
             new ModelOptions.Option("delivery-guarantee", "at-least-once", "", "Kafka sinks: at-least-once (a recovery may repeat a dead letter, snapshot or report) or exactly-once (Kafka transactions committed with each checkpoint: nothing repeated, records visible to read_committed consumers only after the checkpoint; transactional ids start with the job name, so give every job its own --job-name)"),
             new ModelOptions.Option("job-name", "crossdistil", "", "the Flink job name"));
@@ -134,7 +129,8 @@ public final class JobConfig implements Serializable {
         }
         nd4jThreads = (int) nonNegative(job, "nd4j-threads");
         decode = new DecodeSettings((int) positive(job, "max-features"), (int) positive(job, "max-record-bytes"),
-                oneOf(job, "other-labels", "refuse", "ignore").equals("ignore"), writerSchemas(job.get("writer-schemas")));
+                oneOf(job, "other-labels", "refuse", "ignore").equals("ignore"), DecodeSettings.writerSchemas(job.get("writer-schemas")),
+                DecodeSettings.registrySchemas(job.get("registry-schemas")));
         jobName = job.get("job-name");
         this.modelOptions = Map.copyOf(modelOptions);
         this.model = ModelConfig.fromMap(modelOptions); // model options are validated by the model's own configuration
@@ -142,25 +138,6 @@ public final class JobConfig implements Serializable {
         InitialSnapshot.check(model); // so does a snapshot to start from
         ReplicaTrainer.replicaConfig(model, trainers); // so does a batch the trainers cannot share
         this.kafka = Map.copyOf(kafka);
-    }
-
-    /** The text of each file named, checked as a writer schema of events: read here, on the client, so TaskManagers need not see the files. */
-    private static List<String> writerSchemas(String paths) {
-        List<String> out = new ArrayList<>();
-        for (String p : paths.split(",")) {
-            if (p.isBlank()) {
-                continue;
-            }
-            String json;
-            try {
-                json = Files.readString(Path.of(p.trim()));
-            } catch (IOException | InvalidPathException e) {
-                throw new IllegalArgumentException("option --writer-schemas: cannot read '" + p.trim() + "': " + e, e);
-            }
-            WriterSchemas.parse(json, "'" + p.trim() + "'");
-            out.add(json);
-        }
-        return List.copyOf(out);
     }
 
     /** Parses command-line arguments; throws {@link IllegalArgumentException} saying what to fix. */

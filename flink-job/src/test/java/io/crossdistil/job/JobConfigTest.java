@@ -68,6 +68,24 @@ class JobConfigTest {
                 .startsWith("option --writer-schemas: cannot read 'no/such.avsc': "));
     }
 
+    @Test
+    void schemaRegistryIdsAndTheirSchemasAreReadAndCheckedAtStart() throws Exception {
+        String v2 = resource("FeedbackEvent-v2.avsc");
+        JobConfig c = JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:9092", "--registry-schemas", "21=" + v2 + ", 7=" + v2});
+        String json = Files.readString(Path.of(v2));
+        assertEquals(Map.of(7, json, 21, json), c.decodeSettings().registrySchemas());
+        assertEquals(Map.of(), JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:9092"}).decodeSettings().registrySchemas());
+
+        for (String bad : new String[] {v2, "x=" + v2, "-1=" + v2, "7=" + v2 + ",7=" + v2}) {
+            assertTrue(error("--bootstrap-servers", "k:9092", "--registry-schemas", bad).startsWith("option --registry-schemas: '"), bad);
+        }
+        assertTrue(error("--bootstrap-servers", "k:9092", "--registry-schemas", "7=no/such.avsc")
+                .startsWith("option --registry-schemas: cannot read 'no/such.avsc': "));
+        String stringLabels = resource("FeedbackEvent-string-labels.avsc");
+        assertTrue(error("--bootstrap-servers", "k:9092", "--registry-schemas", "7=" + stringLabels).startsWith("writer schema '"
+                + stringLabels + "' (io.crossdistil.avro.FeedbackEvent): events written with it cannot be read"));
+    }
+
     private static String resource(String name) throws Exception {
         return Path.of(JobConfigTest.class.getResource("/writer-schemas/" + name).toURI()).toString();
     }

@@ -3,7 +3,9 @@ package io.crossdistil.avro;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -107,12 +109,39 @@ public final class Wire {
 
     /** A reader of events for one thread (made here, so that this class's limits and trust are installed first). */
     public static FeedbackEventReader feedbackEventReader() {
-        return new FeedbackEventReader(List.of());
+        return new FeedbackEventReader(List.of(), Map.of());
     }
 
     /** A reader that also reads events written with other versions of the schema ({@link WriterSchemas}: checked). */
     public static FeedbackEventReader feedbackEventReader(List<Schema> writerSchemas) {
-        return new FeedbackEventReader(writerSchemas);
+        return new FeedbackEventReader(writerSchemas, Map.of());
+    }
+
+    /**
+     * A reader that also reads events written with other versions of the schema, and events framed
+     * as Confluent Schema Registry serializers frame them ({@link #REGISTRY_MAGIC}, the writer
+     * schema's 4-byte id, the Avro body) with the writer schema of each id in {@code registrySchemas}
+     * (each {@link WriterSchemas}: checked).
+     */
+    public static FeedbackEventReader feedbackEventReader(List<Schema> writerSchemas, Map<Integer, Schema> registrySchemas) {
+        return new FeedbackEventReader(writerSchemas, registrySchemas);
+    }
+
+    /** The first byte of a record framed by a Confluent Schema Registry serializer; a single-object record starts with 0xC3. */
+    public static final byte REGISTRY_MAGIC = 0;
+
+    /** Thrown for a registry-framed record whose schema id the reader was not given. */
+    public static final class UnknownSchemaIdException extends AvroRuntimeException {
+        private final int id;
+
+        UnknownSchemaIdException(int id) {
+            super("no writer schema for schema id " + id);
+            this.id = id;
+        }
+
+        public int id() {
+            return id;
+        }
     }
 
     /**
@@ -123,17 +152,22 @@ public final class Wire {
      * project's schema (the header's fingerprint says so) is read straight from the array by a
      * buffered decoder kept between calls; any other bytes go to Avro's message decoder, so that
      * errors (a bad header, an unknown schema) are the ones it raises. That decoder knows the
-     * reader's other writer schemas and resolves their events to this project's.
+     * reader's other writer schemas and resolves their events to this project's. A record framed
+     * by a Schema Registry serializer is read with the writer schema of its id.
      */
     public static final class FeedbackEventReader {
         private static final Schema SCHEMA = FeedbackEvent.getClassSchema();
         private static final byte[] HEADER = header(SCHEMA);
         private final DatumReader<FeedbackEvent> reader = new SpecificDatumReader<>(SCHEMA, SCHEMA, new FeedbackEvent().getSpecificData());
         private final BinaryMessageDecoder<FeedbackEvent> others = FeedbackEvent.createDecoder(null);
+        /** Schema Registry ids -> readers that resolve their writer schema to this project's. */
+        private final Map<Integer, DatumReader<FeedbackEvent>> registry = new HashMap<>();
         private BinaryDecoder decoder;
 
-        private FeedbackEventReader(List<Schema> writerSchemas) {
+        private FeedbackEventReader(List<Schema> writerSchemas, Map<Integer, Schema> registrySchemas) {
             writerSchemas.forEach(others::addSchema);
+            registrySchemas.forEach((id, writer) ->
+                    registry.put(id, new SpecificDatumReader<>(writer, SCHEMA, new FeedbackEvent().getSpecificData())));
         }
 
         /**
@@ -145,12 +179,24 @@ public final class Wire {
          */
         public FeedbackEvent read(byte[] bytes, FeedbackEvent reuse) throws IOException {
             int body = bodyOffset(bytes);
-            if (body < 0) {
-                return others.decode(bytes, reuse);
+            if (body >= 0) {
+                return read(reader, bytes, body, reuse);
             }
+            if (bytes.length >= 5 && bytes[0] == REGISTRY_MAGIC) {
+                int id = ByteBuffer.wrap(bytes, 1, 4).getInt(); // big-endian, as the registry's serializers write it
+                DatumReader<FeedbackEvent> framed = registry.get(id);
+                if (framed == null) {
+                    throw new UnknownSchemaIdException(id);
+                }
+                return read(framed, bytes, 5, reuse);
+            }
+            return others.decode(bytes, reuse);
+        }
+
+        private FeedbackEvent read(DatumReader<FeedbackEvent> datumReader, byte[] bytes, int body, FeedbackEvent reuse) {
             decoder = DecoderFactory.get().binaryDecoder(bytes, body, bytes.length - body, decoder);
             try {
-                return reader.read(reuse, decoder);
+                return datumReader.read(reuse, decoder);
             } catch (IOException e) {
                 // as Avro's message decoder reports a record it cannot read
                 throw new AvroRuntimeException("Decoding datum failed", e);

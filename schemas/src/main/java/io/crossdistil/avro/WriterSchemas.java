@@ -3,6 +3,8 @@ package io.crossdistil.avro;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
@@ -49,6 +51,13 @@ public final class WriterSchemas {
         for (int i = 0; i < jsons.size(); i++) {
             out.add(parse(jsons.get(i), "#" + (i + 1)));
         }
+        return out;
+    }
+
+    /** {@link #parse} of each schema by its Schema Registry id. */
+    public static Map<Integer, Schema> parseById(Map<Integer, String> jsons) {
+        Map<Integer, Schema> out = new TreeMap<>();
+        jsons.forEach((id, json) -> out.put(id, parse(json, "of schema id " + id)));
         return out;
     }
 

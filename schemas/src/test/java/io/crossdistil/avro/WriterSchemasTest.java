@@ -78,6 +78,34 @@ class WriterSchemasTest {
         assertEquals(own, Wire.feedbackEventReader(List.of(v2)).read(Wire.encode(own), null));
     }
 
+    /** Framed as a Confluent Schema Registry serializer frames it: byte 0, the schema id (4 bytes, big-endian), the Avro body. */
+    static byte[] registryFramed(int id, byte[] singleObject) {
+        byte[] framed = new byte[5 + singleObject.length - 10];
+        java.nio.ByteBuffer.wrap(framed).put(Wire.REGISTRY_MAGIC).putInt(id).put(singleObject, 10, singleObject.length - 10);
+        return framed;
+    }
+
+    @Test
+    void anEventFramedByASchemaRegistrySerializerIsReadWithItsIdsSchema() throws Exception {
+        Schema v2 = WriterSchemas.parse(versionTwo().toString(), "v2.avsc");
+        byte[] bytes = registryFramed(70_000, writeVersionTwo(v2));
+        FeedbackEvent expected = Wire.feedbackEventReader(List.of(v2)).read(writeVersionTwo(v2), null);
+
+        Wire.FeedbackEventReader reader = Wire.feedbackEventReader(List.of(), Map.of(70_000, v2, 3, OURS));
+        assertEquals(expected, reader.read(bytes, null));
+        FeedbackEvent own = FeedbackEvent.newBuilder(expected).setTeacherScores(Map.of("like", 0.25f)).build();
+        assertEquals(own, reader.read(registryFramed(3, Wire.encode(own)), null), "our own schema under its id");
+        assertEquals(own, reader.read(Wire.encode(own), null), "and single-object events as before");
+
+        Wire.UnknownSchemaIdException unknown = assertThrows(Wire.UnknownSchemaIdException.class,
+                () -> reader.read(registryFramed(70_001, writeVersionTwo(v2)), null));
+        assertEquals(70_001, unknown.id());
+        assertThrows(Wire.UnknownSchemaIdException.class, () -> Wire.feedbackEventReader().read(bytes, null),
+                "a reader given no ids reads none");
+        // the wrong schema for the id: Avro's resolution fails on the body rather than reading nonsense silently
+        assertThrows(RuntimeException.class, () -> reader.read(registryFramed(3, writeVersionTwo(v2)), null));
+    }
+
     @Test
     void aVersionWhoseEventsCannotBeReadIsRefusedSayingWhy() {
         // the labels as strings

@@ -15,7 +15,8 @@ import org.apache.avro.message.MissingSchemaException;
 /**
  * Turns a record's bytes into a training {@link Example}, or says exactly why it cannot: bytes that
  * are not Avro single-object encoded, an unknown writer schema (events of the other versions of
- * the schema it is given are read by Avro's schema resolution), a truncated or corrupt body, a
+ * the schema it is given are read by Avro's schema resolution; so are events framed by a Schema
+ * Registry serializer, with the schema it is given for their id), a truncated or corrupt body, a
  * record too large, or an event the model refuses ({@link FeatureEncoder} says which). Plainly
  * valid events of this project's schema are read where they lie in their bytes; everything else
  * is decoded by Avro, so a bad record's reason is Avro's or the encoder's own. Plain Java; the
@@ -35,7 +36,8 @@ public final class EventDecoder {
     public EventDecoder(ModelConfig cfg, DecodeSettings settings) {
         this.encoder = new FeatureEncoder(cfg, settings.maxFeatures(), settings.ignoreOtherLabels());
         this.maxRecordBytes = settings.maxRecordBytes();
-        this.reader = Wire.feedbackEventReader(WriterSchemas.parseAll(settings.writerSchemas()));
+        this.reader = Wire.feedbackEventReader(WriterSchemas.parseAll(settings.writerSchemas()),
+                WriterSchemas.parseById(settings.registrySchemas()));
     }
 
     public Example decode(byte[] bytes) throws InvalidEventException {
@@ -55,6 +57,9 @@ public final class EventDecoder {
         } catch (SecurityException ex) {
             // Avro refused our own record class: a setup bug, not a bad record; never hide it as dead letters
             throw ex;
+        } catch (Wire.UnknownSchemaIdException ex) {
+            throw new InvalidEventException("framed by a Schema Registry serializer (byte 0, schema id " + ex.id()
+                    + "), and the job was not given that id's schema (--registry-schemas " + ex.id() + "=FILE)");
         } catch (MissingSchemaException ex) {
             throw new InvalidEventException("unknown writer schema: " + ex.getMessage()
                     + " (events written with another version of the FeedbackEvent schema are read once the job is given it: --writer-schemas)");

@@ -21,21 +21,25 @@ class DecodeFunctionTest {
     void aProducersLaterSchemaVersionWithMoreTasksTrainsWhenTheJobIsToldSo() throws Exception {
         String v2 = Path.of(DecodeFunctionTest.class.getResource("/" + EventDecoderTest.VERSION_TWO).toURI()).toString();
         JobConfig c = JobConfig.fromArgs(new String[] {"--bootstrap-servers", "127.0.0.1:9", "--writer-schemas", v2,
-                "--other-labels", "ignore"});
+                "--registry-schemas", "17=" + v2, "--other-labels", "ignore"});
         DecodeFunction shipped = InstantiationUtil.clone(new DecodeFunction(c.modelOptions(), c.decodeSettings()));
 
         byte[] later = EventDecoderTest.eventOfVersion(EventDecoderTest.resource(EventDecoderTest.VERSION_TWO), "a", Map.of(), Map.of(),
                 Map.of("finish", 1, "like", 0, "share", 1));
         byte[] ours = Wire.encode(FeedbackEvent.newBuilder().setEventId("b").setUserId("u").setItemId("i").setEventTime(0L)
                 .setLabels(Map.of("finish", 0, "like", 1, "comment", 0)).build());
+        // the same event as a Schema Registry serializer frames it: byte 0, schema id 17, the body
+        byte[] framed = new byte[later.length - 10 + 5];
+        java.nio.ByteBuffer.wrap(framed).put((byte) 0).putInt(17).put(later, 10, later.length - 10);
         byte[] bad = Wire.encode(FeedbackEvent.newBuilder().setEventId("c").setUserId("u").setItemId("i").setEventTime(0L)
                 .setLabels(Map.of("finish", 0)).build());
         try (OneInputStreamOperatorTestHarness<RawRecord, Example> h = ProcessFunctionTestHarnesses.forProcessFunction(shipped)) {
-            for (byte[] record : List.of(later, ours, bad)) {
+            for (byte[] record : List.of(later, ours, bad, framed)) {
                 h.processElement(new RawRecord(record, "feedback", 0, 0), 0);
             }
-            assertEquals(List.of(0b10, 0b01), h.extractOutputValues().stream().map(e -> e.permutation).toList(),
+            assertEquals(List.of(0b10, 0b01, 0b10), h.extractOutputValues().stream().map(e -> e.permutation).toList(),
                     "finish+ like- and finish- like+, the other tasks' labels passed over");
+            assertEquals(h.extractOutputValues().get(0), h.extractOutputValues().get(2), "framed or not, the same event");
             List<DeadLetterRecord> dead = h.getSideOutput(DecodeFunction.DEAD_LETTERS).stream().map(r -> r.getValue()).toList();
             assertEquals(1, dead.size());
             assertTrue(dead.get(0).reason.contains("missing label for task 'like'"), dead.get(0).reason);

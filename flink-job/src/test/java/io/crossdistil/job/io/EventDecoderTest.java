@@ -61,7 +61,7 @@ class EventDecoderTest {
         byte[] unknownSchema = full.clone();
         unknownSchema[5] ^= 0x55;
         byte[] badMarker = full.clone();
-        badMarker[0] = 0x00;
+        badMarker[0] = 0x01; // 0x00 would be a Schema Registry serializer's framing
         byte[] longer = java.util.Arrays.copyOf(full, full.length + 4);
         for (byte[] bytes : new byte[][] {java.util.Arrays.copyOf(full, full.length - 3), java.util.Arrays.copyOf(full, 11),
                 java.util.Arrays.copyOf(full, 5), unknownSchema, badMarker, longer, new byte[0]}) {
@@ -124,6 +124,23 @@ class EventDecoderTest {
         EventDecoder given = new EventDecoder(CFG, new DecodeSettings(1000, 1 << 20, false, List.of(json)));
         assertEquals(sameEventOfOurs, given.decode(bytes));
         assertEquals(sameEventOfOurs, given.decode(event("a", categorical, dense, 1, 1)), "and the project's own events as before");
+    }
+
+    /** As a Confluent Schema Registry serializer frames a record: byte 0, the schema id, the Avro body. */
+    @Test
+    void anEventFramedByASchemaRegistrySerializerIsADeadLetterUntilTheDecoderIsGivenItsIdsSchema() throws Exception {
+        String json = resource(VERSION_TWO);
+        Map<String, String> categorical = Map.of("author", "x", "device", "tv");
+        Map<String, Float> dense = Map.of("watch", 0.5f, "age", 3f);
+        byte[] singleObject = eventOfVersion(json, "a", categorical, dense, Map.of("finish", 1, "like", 1));
+        byte[] framed = new byte[singleObject.length - 10 + 5];
+        java.nio.ByteBuffer.wrap(framed).put((byte) 0).putInt(17).put(singleObject, 10, singleObject.length - 10);
+
+        InvalidEventException refused = assertThrows(InvalidEventException.class, () -> new EventDecoder(CFG, 1000, 1 << 20).decode(framed));
+        assertEquals("framed by a Schema Registry serializer (byte 0, schema id 17), and the job was not given that id's schema"
+                + " (--registry-schemas 17=FILE)", refused.getMessage());
+        EventDecoder given = new EventDecoder(CFG, new DecodeSettings(1000, 1 << 20, false, List.of(), Map.of(17, json)));
+        assertEquals(new EventDecoder(CFG, 1000, 1 << 20).decode(event("a", categorical, dense, 1, 1)), given.decode(framed));
     }
 
     @Test
