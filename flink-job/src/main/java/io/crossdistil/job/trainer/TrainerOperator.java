@@ -180,6 +180,9 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         g.gauge("skippedSteps", () -> trainer.model().skippedSteps());
         g.gauge("snapshotsWritten", () -> snapshotsWritten);
         g.gauge("pendingEvents", () -> trainer.pendingEvents());
+        // how far the model is behind the stream: wall time since the newest event it has trained on (-1 before the first)
+        g.gauge("eventTimeLagMillis", () -> trainer.lastEventTime() == 0 ? -1
+                : getProcessingTimeService().getCurrentProcessingTime() - trainer.lastEventTime());
         stepMicros = g.histogram("stepMicros", new DescriptiveStatisticsHistogram(1_000));
         if (replica != null) {
             TrainerSettings.Exchange x = settings.exchange();

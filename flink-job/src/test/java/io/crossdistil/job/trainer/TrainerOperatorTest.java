@@ -94,13 +94,15 @@ class TrainerOperatorTest {
         return new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build();
     }
 
-    /** Each training step's wall time goes into the stepMicros histogram, one value a step; events that only join a batch add none. */
+    /** Each training step's wall time goes into the stepMicros histogram, one value a step; events that only join a batch add none; and the model's staleness is a gauge. */
     @Test
     void everyStepsWallTimeIsInTheStepHistogram() throws Exception {
         RecordingMetrics operatorMetrics = new RecordingMetrics();
         try (MockEnvironment env = environmentReportingTo(operatorMetrics);
                 OneInputStreamOperatorTestHarness<Example, SnapshotMessage> h = harnessIn(env)) {
             h.open();
+            Gauge<?> lag = (Gauge<?>) operatorMetrics.get("eventTimeLagMillis");
+            assertEquals(-1L, lag.getValue(), "nothing trained yet");
             List<Example> events = events(3 * 64 + 10);
             long start = System.nanoTime();
             for (Example e : events) {
@@ -113,6 +115,10 @@ class TrainerOperatorTest {
             assertTrue(steps.getStatistics().getMin() > 0, "a step takes time");
             // the three steps are timed within the loop that made them
             assertTrue(3 * steps.getStatistics().getMean() <= elapsedMicros, steps.getStatistics().getMean() + " us a step, " + elapsedMicros + " us in all");
+            // the newest event of the three steps, not of the 10 still waiting for a batch
+            long newestTrained = events.subList(0, 3 * 64).stream().mapToLong(e -> e.eventTime).max().orElseThrow();
+            h.setProcessingTime(newestTrained + 5_000);
+            assertEquals(5_000L, lag.getValue());
         }
     }
 
