@@ -21,6 +21,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The trainers' exchange: every trainer writes its round updates to one partition of a Kafka topic
@@ -35,6 +37,7 @@ import org.nd4j.linalg.api.buffer.DataType;
  * starts afresh reads from the first record written after its run was submitted.
  */
 final class RoundExchange implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RoundExchange.class);
     /** Records older than the submission by more than this are skipped at a fresh start (clocks of client and brokers differ). */
     private static final long CLOCK_SLACK_MS = Duration.ofMinutes(1).toMillis();
 
@@ -73,11 +76,26 @@ final class RoundExchange implements AutoCloseable {
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         c.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(io.crossdistil.job.io.KafkaSinks.MAX_REQUEST_BYTES));
         c.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
+        // a position retention deleted moves to the oldest record kept, never to the end: see below
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         partition = new TopicPartition(topic, 0);
         consumer.assign(List.of(partition));
         if (resumeOffset >= 0) {
-            consumer.seek(partition, resumeOffset);
+            // Restored from a checkpoint older than the topic's retention: what was written after it is
+            // gone. The peers restored from the same checkpoint send their updates of the rounds ahead
+            // again (the computation is deterministic), after the oldest record kept; the end would
+            // skip those already sent and wait for them for ever. Only a peer that had finished the
+            // next round before its own checkpoint barrier does not send it again.
+            long oldest = consumer.beginningOffsets(List.of(partition)).get(partition);
+            if (resumeOffset < oldest) {
+                LOG.warn("The exchange topic {} no longer holds offset {}, where this trainer resumes: its retention is shorter than the "
+                        + "age of the checkpoint restored. Reading from the oldest record kept, {}: the peers send their updates again, "
+                        + "but one a peer sent before the checkpoint is lost, and if this trainer needs it, it waits for ever (round gauge "
+                        + "stuck): restore a newer checkpoint, and keep retention.ms of {} above the age of any checkpoint you restore",
+                        topic, resumeOffset, oldest, topic);
+            }
+            consumer.seek(partition, Math.max(resumeOffset, oldest));
         } else {
             // the end first: a record written after this lookup lies at or after it, one written before is found by its time
             long end = consumer.endOffsets(List.of(partition)).get(partition);

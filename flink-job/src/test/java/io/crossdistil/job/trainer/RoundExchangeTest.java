@@ -1,0 +1,58 @@
+package io.crossdistil.job.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import io.crossdistil.kafka.EmbeddedKafka;
+import io.crossdistil.model.parallel.RoundUpdate;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/** The trainers' exchange on a real broker. */
+class RoundExchangeTest {
+    private static final String TOPIC = "feedback-exchange";
+    private static final long RUN = 7;
+
+    private static byte[] update(long round, int replica) {
+        return new RoundUpdate(round, replica, false, 0, 0, List.of(), new double[0][], new double[0][], new double[0][], new int[0],
+                new double[0], List.of()).encode(DataType.FLOAT);
+    }
+
+    private static RoundExchange exchange(EmbeddedKafka kafka, long resumeOffset) {
+        return new RoundExchange(kafka.bootstrapServers(), TOPIC, Map.of(), RUN, resumeOffset, System.currentTimeMillis(), DataType.FLOAT);
+    }
+
+    /**
+     * A trainer restored from a checkpoint older than the exchange topic's retention: the updates
+     * after its resume offset are deleted. Its peers, restored from the same checkpoint, send their
+     * updates of its unfinished round again, and it must read them, also those sent before it first
+     * polls (Kafka's default reset, to the end, skipped them and the trainer waited for ever).
+     */
+    @Test
+    void aTrainerWhoseResumeOffsetIsPastRetentionReadsThePeersUpdatesSentAgain() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopic(TOPIC, 1, false);
+            try (RoundExchange before = exchange(kafka, -1)) {
+                for (long round = 0; round < 4; round++) {
+                    before.publish(round, 0, update(round, 0));
+                    before.publish(round, 1, update(round, 1));
+                }
+            }
+            TopicPartition p = new TopicPartition(TOPIC, 0);
+            kafka.admin().deleteRecords(Map.of(p, RecordsToDelete.beforeOffset(8))).all().get(); // retention took them all
+            try (RoundExchange peer = exchange(kafka, 2)) {
+                peer.publish(1, 1, update(1, 1)); // the peer's round 1, sent again after the restore
+            }
+            try (RoundExchange restored = exchange(kafka, 2)) {
+                List<RoundUpdate> got = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> restored.await(1, List.of(1)));
+                assertEquals(1, got.get(0).round());
+                assertEquals(1, got.get(0).replica());
+            }
+        }
+    }
+}
