@@ -51,4 +51,14 @@ class SnapshotTopicTest {
             SnapshotTopic.prepare(kafka.bootstrapServers(), new Properties(), "model-snapshots", cfg);
         }
     }
+
+    /** A wrong --bootstrap-servers stops the job at start with a message about the address, not about the topic. */
+    @Test
+    void brokersThatDoNotAnswerStopTheJobSayingWhatToCheck(@TempDir Path dir) throws Exception {
+        String nobody = "127.0.0.1:" + EmbeddedKafka.freePort();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CrossDistilJob.main(new String[] {
+                "--bootstrap-servers", nobody, "--checkpoint-dir", dir.toUri().toString(),
+                "--kafka.default.api.timeout.ms", "2000", "--kafka.request.timeout.ms", "1000"}));
+        assertTrue(e.getMessage().startsWith("Kafka at " + nobody + " did not answer: check --bootstrap-servers"), e.getMessage());
+    }
 }

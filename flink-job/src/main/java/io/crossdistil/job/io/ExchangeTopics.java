@@ -4,9 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
@@ -28,13 +26,10 @@ public final class ExchangeTopics {
      *     (a trainer without a partition would never end a round, and every trainer waits for it)
      */
     public static void prepare(String servers, Properties extra, String topic, int trainers, String exchangeTopic) {
-        Properties p = new Properties();
-        p.putAll(extra);
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-        try (Admin admin = Admin.create(p)) {
+        try (Admin admin = AdminCalls.open(servers, extra)) {
             int partitions;
             try {
-                partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(60, TimeUnit.SECONDS).get(topic).partitions().size();
+                partitions = AdminCalls.get(admin.describeTopics(List.of(topic)).allTopicNames(), servers).get(topic).partitions().size();
             } catch (ExecutionException e) {
                 throw new IllegalArgumentException("--trainers " + trainers + " needs to know the partitions of topic '" + topic + "': "
                         + e.getCause().getMessage(), e);
@@ -49,19 +44,14 @@ public final class ExchangeTopics {
                         + "so the model is not bit-reproducible from run to run (every event is still trained exactly once)", topic, partitions, trainers);
             }
             try {
-                admin.createTopics(List.of(new NewTopic(exchangeTopic, 1, (short) -1)
-                        .configs(Map.of("max.message.bytes", Integer.toString(MAX_UPDATE_BYTES))))).all().get(60, TimeUnit.SECONDS);
+                AdminCalls.get(admin.createTopics(List.of(new NewTopic(exchangeTopic, 1, (short) -1)
+                        .configs(Map.of("max.message.bytes", Integer.toString(MAX_UPDATE_BYTES))))).all(), servers);
                 LOG.info("Created the exchange topic '{}'", exchangeTopic);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw new IllegalStateException("could not create the exchange topic '" + exchangeTopic + "'", e.getCause());
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException("Kafka at " + servers + " did not answer within 60 s", e);
         }
     }
 }

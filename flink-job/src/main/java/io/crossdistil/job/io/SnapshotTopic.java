@@ -5,10 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.ConfigResource;
@@ -44,19 +41,16 @@ public final class SnapshotTopic {
      *     {@link #leastSnapshotBytes}, saying how to raise it
      */
     public static void prepare(String servers, Properties extra, String topic, ModelConfig cfg) {
-        Properties p = new Properties();
-        p.putAll(extra);
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-        try (Admin admin = Admin.create(p)) {
+        try (Admin admin = AdminCalls.open(servers, extra)) {
             Config config;
             try {
-                config = admin.describeConfigs(List.of(resource)).all().get(60, TimeUnit.SECONDS).get(resource);
+                config = AdminCalls.get(admin.describeConfigs(List.of(resource)).all(), servers).get(resource);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
                     throw new IllegalStateException("could not read the settings of the snapshot topic '" + topic + "'", e.getCause());
                 }
-                create(admin, topic);
+                create(admin, servers, topic);
                 return;
             }
             long limit = Long.parseLong(config.get("max.message.bytes").value());
@@ -73,18 +67,13 @@ public final class SnapshotTopic {
                         + " serving replica reads them all at start; cleanup.policy=compact keeps the newest", topic,
                         config.get("cleanup.policy").value());
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("Kafka at " + servers + " did not answer within 60 s", e);
         }
     }
 
-    private static void create(Admin admin, String topic) throws InterruptedException, TimeoutException {
+    private static void create(Admin admin, String servers, String topic) {
         try {
-            admin.createTopics(List.of(new NewTopic(topic, 1, (short) -1).configs(Map.of("cleanup.policy", "compact",
-                    "max.message.bytes", Integer.toString(CREATED_MAX_MESSAGE_BYTES))))).all().get(60, TimeUnit.SECONDS);
+            AdminCalls.get(admin.createTopics(List.of(new NewTopic(topic, 1, (short) -1).configs(Map.of("cleanup.policy", "compact",
+                    "max.message.bytes", Integer.toString(CREATED_MAX_MESSAGE_BYTES))))).all(), servers);
             LOG.info("Created the snapshot topic '{}' (compacted, max.message.bytes {})", topic, CREATED_MAX_MESSAGE_BYTES);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
