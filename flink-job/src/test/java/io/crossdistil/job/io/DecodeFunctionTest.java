@@ -28,9 +28,7 @@ class DecodeFunctionTest {
                 Map.of("finish", 1, "like", 0, "share", 1));
         byte[] ours = Wire.encode(FeedbackEvent.newBuilder().setEventId("b").setUserId("u").setItemId("i").setEventTime(0L)
                 .setLabels(Map.of("finish", 0, "like", 1, "comment", 0)).build());
-        // the same event as a Schema Registry serializer frames it: byte 0, schema id 17, the body
-        byte[] framed = new byte[later.length - 10 + 5];
-        java.nio.ByteBuffer.wrap(framed).put((byte) 0).putInt(17).put(later, 10, later.length - 10);
+        byte[] framed = EventDecoderTest.registryFramed(17, later); // the same event from a Schema Registry serializer
         byte[] bad = Wire.encode(FeedbackEvent.newBuilder().setEventId("c").setUserId("u").setItemId("i").setEventTime(0L)
                 .setLabels(Map.of("finish", 0)).build());
         try (OneInputStreamOperatorTestHarness<RawRecord, Example> h = ProcessFunctionTestHarnesses.forProcessFunction(shipped)) {

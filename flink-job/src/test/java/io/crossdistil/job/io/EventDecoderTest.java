@@ -104,6 +104,13 @@ class EventDecoderTest {
         return new BinaryMessageEncoder<GenericRecord>(GenericData.get(), schema).encode(r).array();
     }
 
+    /** A single-object record's body framed as a Schema Registry serializer frames it: byte 0, the schema id (big-endian), the body. */
+    static byte[] registryFramed(int id, byte[] singleObject) {
+        byte[] framed = new byte[singleObject.length - 10 + 5];
+        java.nio.ByteBuffer.wrap(framed).put((byte) 0).putInt(id).put(singleObject, 10, singleObject.length - 10);
+        return framed;
+    }
+
     static String resource(String name) throws java.io.IOException {
         try (java.io.InputStream in = EventDecoderTest.class.getClassLoader().getResourceAsStream(name)) {
             return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
@@ -132,9 +139,7 @@ class EventDecoderTest {
         String json = resource(VERSION_TWO);
         Map<String, String> categorical = Map.of("author", "x", "device", "tv");
         Map<String, Float> dense = Map.of("watch", 0.5f, "age", 3f);
-        byte[] singleObject = eventOfVersion(json, "a", categorical, dense, Map.of("finish", 1, "like", 1));
-        byte[] framed = new byte[singleObject.length - 10 + 5];
-        java.nio.ByteBuffer.wrap(framed).put((byte) 0).putInt(17).put(singleObject, 10, singleObject.length - 10);
+        byte[] framed = registryFramed(17, eventOfVersion(json, "a", categorical, dense, Map.of("finish", 1, "like", 1)));
 
         InvalidEventException refused = assertThrows(InvalidEventException.class, () -> new EventDecoder(CFG, 1000, 1 << 20).decode(framed));
         assertEquals("framed by a Schema Registry serializer (byte 0, schema id 17), and the job was not given that id's schema"
