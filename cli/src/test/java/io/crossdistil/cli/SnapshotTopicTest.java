@@ -36,6 +36,7 @@ class SnapshotTopicTest {
             assertTrue(e.getMessage().contains("--alter --entity-type topics --entity-name small --add-config max.message.bytes="),
                     e.getMessage());
             // the job's entry point refuses it before it submits anything
+            kafka.createTopic("feedback", 1, false);
             e = assertThrows(IllegalArgumentException.class, () -> CrossDistilJob.main(new String[] {"--bootstrap-servers",
                     kafka.bootstrapServers(), "--snapshot-topic", "small", "--checkpoint-dir", dir.toUri().toString()}));
             assertTrue(e.getMessage().startsWith("crossdistil: snapshot topic 'small' takes messages of at most"), e.getMessage());

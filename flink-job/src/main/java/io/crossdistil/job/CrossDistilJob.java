@@ -1,5 +1,6 @@
 package io.crossdistil.job;
 
+import io.crossdistil.job.io.FeedbackTopics;
 import io.crossdistil.job.io.SnapshotTopic;
 import java.util.Arrays;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -32,13 +33,16 @@ public final class CrossDistilJob {
             throw new IllegalArgumentException("crossdistil: no checkpoint directory: give --checkpoint-dir (for example"
                     + " file:///flink/checkpoints or s3://bucket/checkpoints) or set execution.checkpointing.dir in the cluster's config.yaml");
         }
-        if (config.snapshotTopic() != null) {
-            // a topic that cannot take a snapshot would fail the job at its first snapshot, again after every restart
-            try {
+        try {
+            // a topic the job cannot read or write would fail it at once or at its first dead letter, report or
+            // snapshot, and again after every restart
+            FeedbackTopics.prepare(config.bootstrapServers(), config.kafkaProperties(), config.topic(), config.dlqTopic(),
+                    config.metricsTopic());
+            if (config.snapshotTopic() != null) {
                 SnapshotTopic.prepare(config.bootstrapServers(), config.kafkaProperties(), config.snapshotTopic(), config.modelConfig());
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("crossdistil: " + e.getMessage(), e);
             }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("crossdistil: " + e.getMessage(), e);
         }
         CrossDistilPipeline.build(env, config);
         env.execute(config.jobName());
