@@ -8,9 +8,13 @@ import io.crossdistil.job.CrossDistilJob;
 import io.crossdistil.job.io.FeedbackTopics;
 import io.crossdistil.kafka.EmbeddedKafka;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +37,14 @@ class FeedbackTopicsTest {
             assertEquals(Set.of("feedback", "feedback-dlq", "feedback-metrics"), admin.listTopics().names().get());
             assertEquals(2, admin.describeTopics(Set.of("feedback")).allTopicNames().get().get("feedback").partitions().size(),
                     "the events topic is left as it is");
+
+            // a dead-letter topic that cannot take a large bad record's dead letter would fail the job at that record
+            admin.createTopics(List.of(new NewTopic("small-dlq", 1, (short) 1).configs(Map.of("max.message.bytes", "500000"))))
+                    .all().get(60, TimeUnit.SECONDS);
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> FeedbackTopics.prepare(kafka.bootstrapServers(), new Properties(), "feedback", "small-dlq", null));
+            assertTrue(e.getMessage().startsWith("the dead-letter topic 'small-dlq' takes messages of at most 500000 bytes"),
+                    e.getMessage());
         }
     }
 }

@@ -6,6 +6,7 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -17,10 +18,14 @@ import org.slf4j.LoggerFactory;
  * source's enumerator fails on it and the job restarts for ever without reading a record. A
  * missing dead-letter or metrics topic is created with the brokers' defaults, as their
  * auto-creation would, so that a cluster without it (auto.create.topics.enable=false, usual in
- * production) does not fail the job at its first bad record or report.
+ * production) does not fail the job at its first bad record or report; an existing dead-letter
+ * topic must take the largest dead letter.
  */
 public final class FeedbackTopics {
     private static final Logger LOG = LoggerFactory.getLogger(FeedbackTopics.class);
+
+    /** The largest dead letter: its raw bytes and room for the reason and the source's name. */
+    static final int DEAD_LETTER_BYTES = DeadLetterRecord.MAX_RAW_BYTES + 32 * 1024;
 
     private FeedbackTopics() {}
 
@@ -41,24 +46,46 @@ public final class FeedbackTopics {
                 }
                 throw new IllegalStateException("could not read the events topic '" + topic + "'", e.getCause());
             }
-            createIfMissing(admin, servers, dlqTopic, "dlq-topic");
+            if (!createIfMissing(admin, servers, dlqTopic, "dlq-topic")) {
+                checkDeadLetterLimit(admin, servers, dlqTopic);
+            }
             if (metricsTopic != null) {
                 createIfMissing(admin, servers, metricsTopic, "metrics-topic");
             }
         }
     }
 
-    private static void createIfMissing(Admin admin, String servers, String name, String option) {
+    /** Creates the topic when it is missing; false when it was there. */
+    private static boolean createIfMissing(Admin admin, String servers, String name, String option) {
         try {
             AdminCalls.get(admin.createTopics(List.of(new NewTopic(name, Optional.empty(), Optional.empty()))).all(),
                     servers);
             LOG.info("Created the topic '{}' (--{}) with the brokers' defaults", name, option);
+            return true;
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new IllegalArgumentException("the topic '" + name + "' (--" + option + ") does not exist at " + servers
                         + " and the job could not create it (" + e.getCause().getMessage() + "): create it, or name one that exists",
                         e.getCause());
             }
+            return false;
+        }
+    }
+
+    /** A dead letter carries up to {@link DeadLetterRecord#MAX_RAW_BYTES} of its record: a topic that cannot take that fails the job at the first large bad record, again after every restart. */
+    private static void checkDeadLetterLimit(Admin admin, String servers, String name) {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
+        long limit;
+        try {
+            limit = Long.parseLong(AdminCalls.get(admin.describeConfigs(List.of(resource)).all(), servers).get(resource)
+                    .get("max.message.bytes").value());
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("could not read the settings of the dead-letter topic '" + name + "'", e.getCause());
+        }
+        if (limit < DEAD_LETTER_BYTES) {
+            throw new IllegalArgumentException("the dead-letter topic '" + name + "' takes messages of at most " + limit
+                    + " bytes (max.message.bytes), and a dead letter carries up to " + DeadLetterRecord.MAX_RAW_BYTES
+                    + " bytes of its record: raise the limit to " + DEAD_LETTER_BYTES + " or more (Kafka's default, 1048588, is)");
         }
     }
 }
