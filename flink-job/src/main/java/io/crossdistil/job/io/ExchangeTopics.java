@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 public final class ExchangeTopics {
     private static final Logger LOG = LoggerFactory.getLogger(ExchangeTopics.class);
     /** Largest update a trainer may send; a broker's own message.max.bytes may be lower. */
-    static final int MAX_UPDATE_BYTES = 64 * 1024 * 1024;
+    public static final int MAX_UPDATE_BYTES = 64 * 1024 * 1024;
 
     private ExchangeTopics() {}
 

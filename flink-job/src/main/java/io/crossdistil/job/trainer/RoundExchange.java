@@ -1,5 +1,6 @@
 package io.crossdistil.job.trainer;
 
+import io.crossdistil.job.io.ExchangeTopics;
 import io.crossdistil.model.parallel.RoundUpdate;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -110,6 +112,14 @@ final class RoundExchange implements AutoCloseable {
             producer.send(new ProducerRecord<>(partition.topic(), partition.partition(), key(round, replica), update)).get();
             bytesSent += update.length;
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof RecordTooLargeException) {
+                // the job makes the topic with room for any update; a topic made beforehand may have Kafka's default 1 MB
+                throw new IllegalStateException("the update of round " + round + " of trainer " + replica + " is " + update.length
+                        + " bytes, more than the exchange topic " + partition.topic() + " takes (max.message.bytes): raise it, e.g."
+                        + " kafka-configs.sh --alter --entity-type topics --entity-name " + partition.topic() + " --add-config"
+                        + " max.message.bytes=" + ExchangeTopics.MAX_UPDATE_BYTES + " (the job creates the topic so when it is missing)",
+                        e.getCause());
+            }
             throw new IllegalStateException("could not write round " + round + " of trainer " + replica + " to " + partition.topic(), e.getCause());
         }
     }

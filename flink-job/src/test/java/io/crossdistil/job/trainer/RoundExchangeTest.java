@@ -1,13 +1,17 @@
 package io.crossdistil.job.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crossdistil.kafka.EmbeddedKafka;
 import io.crossdistil.model.parallel.RoundUpdate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
@@ -21,6 +25,21 @@ class RoundExchangeTest {
     private static byte[] update(long round, int replica) {
         return new RoundUpdate(round, replica, false, 0, 0, List.of(), new double[0][], new double[0][], new double[0][], new int[0],
                 new double[0], List.of()).encode(DataType.FLOAT);
+    }
+
+    /** A topic made beforehand with a small message limit: the trainer's failure says which limit and how to raise it. */
+    @Test
+    void anUpdateTheTopicCannotTakeFailsSayingHowToRaiseTheLimit() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(); Admin admin = kafka.admin()) {
+            admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1).configs(Map.of("max.message.bytes", "2000")))).all().get();
+            byte[] large = new RoundUpdate(0, 0, false, 0, 0, List.of(), new double[0][], new double[0][], new double[][] {new double[1_000]},
+                    new int[0], new double[0], List.of()).encode(DataType.FLOAT);
+            try (RoundExchange exchange = exchange(kafka, -1)) {
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> exchange.publish(0, 0, large));
+                assertTrue(e.getMessage().startsWith("the update of round 0 of trainer 0 is " + large.length + " bytes, more than the"
+                        + " exchange topic " + TOPIC + " takes (max.message.bytes): raise it"), e.getMessage());
+            }
+        }
     }
 
     private static RoundExchange exchange(EmbeddedKafka kafka, long resumeOffset) {
