@@ -6,6 +6,7 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +52,25 @@ public final class ExchangeTopics {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw new IllegalStateException("could not create the exchange topic '" + exchangeTopic + "'", e.getCause());
                 }
+                warnIfSmall(admin, servers, exchangeTopic);
             }
+        }
+    }
+
+    /** A topic made beforehand may have Kafka's default 1 MB limit, below what longer rounds' updates take. */
+    private static void warnIfSmall(Admin admin, String servers, String exchangeTopic) {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, exchangeTopic);
+        try {
+            long limit = Long.parseLong(AdminCalls.get(admin.describeConfigs(List.of(resource)).all(), servers).get(resource)
+                    .get("max.message.bytes").value());
+            if (limit < MAX_UPDATE_BYTES) {
+                LOG.warn("The exchange topic '{}' takes messages of at most {} bytes (max.message.bytes): an update larger than that "
+                        + "fails the trainers (about 0.13 to 0.3 MB a round of one step with the default model, up to 1.1 MB with longer "
+                        + "rounds; each trainer's updateBytes gauge shows it); the job creates the topic with {} when it is missing",
+                        exchangeTopic, limit, MAX_UPDATE_BYTES);
+            }
+        } catch (ExecutionException e) {
+            LOG.warn("Could not read the settings of the exchange topic '{}': {}", exchangeTopic, e.getCause().toString());
         }
     }
 }
