@@ -53,6 +53,8 @@ import org.apache.flink.util.OutputTag;
 public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessage>
         implements OneInputStreamOperator<Example, SnapshotMessage>, BoundedOneInput {
     private static final long serialVersionUID = 1L;
+    /** A spread of event times between the trainers above this is logged, at most once in as long. */
+    private static final long SPREAD_WARNING_MILLIS = 10 * 60 * 1000;
 
     public static final OutputTag<MetricsMessage> METRICS = new OutputTag<>("trainer-metrics") {};
 
@@ -73,6 +75,9 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     private transient Histogram roundWaitMicros;
     private transient Histogram mergeMicros;
     private transient long lastUpdateBytes;
+    /** With N trainers: how far apart their streams' event times were at the last round (see {@link #eventTimeSpread}). */
+    private transient long eventTimeSpreadMillis;
+    private transient long lastSpreadWarningMillis;
     private transient long snapshotVersion;
     private transient long eventsAtLastSnapshot;
     private transient long snapshotsWritten;
@@ -194,6 +199,7 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
             g.gauge("updateBytes", () -> lastUpdateBytes);
             g.gauge("exchangeBytesSent", () -> exchange.bytesSent());
             g.gauge("exchangeBytesRead", () -> exchange.bytesRead());
+            g.gauge("eventTimeSpreadMillis", () -> eventTimeSpreadMillis);
         }
         List<String> tasks = trainer.config().tasks;
         for (int k = 0; k < tasks.size(); k++) {
@@ -261,10 +267,40 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         List<RoundUpdate> updates = exchange.await(replica.round(), replica.awaited());
         long read = System.nanoTime();
         replica.merge(updates);
+        noteSpread(eventTimeSpread(updates));
         roundWaitMicros.update((read - start) / 1_000);
         mergeMicros.update((System.nanoTime() - read) / 1_000);
         if (!replica.done()) {
             afterRound(false);
+        }
+    }
+
+    /**
+     * The newest event time of the most advanced trainer minus that of the least, over the round's
+     * updates (trainers that trained nothing yet left out). Every round takes as many events from
+     * each trainer, so a trainer whose partitions carry more traffic falls behind, and the spread
+     * grows with its lag (docs/scaling.md).
+     */
+    static long eventTimeSpread(List<RoundUpdate> updates) {
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        for (RoundUpdate u : updates) {
+            if (u.lastEventTime() > 0) {
+                min = Math.min(min, u.lastEventTime());
+                max = Math.max(max, u.lastEventTime());
+            }
+        }
+        return max >= min ? max - min : 0;
+    }
+
+    private void noteSpread(long spread) {
+        eventTimeSpreadMillis = spread;
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        if (spread > SPREAD_WARNING_MILLIS && now - lastSpreadWarningMillis > SPREAD_WARNING_MILLIS) {
+            lastSpreadWarningMillis = now;
+            LOG.warn("The trainers' streams are {} s apart in event time: their partitions carry unequal traffic, and the busier ones "
+                    + "fall behind for as long as that lasts (every round takes as many events from each trainer; docs/scaling.md)",
+                    spread / 1000);
         }
     }
 
