@@ -1,11 +1,16 @@
 package io.crossdistil.job.io;
 
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * Kafka Admin calls the job makes where it is configured (topic checks before it starts), with one
@@ -43,6 +48,25 @@ final class AdminCalls {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while asking Kafka at " + servers, e);
+        }
+    }
+
+    /** A topic's settings; an ExecutionException with UnknownTopicOrPartitionException when it does not exist. */
+    static Config topicConfig(Admin admin, String servers, String topic) throws ExecutionException {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        return get(admin.describeConfigs(List.of(resource)).all(), servers).get(resource);
+    }
+
+    /** Creates the topic unless it exists; true when it was created. Other errors of the call as an ExecutionException. */
+    static boolean createIfMissing(Admin admin, String servers, NewTopic topic) throws ExecutionException {
+        try {
+            get(admin.createTopics(List.of(topic)).all(), servers);
+            return true;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof TopicExistsException) {
+                return false;
+            }
+            throw e;
         }
     }
 

@@ -6,8 +6,6 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,24 +43,22 @@ public final class ExchangeTopics {
                         + "so the model is not bit-reproducible from run to run (every event is still trained exactly once)", topic, partitions, trainers);
             }
             try {
-                AdminCalls.get(admin.createTopics(List.of(new NewTopic(exchangeTopic, 1, (short) -1)
-                        .configs(Map.of("max.message.bytes", Integer.toString(MAX_UPDATE_BYTES))))).all(), servers);
-                LOG.info("Created the exchange topic '{}'", exchangeTopic);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw new IllegalStateException("could not create the exchange topic '" + exchangeTopic + "'", e.getCause());
+                if (AdminCalls.createIfMissing(admin, servers, new NewTopic(exchangeTopic, 1, (short) -1)
+                        .configs(Map.of("max.message.bytes", Integer.toString(MAX_UPDATE_BYTES))))) {
+                    LOG.info("Created the exchange topic '{}'", exchangeTopic);
+                } else {
+                    warnIfSmall(admin, servers, exchangeTopic);
                 }
-                warnIfSmall(admin, servers, exchangeTopic);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("could not create the exchange topic '" + exchangeTopic + "'", e.getCause());
             }
         }
     }
 
     /** A topic made beforehand may have Kafka's default 1 MB limit, below what longer rounds' updates take. */
     private static void warnIfSmall(Admin admin, String servers, String exchangeTopic) {
-        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, exchangeTopic);
         try {
-            long limit = Long.parseLong(AdminCalls.get(admin.describeConfigs(List.of(resource)).all(), servers).get(resource)
-                    .get("max.message.bytes").value());
+            long limit = Long.parseLong(AdminCalls.topicConfig(admin, servers, exchangeTopic).get("max.message.bytes").value());
             if (limit < MAX_UPDATE_BYTES) {
                 LOG.warn("The exchange topic '{}' takes messages of at most {} bytes (max.message.bytes): an update larger than that "
                         + "fails the trainers (about 0.13 to 0.3 MB a round of one step with the default model, up to 1.1 MB with longer "

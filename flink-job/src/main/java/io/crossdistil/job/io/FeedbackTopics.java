@@ -6,8 +6,6 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,27 +56,23 @@ public final class FeedbackTopics {
     /** Creates the topic when it is missing; false when it was there. */
     private static boolean createIfMissing(Admin admin, String servers, String name, String option) {
         try {
-            AdminCalls.get(admin.createTopics(List.of(new NewTopic(name, Optional.empty(), Optional.empty()))).all(),
-                    servers);
-            LOG.info("Created the topic '{}' (--{}) with the brokers' defaults", name, option);
-            return true;
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalArgumentException("the topic '" + name + "' (--" + option + ") does not exist at " + servers
-                        + " and the job could not create it (" + e.getCause().getMessage() + "): create it, or name one that exists",
-                        e.getCause());
+            boolean created = AdminCalls.createIfMissing(admin, servers, new NewTopic(name, Optional.empty(), Optional.empty()));
+            if (created) {
+                LOG.info("Created the topic '{}' (--{}) with the brokers' defaults", name, option);
             }
-            return false;
+            return created;
+        } catch (ExecutionException e) {
+            throw new IllegalArgumentException("the topic '" + name + "' (--" + option + ") does not exist at " + servers
+                    + " and the job could not create it (" + e.getCause().getMessage() + "): create it, or name one that exists",
+                    e.getCause());
         }
     }
 
     /** A dead letter carries up to {@link DeadLetterRecord#MAX_RAW_BYTES} of its record: a topic that cannot take that fails the job at the first large bad record, again after every restart. */
     private static void checkDeadLetterLimit(Admin admin, String servers, String name) {
-        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
         long limit;
         try {
-            limit = Long.parseLong(AdminCalls.get(admin.describeConfigs(List.of(resource)).all(), servers).get(resource)
-                    .get("max.message.bytes").value());
+            limit = Long.parseLong(AdminCalls.topicConfig(admin, servers, name).get("max.message.bytes").value());
         } catch (ExecutionException e) {
             throw new IllegalStateException("could not read the settings of the dead-letter topic '" + name + "'", e.getCause());
         }

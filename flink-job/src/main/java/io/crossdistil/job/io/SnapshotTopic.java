@@ -1,15 +1,12 @@
 package io.crossdistil.job.io;
 
 import io.crossdistil.model.ModelConfig;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,11 +38,10 @@ public final class SnapshotTopic {
      *     {@link #leastSnapshotBytes}, saying how to raise it
      */
     public static void prepare(String servers, Properties extra, String topic, ModelConfig cfg) {
-        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
         try (Admin admin = AdminCalls.open(servers, extra)) {
             Config config;
             try {
-                config = AdminCalls.get(admin.describeConfigs(List.of(resource)).all(), servers).get(resource);
+                config = AdminCalls.topicConfig(admin, servers, topic);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
                     throw new IllegalStateException("could not read the settings of the snapshot topic '" + topic + "'", e.getCause());
@@ -72,13 +68,12 @@ public final class SnapshotTopic {
 
     private static void create(Admin admin, String servers, String topic) {
         try {
-            AdminCalls.get(admin.createTopics(List.of(new NewTopic(topic, 1, (short) -1).configs(Map.of("cleanup.policy", "compact",
-                    "max.message.bytes", Integer.toString(CREATED_MAX_MESSAGE_BYTES))))).all(), servers);
-            LOG.info("Created the snapshot topic '{}' (compacted, max.message.bytes {})", topic, CREATED_MAX_MESSAGE_BYTES);
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("could not create the snapshot topic '" + topic + "'", e.getCause());
+            if (AdminCalls.createIfMissing(admin, servers, new NewTopic(topic, 1, (short) -1).configs(Map.of("cleanup.policy",
+                    "compact", "max.message.bytes", Integer.toString(CREATED_MAX_MESSAGE_BYTES))))) {
+                LOG.info("Created the snapshot topic '{}' (compacted, max.message.bytes {})", topic, CREATED_MAX_MESSAGE_BYTES);
             }
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("could not create the snapshot topic '" + topic + "'", e.getCause());
         }
     }
 }
