@@ -54,8 +54,8 @@ final class SnapshotCommands {
         out.printf("tensors          %d, %,d parameters%n", s.getTensors().size(), params);
         out.printf("checksum         %s (verified)%n", s.getChecksum());
         Map<String, String> options = new TreeMap<>(s.getConfig());
-        String listed = options.remove(ModelConfig.TRAINING_OPTIONS);
-        Set<String> training = listed == null ? Set.of() : Set.of(listed.split(","));
+        options.remove(ModelConfig.TRAINING_OPTIONS);
+        Set<String> training = ModelConfig.trainingOptions(s.getConfig());
         out.println("configuration: what the model is");
         options.forEach((k, v) -> {
             if (!training.contains(k)) {

@@ -11,7 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -205,10 +207,8 @@ public final class ModelConfig implements Serializable {
      */
     public static ModelConfig forScoring(Map<String, String> stored) {
         Map<String, String> c = new LinkedHashMap<>(stored);
-        String training = c.remove(TRAINING_OPTIONS);
-        if (training != null) {
-            c.keySet().removeAll(Arrays.stream(training.split(",")).map(String::trim).toList());
-        }
+        c.remove(TRAINING_OPTIONS);
+        c.keySet().removeAll(trainingOptions(stored));
         for (String key : c.keySet()) {
             if (!isOption(key)) {
                 throw new IllegalArgumentException("the snapshot's model option '" + key + "' is unknown to this version: "
@@ -216,6 +216,12 @@ public final class ModelConfig implements Serializable {
             }
         }
         return fromStored(c);
+    }
+
+    /** The training options a snapshot's configuration lists (none in one written before the list). */
+    public static Set<String> trainingOptions(Map<String, String> stored) {
+        String listed = stored.get(TRAINING_OPTIONS);
+        return listed == null ? Set.of() : Arrays.stream(listed.split(",")).map(String::trim).collect(Collectors.toSet());
     }
 
     /** The stored configuration of a snapshot: every option, and the list of its training options. */
