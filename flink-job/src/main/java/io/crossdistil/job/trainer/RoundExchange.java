@@ -42,6 +42,8 @@ final class RoundExchange implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RoundExchange.class);
     /** Records older than the submission by more than this are skipped at a fresh start (clocks of client and brokers differ). */
     private static final long CLOCK_SLACK_MS = Duration.ofMinutes(1).toMillis();
+    /** A wait for a round longer than this is logged, with the trainers it waits for, and again after as long. */
+    private static final long WAIT_REPORT_NANOS = Duration.ofMinutes(1).toNanos();
 
     private record Read(RoundUpdate update, long offset) {}
 
@@ -127,10 +129,17 @@ final class RoundExchange implements AutoCloseable {
     /** Blocks until the round's update of every one of {@code replicas} is read; returns them in that order. */
     List<RoundUpdate> await(long round, List<Integer> replicas) {
         long start = System.nanoTime();
+        long reported = start;
         unmerged.headMap(round).clear();
         while (!has(round, replicas)) {
             if (Thread.currentThread().isInterrupted()) {
                 throw new IllegalStateException("interrupted while waiting for round " + round);
+            }
+            if (System.nanoTime() - reported > WAIT_REPORT_NANOS) {
+                reported = System.nanoTime();
+                LOG.warn("Waiting {} s for round {} of trainers {}: a trainer whose partitions carry no events holds every trainer "
+                        + "back (docs/scaling.md); one that is restarting catches up by itself", (reported - start) / 1_000_000_000L,
+                        round, missing(round, replicas));
             }
             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
                 ByteBuffer k = ByteBuffer.wrap(r.key());
@@ -156,6 +165,11 @@ final class RoundExchange implements AutoCloseable {
         unmerged.remove(round);
         waitNanos += System.nanoTime() - start;
         return out;
+    }
+
+    private List<Integer> missing(long round, List<Integer> replicas) {
+        Map<Integer, Read> got = unmerged.getOrDefault(round, Map.of());
+        return replicas.stream().filter(j -> !got.containsKey(j)).toList();
     }
 
     private boolean has(long round, List<Integer> replicas) {
