@@ -57,6 +57,11 @@ final class AdminCalls {
         return get(admin.describeConfigs(List.of(resource)).all(), servers).get(resource);
     }
 
+    /** A topic's message limit (max.message.bytes) in its settings. */
+    static long maxMessageBytes(Config topicConfig) {
+        return Long.parseLong(topicConfig.get("max.message.bytes").value());
+    }
+
     /** Creates the topic unless it exists; true when it was created. Other errors of the call as an ExecutionException. */
     static boolean createIfMissing(Admin admin, String servers, NewTopic topic) throws ExecutionException {
         try {

@@ -58,7 +58,7 @@ public final class ExchangeTopics {
     /** A topic made beforehand may have Kafka's default 1 MB limit, below what longer rounds' updates take. */
     private static void warnIfSmall(Admin admin, String servers, String exchangeTopic) {
         try {
-            long limit = Long.parseLong(AdminCalls.topicConfig(admin, servers, exchangeTopic).get("max.message.bytes").value());
+            long limit = AdminCalls.maxMessageBytes(AdminCalls.topicConfig(admin, servers, exchangeTopic));
             if (limit < MAX_UPDATE_BYTES) {
                 LOG.warn("The exchange topic '{}' takes messages of at most {} bytes (max.message.bytes): an update larger than that "
                         + "fails the trainers (about 0.13 to 0.3 MB a round of one step with the default model, up to 1.1 MB with longer "

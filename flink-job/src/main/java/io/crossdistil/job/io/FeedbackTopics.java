@@ -72,7 +72,7 @@ public final class FeedbackTopics {
     private static void checkDeadLetterLimit(Admin admin, String servers, String name) {
         long limit;
         try {
-            limit = Long.parseLong(AdminCalls.topicConfig(admin, servers, name).get("max.message.bytes").value());
+            limit = AdminCalls.maxMessageBytes(AdminCalls.topicConfig(admin, servers, name));
         } catch (ExecutionException e) {
             throw new IllegalStateException("could not read the settings of the dead-letter topic '" + name + "'", e.getCause());
         }

@@ -49,7 +49,7 @@ public final class SnapshotTopic {
                 create(admin, servers, topic);
                 return;
             }
-            long limit = Long.parseLong(config.get("max.message.bytes").value());
+            long limit = AdminCalls.maxMessageBytes(config);
             long least = leastSnapshotBytes(cfg);
             if (limit < least) {
                 throw new IllegalArgumentException("snapshot topic '" + topic + "' takes messages of at most " + limit

@@ -173,8 +173,7 @@ final class RoundExchange implements AutoCloseable {
     }
 
     private boolean has(long round, List<Integer> replicas) {
-        Map<Integer, Read> got = unmerged.get(round);
-        return got != null && got.keySet().containsAll(replicas);
+        return missing(round, replicas).isEmpty();
     }
 
     /** Where a trainer restored from this moment must read on: the first update read but not merged, else the next record. */
