@@ -37,6 +37,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Where to read from survives in the trainer's state ({@link #resumeOffset()}); a trainer that
  * starts afresh reads from the first record written after its run was submitted.
+ *
+ * <p>Each trainer also writes a marker for every checkpoint it takes (a key one byte longer). A
+ * trainer waiting for a round stops waiting when a peer has taken a checkpoint it has not: that
+ * checkpoint's barrier lies ahead in its own input, and the peer may be stopped at it (a
+ * stop-with-savepoint stops the sources at the barrier), waiting for this trainer's barrier. After
+ * a restore, the markers of checkpoints a failed attempt took after the one restored do the same
+ * until the trainer takes a newer one: its input then waits in its state a while, nothing more.
  */
 final class RoundExchange implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RoundExchange.class);
@@ -54,6 +61,8 @@ final class RoundExchange implements AutoCloseable {
     private final DataType dtype;
     /** Updates read but not yet merged: round -> replica -> update. */
     private final TreeMap<Long, Map<Integer, Read>> unmerged = new TreeMap<>();
+    /** The newest checkpoint any trainer of the run has written a marker for. */
+    private long newestCheckpoint;
     private long waitNanos;
     private long bytesSent;
     private long bytesRead;
@@ -126,12 +135,35 @@ final class RoundExchange implements AutoCloseable {
         }
     }
 
-    /** Blocks until the round's update of every one of {@code replicas} is read; returns them in that order. */
-    List<RoundUpdate> await(long round, List<Integer> replicas) {
+    /** Writes the marker of checkpoint {@code id}, taken by trainer {@code replica}, and waits until the brokers have it. */
+    void publishCheckpoint(long id, int replica) throws InterruptedException {
+        byte[] key = ByteBuffer.allocate(21).putLong(runId).putLong(id).putInt(replica).put((byte) 1).array();
+        try {
+            producer.send(new ProducerRecord<>(partition.topic(), partition.partition(), key, new byte[0])).get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("could not write trainer " + replica + "'s checkpoint " + id + " to " + partition.topic(),
+                    e.getCause());
+        }
+    }
+
+    /**
+     * Blocks until the round's update of every one of {@code replicas} is read and returns them in
+     * that order, or returns null as soon as the round is incomplete and a trainer has taken a
+     * checkpoint newer than {@code checkpointTaken}, this trainer's newest (see the class comment).
+     */
+    List<RoundUpdate> await(long round, List<Integer> replicas, long checkpointTaken) {
         long start = System.nanoTime();
         long reported = start;
         unmerged.headMap(round).clear();
+        boolean once = false;
         while (!has(round, replicas)) {
+            if (newestCheckpoint > checkpointTaken) {
+                if (once) {
+                    waitNanos += System.nanoTime() - start;
+                    return null;
+                }
+                once = true; // one look at what has come, then leave
+            }
             if (Thread.currentThread().isInterrupted()) {
                 throw new IllegalStateException("interrupted while waiting for round " + round);
             }
@@ -141,8 +173,12 @@ final class RoundExchange implements AutoCloseable {
                         + "back (docs/scaling.md); one that is restarting catches up by itself", (reported - start) / 1_000_000_000L,
                         round, missing(round, replicas));
             }
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(once ? Duration.ZERO : Duration.ofMillis(100))) {
                 ByteBuffer k = ByteBuffer.wrap(r.key());
+                if (r.key().length == 21 && k.getLong() == runId) {
+                    newestCheckpoint = Math.max(newestCheckpoint, k.getLong());
+                    continue;
+                }
                 if (r.key().length != 20 || k.getLong() != runId) {
                     continue; // another run's
                 }

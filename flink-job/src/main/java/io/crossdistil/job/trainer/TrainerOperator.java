@@ -3,6 +3,7 @@ package io.crossdistil.job.trainer;
 import io.crossdistil.avro.ModelSnapshot;
 import io.crossdistil.avro.TrainingMetrics;
 import io.crossdistil.avro.Wire;
+import io.crossdistil.job.io.ExampleSerializer;
 import io.crossdistil.job.io.MetricsMessage;
 import io.crossdistil.job.io.SnapshotMessage;
 import io.crossdistil.model.ModelConfig;
@@ -15,6 +16,8 @@ import io.crossdistil.model.parallel.RoundUpdate;
 import io.crossdistil.model.snapshot.InitialSnapshot;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.training.OnlineTrainer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +47,9 @@ import org.apache.flink.util.OutputTag;
  * parallelism N, each subtask around one {@link ReplicaTrainer}: at the end of each round it
  * writes its update to the exchange topic and blocks, holding back its input, until it has read
  * the round's update of every peer, then merges them. Only subtask 0 emits snapshots and reports,
- * and only right after a merge, when every replica holds the same model.
+ * and only right after a merge, when every replica holds the same model. It leaves a wait when a
+ * peer has taken a checkpoint this trainer has not (RoundExchange): until it takes its own, its
+ * input waits in state ({@code queued}), and it goes on when the round is complete.
  *
  * <p>The partial batch is state, not flushed at a checkpoint barrier, so the model does not depend
  * on when checkpoints happen. At the end of a bounded input the partial batch is trained and a
@@ -55,6 +60,8 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     private static final long serialVersionUID = 1L;
     /** A spread of event times between the trainers above this is logged, at most once in as long. */
     private static final long SPREAD_WARNING_MILLIS = 10 * 60 * 1000;
+    /** How often a trainer that left a wait for a round (see the class comment) looks whether the round is complete. */
+    private static final long LEFT_WAIT_POLL_MILLIS = 50;
 
     public static final OutputTag<MetricsMessage> METRICS = new OutputTag<>("trainer-metrics") {};
 
@@ -64,6 +71,11 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     private transient ListState<byte[]> trainerState;
     /** [snapshot version, events trained at the last snapshot, snapshots written] */
     private transient ListState<long[]> counterState;
+    /** With N trainers: events received while the round's merge is due, in their order. */
+    private transient ListState<Example> queuedState;
+    private transient ArrayDeque<Example> queued;
+    /** With N trainers: the newest checkpoint this trainer has taken (or was restored from). */
+    private transient long checkpointTaken;
 
     private transient OnlineTrainer trainer;
     /** With data-parallel trainers: this subtask's replica (whose trainer is {@link #trainer}) and the exchange. */
@@ -99,6 +111,10 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
                 new ListStateDescriptor<>("trainer", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         counterState = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("counters", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+        queuedState = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("queued", ExampleSerializer.INSTANCE));
+        queued = new ArrayDeque<>();
+        queuedState.get().forEach(queued::add);
+        checkpointTaken = context.getRestoredCheckpointId().orElse(0);
 
         // before the model's first array: ND4J's thread counts are process-wide (see Nd4jThreads)
         Nd4jThreads.limit(settings.nd4jThreads());
@@ -200,6 +216,7 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
             g.gauge("exchangeBytesSent", () -> exchange.bytesSent());
             g.gauge("exchangeBytesRead", () -> exchange.bytesRead());
             g.gauge("eventTimeSpreadMillis", () -> eventTimeSpreadMillis);
+            g.gauge("queuedEvents", () -> queued.size());
         }
         List<String> tasks = trainer.config().tasks;
         for (int k = 0; k < tasks.size(); k++) {
@@ -217,20 +234,21 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         // an idle stream still gets its last report and its time-based snapshot
         long period = settings.metricsEverySeconds() * 1000;
         getProcessingTimeService().scheduleWithFixedDelay(time -> whileIdle(), period, period);
+        if (replica != null) {
+            // a trainer that left a wait goes on when the round is complete, without input and without blocking (see RoundExchange)
+            getProcessingTimeService().scheduleWithFixedDelay(time -> {
+                if (replica.awaitingMerge() || !queued.isEmpty()) {
+                    advance(-1);
+                }
+            }, LEFT_WAIT_POLL_MILLIS, LEFT_WAIT_POLL_MILLIS);
+        }
     }
 
     @Override
     public void processElement(StreamRecord<Example> element) throws Exception {
         if (replica != null) {
-            long steps = trainer.model().steps();
-            boolean roundOver = replica.learn(element.getValue());
-            if (trainer.model().steps() != steps) {
-                stepMicros.update(trainer.lastStepNanos() / 1_000);
-            }
-            if (roundOver) {
-                publish(replica.update());
-                mergeRound();
-            }
+            queued.add(element.getValue());
+            advance(checkpointTaken);
             return;
         }
         StepResult step = trainer.learn(element.getValue());
@@ -240,13 +258,36 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         }
     }
 
+    /** Trains the queued events, sends each round's update and merges the round; waits for it unless a peer took a checkpoint after {@code checkpointTaken}. */
+    private void advance(long checkpointTaken) throws InterruptedException {
+        while (!replica.done()) {
+            if (replica.awaitingMerge()) {
+                if (!mergeRound(checkpointTaken)) {
+                    return;
+                }
+            } else if (replica.roundOver()) {
+                publish(replica.update());
+            } else if (!queued.isEmpty()) {
+                long steps = trainer.model().steps();
+                replica.learn(queued.poll());
+                if (trainer.model().steps() != steps) {
+                    stepMicros.update(trainer.lastStepNanos() / 1_000);
+                }
+            } else {
+                return;
+            }
+        }
+    }
+
     @Override
     public void endInput() throws Exception {
         if (replica != null) {
-            // the last update, then the peers' rounds until every trainer's input has ended
+            // what is queued, the last update, then the peers' rounds until every trainer's input has ended;
+            // no checkpoint barrier comes after the end of the input, so nothing to leave a wait for
+            advance(Long.MAX_VALUE);
             publish(replica.finish());
             while (!replica.done()) {
-                mergeRound();
+                mergeRound(Long.MAX_VALUE);
             }
             afterRound(true);
             return;
@@ -261,18 +302,22 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         exchange.publish(u.round(), u.replica(), bytes);
     }
 
-    /** Waits for the round's updates, merges them, and (subtask 0) emits what is due. */
-    private void mergeRound() {
+    /** Waits for the round's updates (see {@link #advance}), merges them, and (subtask 0) emits what is due; false if it left the wait. */
+    private boolean mergeRound(long checkpointTaken) {
         long start = System.nanoTime();
-        List<RoundUpdate> updates = exchange.await(replica.round(), replica.awaited());
+        List<RoundUpdate> updates = exchange.await(replica.round(), replica.awaited(), checkpointTaken);
         long read = System.nanoTime();
+        roundWaitMicros.update((read - start) / 1_000);
+        if (updates == null) {
+            return false;
+        }
         replica.merge(updates);
         noteSpread(eventTimeSpread(updates));
-        roundWaitMicros.update((read - start) / 1_000);
         mergeMicros.update((System.nanoTime() - read) / 1_000);
         if (!replica.done()) {
             afterRound(false);
         }
+        return true;
     }
 
     /**
@@ -374,6 +419,9 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         if (replica != null) {
+            checkpointTaken = context.getCheckpointId();
+            exchange.publishCheckpoint(checkpointTaken, replica.replica());
+            queuedState.update(new ArrayList<>(queued));
             trainerState.update(List.of(replica.toBytes()));
             counterState.update(List.of(new long[] {snapshotVersion, eventsAtLastSnapshot, snapshotsWritten, runId, exchange.resumeOffset()}));
             return;

@@ -1,6 +1,8 @@
 package io.crossdistil.job.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +12,8 @@ import io.crossdistil.model.parallel.RoundUpdate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.RecordsToDelete;
@@ -68,9 +72,39 @@ class RoundExchangeTest {
                 peer.publish(1, 1, update(1, 1)); // the peer's round 1, sent again after the restore
             }
             try (RoundExchange restored = exchange(kafka, 2)) {
-                List<RoundUpdate> got = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> restored.await(1, List.of(1)));
+                List<RoundUpdate> got = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> restored.await(1, List.of(1), Long.MAX_VALUE));
                 assertEquals(1, got.get(0).round());
                 assertEquals(1, got.get(0).replica());
+            }
+        }
+    }
+
+    /**
+     * A trainer waiting for a round leaves the wait, with the round incomplete, once a peer has
+     * taken a checkpoint it has not taken itself (the peer may be stopped at that barrier), and
+     * only then; the round's updates still count when they come.
+     */
+    @Test
+    void aWaitEndsWhenAPeerHasTakenACheckpointThisTrainerHasNot() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopic(TOPIC, 1, false);
+            try (RoundExchange trainer0 = exchange(kafka, -1); RoundExchange trainer1 = exchange(kafka, -1)) {
+                trainer0.publish(0, 0, update(0, 0));
+                trainer1.publishCheckpoint(5, 1);
+                // taken already: the wait goes on until the round is complete
+                CompletableFuture<List<RoundUpdate>> waiting = CompletableFuture.supplyAsync(() -> trainer0.await(0, List.of(0, 1), 5));
+                Thread.sleep(1_000);
+                assertFalse(waiting.isDone(), "a checkpoint this trainer has taken does not end the wait");
+                trainer1.publish(0, 1, update(0, 1));
+                assertEquals(2, waiting.get(30, TimeUnit.SECONDS).size());
+
+                trainer0.publish(1, 0, update(1, 0));
+                trainer1.publishCheckpoint(6, 1);
+                assertNull(assertTimeoutPreemptively(Duration.ofSeconds(30), () -> trainer0.await(1, List.of(0, 1), 5)),
+                        "trainer 1 took checkpoint 6, trainer 0 only 5");
+                trainer1.publish(1, 1, update(1, 1));
+                List<RoundUpdate> got = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> trainer0.await(1, List.of(0, 1), 6));
+                assertEquals(List.of(0, 1), got.stream().map(RoundUpdate::replica).toList());
             }
         }
     }

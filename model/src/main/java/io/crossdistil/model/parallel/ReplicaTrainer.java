@@ -180,6 +180,11 @@ public final class ReplicaTrainer {
                 ranking, predictions, c.dense(), c.rows(), c.rowChanges(), List.copyOf(roundEvidence));
     }
 
+    /** True from {@link #update()} to {@link #merge}: the round's update is out and its merge is due. */
+    public boolean awaitingMerge() {
+        return sent;
+    }
+
     /** The replicas whose update of the current round this replica needs (itself included while it trains); empty when all are done. */
     public List<Integer> awaited() {
         List<Integer> out = new ArrayList<>();
