@@ -87,7 +87,7 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     private transient Histogram roundWaitMicros;
     private transient Histogram mergeMicros;
     private transient long lastUpdateBytes;
-    /** With N trainers: how far apart their streams' event times were at the last round (see {@link #eventTimeSpread}). */
+    /** With N trainers: how far apart their inputs were in event time at the last round (ReplicaTrainer#eventTimeSpreadMillis). */
     private transient long eventTimeSpreadMillis;
     private transient long lastSpreadWarningMillis;
     private transient long snapshotVersion;
@@ -261,20 +261,20 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     /** Trains the queued events, sends each round's update and merges the round; waits for it unless a peer took a checkpoint after {@code checkpointTaken}. */
     private void advance(long checkpointTaken) throws InterruptedException {
         while (!replica.done()) {
+            long steps = trainer.model().steps();
             if (replica.awaitingMerge()) {
                 if (!mergeRound(checkpointTaken)) {
                     return;
                 }
-            } else if (replica.roundOver()) {
+            } else if (replica.readyToSend()) { // trains the replica's part of the round first, if due
                 publish(replica.update());
             } else if (!queued.isEmpty()) {
-                long steps = trainer.model().steps();
                 replica.learn(queued.poll());
-                if (trainer.model().steps() != steps) {
-                    stepMicros.update(trainer.lastStepNanos() / 1_000);
-                }
             } else {
                 return;
+            }
+            if (trainer.model().steps() != steps) {
+                stepMicros.update(trainer.lastStepNanos() / 1_000);
             }
         }
     }
@@ -282,12 +282,12 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
     @Override
     public void endInput() throws Exception {
         if (replica != null) {
-            // what is queued, the last update, then the peers' rounds until every trainer's input has ended;
-            // no checkpoint barrier comes after the end of the input, so nothing to leave a wait for
+            // what is queued, the last update, then the rounds until every trainer's input has ended and what was read is
+            // trained; no checkpoint barrier comes after the end of the input, so nothing to leave a wait for
             advance(Long.MAX_VALUE);
-            publish(replica.finish());
-            while (!replica.done()) {
-                mergeRound(Long.MAX_VALUE);
+            if (!replica.done()) {
+                publish(replica.finish());
+                advance(Long.MAX_VALUE);
             }
             afterRound(true);
             return;
@@ -312,7 +312,7 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
             return false;
         }
         replica.merge(updates);
-        noteSpread(eventTimeSpread(updates));
+        noteSpread(replica.eventTimeSpreadMillis());
         mergeMicros.update((System.nanoTime() - read) / 1_000);
         if (!replica.done()) {
             afterRound(false);
@@ -320,31 +320,14 @@ public final class TrainerOperator extends AbstractStreamOperator<SnapshotMessag
         return true;
     }
 
-    /**
-     * The newest event time of the most advanced trainer minus that of the least, over the round's
-     * updates (trainers that trained nothing yet left out). Every round takes as many events from
-     * each trainer, so a trainer whose partitions carry more traffic falls behind, and the spread
-     * grows with its lag (docs/scaling.md).
-     */
-    static long eventTimeSpread(List<RoundUpdate> updates) {
-        long min = Long.MAX_VALUE;
-        long max = Long.MIN_VALUE;
-        for (RoundUpdate u : updates) {
-            if (u.lastEventTime() > 0) {
-                min = Math.min(min, u.lastEventTime());
-                max = Math.max(max, u.lastEventTime());
-            }
-        }
-        return max >= min ? max - min : 0;
-    }
-
     private void noteSpread(long spread) {
         eventTimeSpreadMillis = spread;
         long now = getProcessingTimeService().getCurrentProcessingTime();
         if (spread > SPREAD_WARNING_MILLIS && now - lastSpreadWarningMillis > SPREAD_WARNING_MILLIS) {
             lastSpreadWarningMillis = now;
-            LOG.warn("The trainers' streams are {} s apart in event time: their partitions carry unequal traffic, and the busier ones "
-                    + "fall behind for as long as that lasts (every round takes as many events from each trainer; docs/scaling.md)",
+            LOG.warn("The trainers' inputs are {} s apart in event time: the partitions behind are read first (larger shares of each "
+                    + "round), but a partition that gets no events, or whose producer's clock is behind, holds the others back by as much "
+                    + "(docs/scaling.md)",
                     spread / 1000);
         }
     }

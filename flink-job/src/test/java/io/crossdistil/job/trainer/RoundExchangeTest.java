@@ -27,7 +27,7 @@ class RoundExchangeTest {
     private static final long RUN = 7;
 
     private static byte[] update(long round, int replica) {
-        return new RoundUpdate(round, replica, false, 0, 0, List.of(), new double[0][], new double[0][], new double[0][], new int[0],
+        return new RoundUpdate(round, replica, false, 0, new int[0], List.of(), List.of(), new double[0][], new double[0][], new double[0][], new int[0],
                 new double[0], List.of()).encode(DataType.FLOAT);
     }
 
@@ -36,7 +36,7 @@ class RoundExchangeTest {
     void anUpdateTheTopicCannotTakeFailsSayingHowToRaiseTheLimit() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(); Admin admin = kafka.admin()) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1).configs(Map.of("max.message.bytes", "2000")))).all().get();
-            byte[] large = new RoundUpdate(0, 0, false, 0, 0, List.of(), new double[0][], new double[0][], new double[][] {new double[1_000]},
+            byte[] large = new RoundUpdate(0, 0, false, 0, new int[0], List.of(), List.of(), new double[0][], new double[0][], new double[][] {new double[1_000]},
                     new int[0], new double[0], List.of()).encode(DataType.FLOAT);
             try (RoundExchange exchange = exchange(kafka, -1)) {
                 IllegalStateException e = assertThrows(IllegalStateException.class, () -> exchange.publish(0, 0, large));

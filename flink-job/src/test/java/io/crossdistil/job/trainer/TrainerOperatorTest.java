@@ -12,7 +12,6 @@ import io.crossdistil.job.io.SnapshotMessage;
 import io.crossdistil.model.ModelConfig;
 import io.crossdistil.model.event.Example;
 import io.crossdistil.model.nd4j.Nd4jThreads;
-import io.crossdistil.model.parallel.RoundUpdate;
 import io.crossdistil.model.snapshot.SnapshotCodec;
 import io.crossdistil.model.synthetic.SyntheticExamples;
 import io.crossdistil.model.synthetic.SyntheticStream;
@@ -121,19 +120,6 @@ class TrainerOperatorTest {
             h.setProcessingTime(newestTrained + 5_000);
             assertEquals(5_000L, lag.getValue());
         }
-    }
-
-    /** With N trainers, how far apart their streams are in event time: trainers that trained nothing yet do not count. */
-    @Test
-    void theTrainersEventTimeSpreadIsTheirNewestEventTimesApart() {
-        assertEquals(0, TrainerOperator.eventTimeSpread(List.of(update(0, 0), update(1, 0))));
-        assertEquals(0, TrainerOperator.eventTimeSpread(List.of(update(0, 5_000), update(1, 0))), "trainer 1 has trained nothing yet");
-        assertEquals(65_000, TrainerOperator.eventTimeSpread(List.of(update(0, 70_000), update(1, 5_000), update(2, 30_000))));
-    }
-
-    private static RoundUpdate update(int replica, long lastEventTime) {
-        return new RoundUpdate(3, replica, false, 64, lastEventTime, List.of(), new double[0][], new double[0][], new double[0][],
-                new int[0], new double[0], List.of());
     }
 
     /** Each task's distillation share is a gauge under its task group, and it follows the gate. */

@@ -30,35 +30,34 @@ public final class InMemoryReplicas {
         }
     }
 
-    /** Trains every event of {@code stream} (its end ends every replica's input) and merges the last round. */
+    /** Trains every event of {@code stream}, event i in replica i mod N's input (their end ends every replica's input). */
     public void train(List<Example> stream, RoundListener listener) {
         int n = replicas.length;
-        List<List<Example>> shares = new ArrayList<>();
+        List<List<Example>> inputs = new ArrayList<>();
         for (int j = 0; j < n; j++) {
-            shares.add(new ArrayList<>());
+            inputs.add(new ArrayList<>());
         }
         for (int i = 0; i < stream.size(); i++) {
-            shares.get(i % n).add(stream.get(i));
+            inputs.get(i % n).add(stream.get(i));
         }
+        trainInputs(inputs, listener);
+    }
+
+    /** Trains every event of every replica's input ({@code inputs}, in replica order), as far as each one's ends, and merges the last round. */
+    public void trainInputs(List<List<Example>> inputs, RoundListener listener) {
+        int n = replicas.length;
         int[] next = new int[n];
-        boolean[] finished = new boolean[n];
         long handedOut = 0;
         while (!replicas[0].done()) {
             List<RoundUpdate> round = new ArrayList<>();
-            for (int j : replicas[0].awaited()) {
+            for (int j = 0; j < n; j++) {
                 ReplicaTrainer t = replicas[j];
-                List<Example> share = shares.get(j);
-                while (!t.roundOver() && next[j] < share.size()) {
-                    t.learn(share.get(next[j]++));
+                List<Example> input = inputs.get(j);
+                while (!t.readyToSend() && next[j] < input.size()) {
+                    t.learn(input.get(next[j]++));
                     handedOut++;
                 }
-                RoundUpdate u;
-                if (t.roundOver() && !finished[j]) {
-                    u = t.update();
-                } else {
-                    u = t.finish();
-                    finished[j] = true;
-                }
+                RoundUpdate u = t.readyToSend() ? t.update() : t.finish();
                 long coding = System.nanoTime();
                 byte[] bytes = u.encode(t.dtype());
                 updateBytes += bytes.length;

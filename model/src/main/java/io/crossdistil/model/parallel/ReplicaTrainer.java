@@ -16,11 +16,19 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * One of N data-parallel replicas of the trainer (docs/scaling.md). Each replica trains a full copy
- * of the model on its own share of the stream; every {@code roundSteps} training steps it ends a
- * round: it sends its {@link RoundUpdate} and, once it has the round's update of every replica
- * still training, merges them all ({@link ReplicaSync}), so every replica leaves round r with the
- * same model. Nothing here knows how updates travel: the Flink operator sends them through Kafka,
- * the experiments and tests hand them over in memory.
+ * of the model; every {@code roundSteps} training steps it ends a round: it sends its
+ * {@link RoundUpdate} and, once it has the round's update of every replica, merges them all
+ * ({@link ReplicaSync}), so every replica leaves round r with the same model. Nothing here knows
+ * how updates travel: the Flink operator sends them through Kafka, the experiments and tests hand
+ * them over in memory.
+ *
+ * <p>Reading and training are apart. In round 0 each replica trains on the first events of its own
+ * input. In every round it also reads its share of the next round's events ({@link RoundShares}: in
+ * proportion to its partitions' traffic) and sends them with its update; the next round's events
+ * are all replicas' reads one after another in replica order, and replica i trains the i-th of N
+ * equal parts of them. So every replica trains as much in every round however unequal the
+ * partitions' traffic, and the shares follow the traffic, so no partition falls behind for good.
+ * With equal shares, the i-th part is replica i's own read, and replica i trains its own events.
  *
  * <p>What is kept per replica: the reservoirs and the sampler, the gate's evidence and the step
  * counts. What is merged ({@link ReplicaSync}): every parameter and its optimizer state. At each
@@ -31,12 +39,13 @@ import org.nd4j.linalg.api.buffer.DataType;
  * (here a step later), so all replicas hold the same limits; and it takes its peers' scores into
  * its progressive metrics, so they cover the whole stream.
  *
- * <p>Use: {@link #learn} until it returns true, then send {@link #update()}, then
- * {@link #merge} the round's updates (see {@link #awaited}); at the end of the input
- * {@link #finish()} and go on merging while {@link #awaited} is not empty.
+ * <p>Use: {@link #learn} until it returns true, then send {@link #update()} and {@link #merge} the
+ * round's updates; after a merge, while {@link #readyToSend} (a replica with nothing to read this
+ * round), send and merge again. At the end of the input send {@link #finish()}, and then merge,
+ * and send {@link #update()}, until {@link #done}.
  */
 public final class ReplicaTrainer {
-    private static final int FORMAT = 2;
+    private static final int FORMAT = 3;
     /**
      * Steps per round unless configured: a merge after every step came closest to one trainer on
      * census-income (docs/results/census-income-trainers; 4 steps send a quarter of the bytes and
@@ -53,17 +62,17 @@ public final class ReplicaTrainer {
     private long round;
     private int stepsInRound;
     private long eventsInRound;
-    /** Per replica, the round of its last update, or -1 while it trains. */
-    private final long[] lastRound;
+    /** Whether this replica's events of the current round are trained (in round 0 they come from its input as it reads). */
+    private boolean trained;
     private boolean sent;
+    private final RoundInput input;
     /** Events trained by all replicas in the merged rounds, and the latest event time among them. */
     private long mergedEvents;
     private long mergedLastEventTime;
-    /** This round's own progressive scores, sent with the update. */
+    /** This round's own trained events, progressive scores and evidence to the distillation gate (a batch per step; none without a gate). */
     private final List<Example> roundExamples = new ArrayList<>();
     private final List<double[][]> roundRanking = new ArrayList<>();
     private final List<double[][]> roundPredictions = new ArrayList<>();
-    /** This round's evidence to the distillation gate, a batch per step (none without a gate). */
     private final List<DistillationGate.Evidence> roundEvidence = new ArrayList<>();
 
     /**
@@ -120,26 +129,58 @@ public final class ReplicaTrainer {
         this.replicas = replicas;
         this.roundSteps = roundSteps;
         this.dtype = trainer.config().dtype;
-        this.lastRound = new long[replicas];
-        Arrays.fill(lastRound, -1);
+        this.input = new RoundInput(replica, replicas, roundSteps * trainer.config().batchSize * replicas);
     }
 
-    /** Adds one event; true when it completed the round's last step: send {@link #update()} and merge before the next event. */
+    /**
+     * Adds one event of this replica's input; true when the round is over: send {@link #update()}
+     * and merge before the next event.
+     */
     public boolean learn(Example e) {
-        if (roundOver()) {
+        if (readyToSend()) {
             throw new IllegalStateException("round " + round + " is over: merge its updates before the next event");
         }
+        if (trained) {
+            input.add(e);
+        } else {
+            train(e); // round 0: this replica's own first events
+            trained = stepsInRound >= roundSteps;
+        }
+        return readyToSend();
+    }
+
+    /**
+     * Trains this replica's part of the round's events if it has not yet; true when the round's
+     * update can be sent: its events trained, and its share of the next round's read (or its input
+     * ended). A replica asked to read nothing in a round is ready without more input.
+     */
+    public boolean readyToSend() {
+        if (sent || input.done()) {
+            return false;
+        }
+        if (!trained && round > 0) {
+            for (Example e : input.part()) {
+                train(e);
+            }
+            flush();
+            trained = true;
+        }
+        return trained && input.readEnough();
+    }
+
+    private void train(Example e) {
         eventsInRound++;
         StepResult r = trainer.learn(e);
         if (r != null) {
             afterStep(r);
         }
-        return roundOver();
     }
 
-    /** True while this replica waits for the round's updates (its own steps of the round are done, or its input ended). */
-    public boolean roundOver() {
-        return stepsInRound >= roundSteps || lastRound[replica] >= 0;
+    private void flush() {
+        StepResult r = trainer.flush();
+        if (r != null) {
+            afterStep(r);
+        }
     }
 
     private void afterStep(StepResult r) {
@@ -155,29 +196,36 @@ public final class ReplicaTrainer {
     }
 
     /**
-     * The end of this replica's input: trains the partial batch and returns the last update (of the
-     * current round, however few steps it had). Merge rounds after it while {@link #awaited} is not empty.
+     * The end of this replica's input: trains what it has of the round's events and returns the
+     * round's update, with what it read for the next round. It then goes on taking part in the
+     * rounds (training its part of its peers' reads) until {@link #done}.
      */
     public RoundUpdate finish() {
-        StepResult r = trainer.flush();
-        if (r != null) {
-            afterStep(r);
+        if (sent || input.done()) {
+            throw new IllegalStateException("round " + round + " is sent: merge it before the end of the input");
         }
-        lastRound[replica] = round;
+        if (!trained && round == 0) {
+            flush();
+            trained = true;
+        }
+        input.end();
+        readyToSend();
         return update();
     }
 
     /** This round's update; the round must be over. */
     public RoundUpdate update() {
-        if (!roundOver()) {
-            throw new IllegalStateException("round " + round + " has " + stepsInRound + " of " + roundSteps + " steps");
+        if (!readyToSend()) {
+            throw new IllegalStateException("round " + round + " is not over: " + stepsInRound + " of " + roundSteps + " steps, "
+                    + input.reads().size() + " of " + input.share() + " events read for the next");
         }
         ReplicaSync.Changes c = sync.changes();
         double[][] ranking = roundRanking.stream().flatMap(Arrays::stream).toArray(double[][]::new);
         double[][] predictions = roundPredictions.stream().flatMap(Arrays::stream).toArray(double[][]::new);
+        int[] permutations = roundExamples.stream().mapToInt(e -> e.permutation).toArray();
         sent = true;
-        return new RoundUpdate(round, replica, lastRound[replica] == round, eventsInRound, trainer.lastEventTime(), List.copyOf(roundExamples),
-                ranking, predictions, c.dense(), c.rows(), c.rowChanges(), List.copyOf(roundEvidence));
+        return new RoundUpdate(round, replica, input.ended(), eventsInRound, permutations, round == 0 ? List.copyOf(roundExamples) : List.of(),
+                input.reads(), ranking, predictions, c.dense(), c.rows(), c.rowChanges(), List.copyOf(roundEvidence));
     }
 
     /** True from {@link #update()} to {@link #merge}: the round's update is out and its merge is due. */
@@ -185,25 +233,23 @@ public final class ReplicaTrainer {
         return sent;
     }
 
-    /** The replicas whose update of the current round this replica needs (itself included while it trains); empty when all are done. */
+    /** The replicas whose update of the current round this replica needs, itself included: all of them until {@link #done}. */
     public List<Integer> awaited() {
         List<Integer> out = new ArrayList<>();
-        for (int j = 0; j < replicas; j++) {
-            if (lastRound[j] < 0 || lastRound[j] == round) {
-                out.add(j);
-            }
+        for (int j = 0; j < replicas && !input.done(); j++) {
+            out.add(j);
         }
         return out;
     }
 
-    /** True when every replica's input has ended and the last round is merged. */
+    /** True when every replica's input has ended and every event read is trained and merged. */
     public boolean done() {
-        return awaited().isEmpty();
+        return input.done();
     }
 
     /**
-     * Merges the current round: {@code updates} are the round's updates of exactly the
-     * {@link #awaited} replicas, in replica order; then the next round begins.
+     * Merges the current round: {@code updates} are the round's updates of every replica, in
+     * replica order; then the next round begins.
      *
      * @throws IllegalArgumentException when they are not
      */
@@ -218,27 +264,26 @@ public final class ReplicaTrainer {
                 throw new IllegalArgumentException("replica " + u.replica() + " sent round " + u.round() + " for round " + round);
             }
         }
-        if (lastRound[replica] < 0 || lastRound[replica] == round) {
-            if (!sent) {
-                throw new IllegalStateException("round " + round + " is merged before this replica made its update");
-            }
+        if (!sent) {
+            throw new IllegalStateException("round " + round + " is merged before this replica made its update");
         }
         moveGate(updates);
         sync.merge(updates, round);
+        List<Example> trainedEvents = input.merge(round, updates);
         for (RoundUpdate u : updates) {
             if (u.replica() != replica) {
                 trainer.recordScores(u.permutations(), u.ranking(), u.predictions());
             }
-            if (u.last()) {
-                lastRound[u.replica()] = round;
-            }
             mergedEvents += u.events();
-            mergedLastEventTime = Math.max(mergedLastEventTime, u.lastEventTime());
         }
-        trainer.offer(interleaved(updates));
+        for (Example e : trainedEvents) {
+            mergedLastEventTime = Math.max(mergedLastEventTime, e.eventTime);
+        }
+        trainer.offer(trainedEvents);
         round++;
         stepsInRound = 0;
         eventsInRound = 0;
+        trained = false;
         sent = false;
         roundExamples.clear();
         roundEvidence.clear();
@@ -261,22 +306,14 @@ public final class ReplicaTrainer {
         }
     }
 
-    /**
-     * The round's events of every replica, the i-th of each in replica order, then the (i+1)-th:
-     * the stream's order when event i went to replica i mod N, so that every replica's reservoirs
-     * hold what one trainer's would.
-     */
-    private static List<Example> interleaved(List<RoundUpdate> updates) {
-        List<Example> out = new ArrayList<>();
-        int longest = updates.stream().mapToInt(u -> u.examples().size()).max().orElse(0);
-        for (int i = 0; i < longest; i++) {
-            for (RoundUpdate u : updates) {
-                if (i < u.examples().size()) {
-                    out.add(u.examples().get(i));
-                }
-            }
-        }
-        return out;
+    /** How far apart the replicas' inputs are in event time (see RoundShares#spreadMillis). */
+    public long eventTimeSpreadMillis() {
+        return input.spreadMillis();
+    }
+
+    /** How many events this replica reads for the next round. */
+    public int share() {
+        return input.share();
     }
 
     /** A snapshot of the model as the last merge left it (every replica holds this model then), or null when a parameter is not finite. */
@@ -334,16 +371,12 @@ public final class ReplicaTrainer {
             out.writeLong(round);
             out.writeInt(stepsInRound);
             out.writeLong(eventsInRound);
-            for (long r : lastRound) {
-                out.writeLong(r);
-            }
+            out.writeBoolean(trained);
+            input.write(out);
             out.writeBoolean(sent);
             out.writeLong(mergedEvents);
             out.writeLong(mergedLastEventTime);
-            out.writeInt(roundExamples.size());
-            for (Example e : roundExamples) {
-                e.writeTo(out);
-            }
+            RoundUpdate.writeEvents(out, roundExamples);
             out.writeInt(roundEvidence.size());
             for (DistillationGate.Evidence e : roundEvidence) {
                 RoundUpdate.writeEvidence(out, e);
@@ -379,16 +412,12 @@ public final class ReplicaTrainer {
             t.round = in.readLong();
             t.stepsInRound = in.readInt();
             t.eventsInRound = in.readLong();
-            for (int j = 0; j < replicas; j++) {
-                t.lastRound[j] = in.readLong();
-            }
+            t.trained = in.readBoolean();
+            t.input.read(in);
             t.sent = in.readBoolean();
             t.mergedEvents = in.readLong();
             t.mergedLastEventTime = in.readLong();
-            int examples = in.readInt();
-            for (int i = 0; i < examples; i++) {
-                t.roundExamples.add(Example.readFrom(in));
-            }
+            t.roundExamples.addAll(RoundUpdate.readEvents(in));
             int evidence = in.readInt();
             for (int i = 0; i < evidence; i++) {
                 t.roundEvidence.add(RoundUpdate.readEvidence(in));

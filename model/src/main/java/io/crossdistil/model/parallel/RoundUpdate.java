@@ -12,23 +12,25 @@ import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * What one replica sends its peers at the end of a round: how far it got, the round's events with
- * their progressive scores and the distillation gate's evidence on them (so that every replica's
- * reservoirs, metrics and gate cover the whole stream), and what it changed in the model since the
- * round began: every learned dense vector (parameters and optimizer state) and the embedding rows
- * it updated with their optimizer state.
+ * What one replica sends its peers at the end of a round: the progressive scores of the events it
+ * trained and the distillation gate's evidence on them (so that every replica's metrics and gate
+ * cover the whole stream), the events it read for the next round (its share, see RoundShares), and
+ * what it changed in the model since the round began: every learned dense vector (parameters and
+ * optimizer state) and the embedding rows it updated with their optimizer state.
  *
  * <p>Changes are held already rounded to the model's data type, so a replica merging its own
  * update uses exactly the numbers its peers decode.
  *
  * @param round the round, from 0
  * @param replica the sender's index
- * @param last true when the sender's input ended in this round: it sends nothing after it
+ * @param inputEnded true when the sender's input has ended: it reads nothing more
  * @param events events the sender trained in this round
- * @param lastEventTime the latest event time the sender has trained on
- * @param examples the round's trained events, in training order
- * @param ranking each event's per-task scores the AUCs are read from (see StepResult.scores)
- * @param predictions each event's per-task served probabilities
+ * @param permutations the label permutation of each of them, in training order
+ * @param trained the events themselves, in round 0 only: the events of later rounds are the ones
+ *     the replicas read for them, which every replica has ({@code read} of the round before)
+ * @param read the events the sender read from its input for the next round, in its input's order
+ * @param ranking each trained event's per-task scores the AUCs are read from (see StepResult.scores)
+ * @param predictions each trained event's per-task served probabilities
  * @param dense per learned vector, in the model's order: current value minus the round's start; in
  *     rounds of one step, for parameters AdaGrad or Adam moves, the step's gradient, and nothing for
  *     their state (see ReplicaSync)
@@ -37,24 +39,24 @@ import org.nd4j.linalg.api.buffer.DataType;
  *     rounds of one step with AdaGrad or Adam, its {@code dim} gradients
  * @param evidence the gate's evidence of each of the round's steps (none without a gate)
  */
-public record RoundUpdate(long round, int replica, boolean last, long events, long lastEventTime, List<Example> examples,
-        double[][] ranking, double[][] predictions, double[][] dense, int[] rows, double[] rowChanges, List<DistillationGate.Evidence> evidence) {
-    private static final int FORMAT = 2;
+public record RoundUpdate(long round, int replica, boolean inputEnded, long events, int[] permutations, List<Example> trained,
+        List<Example> read, double[][] ranking, double[][] predictions, double[][] dense, int[] rows, double[] rowChanges,
+        List<DistillationGate.Evidence> evidence) {
+    private static final int FORMAT = 3;
 
     /** The update as bytes, changes as {@code dtype} values (they are held rounded to it already, so nothing is lost). */
     public byte[] encode(DataType dtype) {
         return StateBytes.write(FORMAT, out -> {
             out.writeLong(round);
             out.writeInt(replica);
-            out.writeBoolean(last);
+            out.writeBoolean(inputEnded);
             out.writeLong(events);
-            out.writeLong(lastEventTime);
-            int tasks = examples.isEmpty() ? 0 : ranking[0].length;
-            out.writeInt(examples.size());
+            int tasks = permutations.length == 0 ? 0 : ranking[0].length;
+            out.writeInt(permutations.length);
             out.writeInt(tasks);
-            for (Example e : examples) {
-                e.writeTo(out);
-            }
+            ArrayCodec.writeRaw(out, permutations, permutations.length);
+            writeEvents(out, trained);
+            writeEvents(out, read);
             ArrayCodec.write(out, flat(ranking, tasks), DataType.DOUBLE);
             ArrayCodec.write(out, flat(predictions, tasks), DataType.DOUBLE);
             out.writeInt(dense.length);
@@ -75,15 +77,14 @@ public record RoundUpdate(long round, int replica, boolean last, long events, lo
         return StateBytes.read(data, FORMAT, "round update", in -> {
             long round = in.readLong();
             int replica = in.readInt();
-            boolean last = in.readBoolean();
+            boolean inputEnded = in.readBoolean();
             long events = in.readLong();
-            long lastEventTime = in.readLong();
             int n = in.readInt();
             int tasks = in.readInt();
-            List<Example> examples = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                examples.add(Example.readFrom(in));
-            }
+            int[] permutations = new int[n];
+            ArrayCodec.readRaw(in, permutations, n);
+            List<Example> trained = readEvents(in);
+            List<Example> read = readEvents(in);
             double[][] ranking = rows(ArrayCodec.read(in, DataType.DOUBLE), n, tasks);
             double[][] predictions = rows(ArrayCodec.read(in, DataType.DOUBLE), n, tasks);
             double[][] dense = new double[in.readInt()][];
@@ -98,9 +99,26 @@ public record RoundUpdate(long round, int replica, boolean last, long events, lo
             for (int s = 0; s < steps; s++) {
                 evidence.add(readEvidence(in));
             }
-            return new RoundUpdate(round, replica, last, events, lastEventTime, examples, ranking, predictions, dense, rows,
+            return new RoundUpdate(round, replica, inputEnded, events, permutations, trained, read, ranking, predictions, dense, rows,
                     rowChanges, evidence);
         });
+    }
+
+    /** Writes events (also part of a replica's state). */
+    static void writeEvents(DataOutputStream out, List<Example> events) throws IOException {
+        out.writeInt(events.size());
+        for (Example e : events) {
+            e.writeTo(out);
+        }
+    }
+
+    static List<Example> readEvents(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        List<Example> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(Example.readFrom(in));
+        }
+        return out;
     }
 
     /** Writes one step's evidence to the gate (also part of a replica's state). */
@@ -139,11 +157,6 @@ public record RoundUpdate(long round, int replica, boolean last, long events, lo
             out[k] = ArrayCodec.read(in, DataType.DOUBLE);
         }
         return out;
-    }
-
-    /** The label permutation of each of the round's events, in training order. */
-    public int[] permutations() {
-        return examples.stream().mapToInt(e -> e.permutation).toArray();
     }
 
     private static double[] flat(double[][] m, int cols) {

@@ -93,13 +93,17 @@ class ReplicaTrainerTest {
     @Test
     void afterRoundsOfSeveralStepsAValueMovesByTheMeanChangeOfItsReplicasAndARunningSumByTheSum() {
         ModelConfig cfg = config("double");
-        List<Example> events = stream(cfg, 32);
+        List<Example> events = stream(cfg, 64);
         ReplicaTrainer a = new ReplicaTrainer(cfg, 1_000, 0, 2, 2);
         ReplicaTrainer b = new ReplicaTrainer(cfg, 1_000, 1, 2, 2);
         List<double[]> start = dense(a);
         double[] startTable = table(a);
-        // two steps of 8 events each: the round
+        // two steps of 8 events each: the round; then each reads its 16 events of the next round
         for (int i = 0; i < 16; i++) {
+            a.learn(events.get(i));
+            b.learn(events.get(16 + i));
+        }
+        for (int i = 32; i < 48; i++) {
             a.learn(events.get(i));
             b.learn(events.get(16 + i));
         }
@@ -190,6 +194,7 @@ class ReplicaTrainerTest {
                 rounds++;
             }
         }
+        rounds += finish(a, b);
         assertEquals(25, rounds);
         assertLearnedAsOneTrainer(one, a);
     }
@@ -212,14 +217,24 @@ class ReplicaTrainerTest {
         ReplicaTrainer a = new ReplicaTrainer(cfg, 1_000, 0, 2, 1);
         ReplicaTrainer b = new ReplicaTrainer(cfg, 1_000, 1, 2, 1);
         OnlineTrainer one = new OnlineTrainer(cfg, 1_000);
-        int rounds = 0;
-        for (int i = 0; i < events.size(); i++) {
+        int half = cfg.batchSize / 2;
+        // round 0: each trains half of one trainer's first batch; then the stream in order, each
+        // replica reading its share of a round (they differ) in turn: a round's events are one
+        // trainer's batch, and each replica trains one half of them
+        for (int i = 0; i < cfg.batchSize; i++) {
             one.learn(events.get(i));
-            if ((i % cfg.batchSize < cfg.batchSize / 2 ? a : b).learn(events.get(i)) && i % cfg.batchSize == cfg.batchSize - 1) {
+            (i < half ? a : b).learn(events.get(i));
+        }
+        int rounds = 0;
+        for (int i = cfg.batchSize; i < events.size(); i++) {
+            one.learn(events.get(i));
+            (a.readyToSend() ? b : a).learn(events.get(i));
+            if (a.readyToSend() && b.readyToSend()) {
                 mergeRound(a, b);
                 rounds++;
             }
         }
+        rounds += finish(a, b);
         assertEquals(25, rounds);
         assertLearnedAsOneTrainer(one, a);
         // and the served average, which replicas take in at each merge, is one trainer's too
@@ -239,6 +254,19 @@ class ReplicaTrainerTest {
         List<RoundUpdate> round = List.of(a.update(), b.update());
         a.merge(round);
         b.merge(round);
+    }
+
+    /** Both inputs end: the rounds until both replicas are done (each trains its part of what was read); returns how many. */
+    private static int finish(ReplicaTrainer a, ReplicaTrainer b) {
+        List<RoundUpdate> last = List.of(a.finish(), b.finish());
+        a.merge(last);
+        b.merge(last);
+        int rounds = 1;
+        for (; !a.done(); rounds++) {
+            mergeRound(a, b);
+        }
+        assertTrue(b.done());
+        return rounds;
     }
 
     /** Every learned value (parameters, optimizer state, embedding rows) of {@code replica} is {@code one}'s to 1e-9 (relative, or absolute near 0). */
@@ -273,41 +301,39 @@ class ReplicaTrainerTest {
         List<Example> events = stream(cfg, 600);
         ModelSnapshot once = twoReplicas(cfg, events, -1);
         assertSameTensors(once, twoReplicas(cfg, events, -1));
-        // replica 1 written to bytes and read back in its sixth round (48 events a round: 3 steps of 8
-        // events each, replica 0's first), after one step of it and half a batch
-        assertSameTensors(once, twoReplicas(cfg, events, 5 * 48 + 24 + 12));
+        // replica 1 written to bytes and read back while it reads, in round 0 while it trains its own
+        // events, and in round 5 before it trained its part of the round (48 events a round: 24 read
+        // by each replica, replica 0 first)
+        assertSameTensors(once, twoReplicas(cfg, events, 24 + 24 + 12));
+        assertSameTensors(once, twoReplicas(cfg, events, 24 + 12));
+        assertSameTensors(once, twoReplicas(cfg, events, 5 * 48 + 24 + 1));
         assertEquals(600, once.getEventsTrained());
     }
 
     /** Two replicas, events alternating between them; replica 1 restored from its bytes after {@code restoreAt} events when >= 0. */
     private static ModelSnapshot twoReplicas(ModelConfig cfg, List<Example> events, int restoreAt) {
         ReplicaTrainer[] r = {new ReplicaTrainer(cfg, 1_000, 0, 2, 3), new ReplicaTrainer(cfg, 1_000, 1, 2, 3)};
-        List<List<Example>> shares = List.of(new ArrayList<>(), new ArrayList<>());
+        List<List<Example>> inputs = List.of(new ArrayList<>(), new ArrayList<>());
         for (int i = 0; i < events.size(); i++) {
-            shares.get(i % 2).add(events.get(i));
+            inputs.get(i % 2).add(events.get(i));
         }
         int[] next = new int[2];
-        boolean[] finished = new boolean[2];
         int fed = 0;
         while (!r[0].done()) {
             List<RoundUpdate> round = new ArrayList<>();
-            for (int j : r[0].awaited()) {
-                while (!r[j].roundOver() && next[j] < shares.get(j).size()) {
-                    r[j].learn(shares.get(j).get(next[j]++));
+            for (int j = 0; j < 2; j++) {
+                while (!r[j].readyToSend() && next[j] < inputs.get(j).size()) {
+                    r[j].learn(inputs.get(j).get(next[j]++));
                     if (++fed == restoreAt) {
                         r[1] = ReplicaTrainer.fromBytes(r[1].toBytes(), 1, 2, 3);
                     }
                 }
-                if (r[j].roundOver() && !finished[j]) {
-                    round.add(r[j].update());
-                } else {
-                    finished[j] = true;
-                    round.add(r[j].finish());
-                }
+                round.add(r[j].readyToSend() ? r[j].update() : r[j].finish());
             }
             r[0].merge(round);
             r[1].merge(round);
         }
+        assertTrue(r[1].done());
         return r[0].snapshot(1, 0);
     }
 
@@ -325,7 +351,8 @@ class ReplicaTrainerTest {
     void anUpdateTravelsAsBytesUnchanged() {
         ModelConfig cfg = config("float");
         ReplicaTrainer t = new ReplicaTrainer(cfg, 1_000, 1, 2, 1);
-        for (Example e : stream(cfg, 8)) {
+        List<Example> events = stream(cfg, 16);
+        for (Example e : events) {
             t.learn(e);
         }
         RoundUpdate u = t.update();
@@ -334,9 +361,11 @@ class ReplicaTrainerTest {
         assertEquals(1, back.replica());
         assertEquals(8, back.events());
         assertArrayEquals(u.permutations(), back.permutations());
+        // round 0: the events it trained (its own first), and the ones it read for the next round
+        assertEquals(events.subList(0, 8), back.trained());
+        assertEquals(events.subList(8, 16), back.read());
         for (int i = 0; i < 8; i++) {
-            assertArrayEquals(u.examples().get(i).rows, back.examples().get(i).rows);
-            assertArrayEquals(u.examples().get(i).dense, back.examples().get(i).dense);
+            assertArrayEquals(u.trained().get(i).dense, back.trained().get(i).dense);
         }
         assertEquals(1, back.evidence().size());
         assertArrayEquals(u.evidence().get(0).studentLogits()[1], back.evidence().get(0).studentLogits()[1]);
@@ -354,14 +383,20 @@ class ReplicaTrainerTest {
     }
 
     @Test
-    void aRoundIsMergedOnlyWithTheUpdatesItAwaits() {
+    void aRoundIsMergedOnlyWithTheUpdatesItAwaitsAndAReplicaWhoseInputEndedTrainsItsPartOfThePeersReads() {
         ModelConfig cfg = config("float");
         ReplicaTrainer a = new ReplicaTrainer(cfg, 1_000, 0, 2, 1);
         ReplicaTrainer b = new ReplicaTrainer(cfg, 1_000, 1, 2, 1);
-        List<Example> events = stream(cfg, 16);
-        for (int i = 0; i < 8; i++) {
-            a.learn(events.get(i));
-            b.learn(events.get(8 + i));
+        List<Example> events = stream(cfg, 48);
+        List<Example> toA = new ArrayList<>();
+        List<Example> toB = new ArrayList<>();
+        for (int i = 0; i < events.size(); i++) {
+            (i % 2 == 0 ? toA : toB).add(events.get(i));
+        }
+        // round 0: each trains 8 of its own events and reads 8 for round 1
+        for (int i = 0; i < 16; i++) {
+            a.learn(toA.get(i));
+            b.learn(toB.get(i));
         }
         assertThrows(IllegalStateException.class, () -> a.learn(events.get(0)), "a replica waits for the merge");
         RoundUpdate ua = a.update();
@@ -370,15 +405,60 @@ class ReplicaTrainerTest {
         assertThrows(IllegalArgumentException.class, () -> a.merge(List.of(ub, ua)), "not in replica order");
         assertThrows(IllegalArgumentException.class, () -> ReplicaTrainer.fromBytes(a.toBytes(), 1, 2, 1), "another replica's state");
         a.merge(List.of(ua, ub));
-        // b's input ends: from the next round on, a awaits only itself
         b.merge(List.of(ua, ub));
-        RoundUpdate last = b.finish();
-        assertTrue(last.last());
-        assertEquals(List.of(0, 1), a.awaited());
-        for (int i = 0; i < 8; i++) {
-            a.learn(events.get(i));
+        // round 1: a reads 8 more; b's input ends
+        assertEquals(8, a.share());
+        for (int i = 16; i < 24; i++) {
+            a.learn(toA.get(i));
         }
-        a.merge(List.of(a.update(), last));
-        assertEquals(List.of(0), a.awaited());
+        RoundUpdate last = b.finish();
+        assertTrue(last.inputEnded());
+        assertEquals(List.of(0, 1), a.awaited());
+        List<RoundUpdate> round1 = List.of(a.update(), last);
+        a.merge(round1);
+        b.merge(round1);
+        // round 2: b reads nothing more, and trains half of what a read; a is to read the whole next round
+        assertEquals(List.of(0, 1), a.awaited());
+        assertEquals(16, a.share());
+        assertEquals(0, b.share());
+        assertTrue(b.readyToSend(), "nothing to read: ready without input");
+        List<RoundUpdate> round2 = List.of(a.finish(), b.update());
+        assertEquals(4, round2.get(0).events());
+        assertEquals(4, round2.get(1).events());
+        a.merge(round2);
+        b.merge(round2);
+        assertTrue(a.done() && b.done());
+        assertEquals(List.of(), a.awaited());
+        assertEquals(40, a.mergedEvents());
+        assertEquals(40, b.trainer().scores().get(0).events());
+        assertArrayEquals(learned(a), learned(b));
+    }
+
+    @Test
+    void aBusierInputIsReadFasterAndNoEventIsLost() {
+        // 70% of a stream's events (10 ms apart) in replica 0's input, 30% in replica 1's
+        ModelConfig cfg = config("float");
+        List<Example> events = stream(cfg, 2_000);
+        List<List<Example>> inputs = List.of(new ArrayList<>(), new ArrayList<>());
+        for (int i = 0; i < events.size(); i++) {
+            inputs.get(i % 10 < 7 ? 0 : 1).add(events.get(i));
+        }
+        InMemoryReplicas group = new InMemoryReplicas(cfg, 1_000, 2, 1);
+        long[] widest = {0};
+        List<Integer> readByZero = new ArrayList<>();
+        group.trainInputs(inputs, (updates, handedOut) -> {
+            if (!updates.get(0).inputEnded() && !updates.get(1).inputEnded()) {
+                widest[0] = Math.max(widest[0], group.replica(0).eventTimeSpreadMillis());
+                readByZero.add(updates.get(0).read().size());
+            }
+            assertArrayEquals(learned(group.replica(0)), learned(group.replica(1)));
+        });
+        // equal shares would read both at the pace of the quieter one: when its 600 events were read,
+        // replica 0 would have read 600 of its 1,400, about 11 s of event time behind
+        assertTrue(widest[0] < 1_000, "inputs apart in event time: " + widest[0] + " ms");
+        double meanShare = readByZero.subList(10, readByZero.size()).stream().mapToInt(Integer::intValue).average().orElseThrow();
+        assertEquals(0.7 * 16, meanShare, 1.0, "replica 0's share of each round's 16 events");
+        assertEquals(2_000, group.replica(0).mergedEvents());
+        assertEquals(2_000, group.replica(1).trainer().scores().get(0).events());
     }
 }
