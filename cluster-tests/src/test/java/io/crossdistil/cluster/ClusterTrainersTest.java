@@ -18,28 +18,37 @@ import org.junit.jupiter.api.Test;
  * one slot each, so each trainer runs in a JVM of its own and their updates cross processes through
  * the exchange topic. An unfailed run is the reference; then the same stream is trained while a
  * TaskManager is killed with SIGKILL twice, and the final snapshot must equal the reference's byte
- * for byte, with every good event trained once and every bad record dead-lettered once.
+ * for byte, with as many good events trained (none twice) and every bad record dead-lettered once.
+ *
+ * <p>The records go to the two partitions in blocks of 100, so the trainers' event times move
+ * apart and together, and their shares of each round (docs/scaling.md) differ from round to round.
+ * Where the stream stops, the trainers stop a little short of its last event (a round's events
+ * are trained once every trainer has read its share of the next), at the same point in every run.
  */
 class ClusterTrainersTest {
     private static final long GOOD = FailoverRun.GOOD;
-    /**
-     * Two partitions of 31,680 good events each, 64 a batch, 5 steps a round: 99 rounds of 640 events
-     * end exactly at the last event, and a snapshot every 9 rounds lands on it.
-     */
+    /** 64 a batch, 5 steps a round (640 events), a snapshot every 9 rounds. */
     private static final Map<String, String> OPTIONS = Map.of("trainers", "2", "round-steps", "5",
             "snapshot-every-events", Long.toString(9 * 640));
 
     private static ClusterFixture fixture;
     private static StandaloneFlinkCluster cluster;
     private static ModelSnapshot reference;
+    private static long referenceTrained;
 
     @BeforeAll
     static void startClusterAndRunReference() throws Exception {
         fixture = ClusterFixture.start("cluster-trainers-work", Map.of("taskmanager.numberOfTaskSlots", "1"), 2);
         cluster = fixture.cluster();
-        reference = fixture.reference(2, OPTIONS);
-        // a snapshot every 9 rounds, each written once (by the first trainer, right after a merge)
-        assertEquals(GOOD / (9 * 640), reference.getVersion(), "snapshot versions");
+        FailoverRun run = run("reference");
+        run.produce(0);
+        run.submit();
+        reference = run.awaitSettled(Duration.ofSeconds(10), Duration.ofMinutes(5));
+        referenceTrained = run.trained();
+        // short of the end by a few rounds at most; a snapshot every 9 rounds, each written once (by the first trainer, after a merge)
+        assertTrue(referenceTrained > GOOD - 4 * 640 && referenceTrained <= GOOD, "trained " + referenceTrained + " of " + GOOD);
+        assertEquals(reference.getEventsTrained() / (9 * 640), reference.getVersion(), "snapshot versions");
+        run.cancelAndCheck(referenceTrained);
     }
 
     @AfterAll
@@ -60,7 +69,7 @@ class ClusterTrainersTest {
             run.awaitTrained(kill * GOOD / 4 + random.nextInt((int) (GOOD / 8)), Duration.ofMinutes(3));
             Thread.sleep(random.nextInt(2_000));
             long trained = run.trained();
-            assertTrue(trained < GOOD, "kill " + kill + " came before the end");
+            assertTrue(trained < referenceTrained, "kill " + kill + " came before the end");
             int victim = random.nextInt(cluster.taskManagers());
             cluster.killTaskManager(victim);
             cluster.startTaskManager();
@@ -69,9 +78,10 @@ class ClusterTrainersTest {
                     trained, restarts);
         }
         producing.get(5, TimeUnit.MINUTES);
-        ModelSnapshot last = run.awaitLastSnapshot(Duration.ofMinutes(5));
+        ModelSnapshot last = run.awaitSnapshot(reference.getVersion(), Duration.ofMinutes(5));
+        run.awaitTrained(referenceTrained, Duration.ofMinutes(2));
         assertTrue(restarts >= 2, "the job restarted after each kill (" + restarts + " restarts)");
-        run.cancelAndCheck();
+        run.cancelAndCheck(referenceTrained);
         FailoverRun.assertSameModel(reference, last);
     }
 
