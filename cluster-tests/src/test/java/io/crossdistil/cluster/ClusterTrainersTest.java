@@ -45,6 +45,8 @@ class ClusterTrainersTest {
         run.submit();
         reference = run.awaitSettled(Duration.ofSeconds(10), Duration.ofMinutes(5));
         referenceTrained = run.trained();
+        System.out.printf("reference: %,d of %,d good events trained where the stream stops, snapshot version %d%n", referenceTrained,
+                GOOD, reference.getVersion());
         // short of the end by a few rounds at most; a snapshot every 9 rounds, each written once (by the first trainer, after a merge)
         assertTrue(referenceTrained > GOOD - 4 * 640 && referenceTrained <= GOOD, "trained " + referenceTrained + " of " + GOOD);
         assertEquals(reference.getEventsTrained() / (9 * 640), reference.getVersion(), "snapshot versions");
