@@ -3,7 +3,9 @@ package io.crossdistil.model.event;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -50,6 +52,23 @@ public final class Example {
         for (float v : dense) {
             out.writeFloat(v);
         }
+    }
+
+    /** Writes events as a count, then each as {@link #writeTo} writes it (read back by {@link #readAll}). */
+    public static void writeAll(DataOutput out, List<Example> events) throws IOException {
+        out.writeInt(events.size());
+        for (Example e : events) {
+            e.writeTo(out);
+        }
+    }
+
+    public static List<Example> readAll(DataInput in) throws IOException {
+        int n = in.readInt();
+        List<Example> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(readFrom(in));
+        }
+        return out;
     }
 
     public static Example readFrom(DataInput in) throws IOException {

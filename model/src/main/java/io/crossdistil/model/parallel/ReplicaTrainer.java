@@ -376,7 +376,7 @@ public final class ReplicaTrainer {
             out.writeBoolean(sent);
             out.writeLong(mergedEvents);
             out.writeLong(mergedLastEventTime);
-            RoundUpdate.writeEvents(out, roundExamples);
+            Example.writeAll(out, roundExamples);
             out.writeInt(roundEvidence.size());
             for (DistillationGate.Evidence e : roundEvidence) {
                 RoundUpdate.writeEvidence(out, e);
@@ -417,7 +417,7 @@ public final class ReplicaTrainer {
             t.sent = in.readBoolean();
             t.mergedEvents = in.readLong();
             t.mergedLastEventTime = in.readLong();
-            t.roundExamples.addAll(RoundUpdate.readEvents(in));
+            t.roundExamples.addAll(Example.readAll(in));
             int evidence = in.readInt();
             for (int i = 0; i < evidence; i++) {
                 t.roundEvidence.add(RoundUpdate.readEvidence(in));

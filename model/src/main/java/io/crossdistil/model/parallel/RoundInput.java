@@ -133,9 +133,9 @@ final class RoundInput {
     void write(DataOutputStream out) throws IOException {
         out.writeInt(parts.size());
         for (List<Example> part : parts) {
-            RoundUpdate.writeEvents(out, part);
+            Example.writeAll(out, part);
         }
-        RoundUpdate.writeEvents(out, read);
+        Example.writeAll(out, read);
         out.writeInt(share);
         out.writeBoolean(ended);
         out.writeBoolean(done);
@@ -145,10 +145,10 @@ final class RoundInput {
     void read(DataInputStream in) throws IOException {
         List<List<Example>> p = new ArrayList<>();
         for (int j = in.readInt(); j > 0; j--) {
-            p.add(RoundUpdate.readEvents(in));
+            p.add(Example.readAll(in));
         }
         parts = p;
-        read.addAll(RoundUpdate.readEvents(in));
+        read.addAll(Example.readAll(in));
         share = in.readInt();
         ended = in.readBoolean();
         done = in.readBoolean();

@@ -55,8 +55,8 @@ public record RoundUpdate(long round, int replica, boolean inputEnded, long even
             out.writeInt(permutations.length);
             out.writeInt(tasks);
             ArrayCodec.writeRaw(out, permutations, permutations.length);
-            writeEvents(out, trained);
-            writeEvents(out, read);
+            Example.writeAll(out, trained);
+            Example.writeAll(out, read);
             ArrayCodec.write(out, flat(ranking, tasks), DataType.DOUBLE);
             ArrayCodec.write(out, flat(predictions, tasks), DataType.DOUBLE);
             out.writeInt(dense.length);
@@ -83,8 +83,8 @@ public record RoundUpdate(long round, int replica, boolean inputEnded, long even
             int tasks = in.readInt();
             int[] permutations = new int[n];
             ArrayCodec.readRaw(in, permutations, n);
-            List<Example> trained = readEvents(in);
-            List<Example> read = readEvents(in);
+            List<Example> trained = Example.readAll(in);
+            List<Example> read = Example.readAll(in);
             double[][] ranking = rows(ArrayCodec.read(in, DataType.DOUBLE), n, tasks);
             double[][] predictions = rows(ArrayCodec.read(in, DataType.DOUBLE), n, tasks);
             double[][] dense = new double[in.readInt()][];
@@ -102,23 +102,6 @@ public record RoundUpdate(long round, int replica, boolean inputEnded, long even
             return new RoundUpdate(round, replica, inputEnded, events, permutations, trained, read, ranking, predictions, dense, rows,
                     rowChanges, evidence);
         });
-    }
-
-    /** Writes events (also part of a replica's state). */
-    static void writeEvents(DataOutputStream out, List<Example> events) throws IOException {
-        out.writeInt(events.size());
-        for (Example e : events) {
-            e.writeTo(out);
-        }
-    }
-
-    static List<Example> readEvents(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        List<Example> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            out.add(Example.readFrom(in));
-        }
-        return out;
     }
 
     /** Writes one step's evidence to the gate (also part of a replica's state). */

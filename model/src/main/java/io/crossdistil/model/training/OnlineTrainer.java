@@ -180,10 +180,7 @@ public final class OnlineTrainer {
             StateBytes.writeBlock(out, model.toBytes());
             StateBytes.writeBlock(out, sampler.toBytes());
             StateBytes.writeBlock(out, metrics.toBytes());
-            out.writeInt(pending.size());
-            for (Example e : pending) {
-                e.writeTo(out);
-            }
+            Example.writeAll(out, pending);
             out.writeLong(eventsTrained);
             out.writeLong(lastEventTime);
             out.writeDouble(lastModelLoss);
@@ -196,12 +193,7 @@ public final class OnlineTrainer {
             ModelConfig cfg = model.config();
             QuadrupletSampler sampler = QuadrupletSampler.fromBytes(StateBytes.readBlock(in), cfg.features.size(), cfg.denseFeatures.size());
             ProgressiveMetrics metrics = ProgressiveMetrics.fromBytes(StateBytes.readBlock(in));
-            int n = in.readInt();
-            List<Example> pending = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                pending.add(Example.readFrom(in));
-            }
-            OnlineTrainer t = new OnlineTrainer(model, sampler, metrics, pending);
+            OnlineTrainer t = new OnlineTrainer(model, sampler, metrics, new ArrayList<>(Example.readAll(in)));
             t.eventsTrained = in.readLong();
             t.lastEventTime = in.readLong();
             t.lastModelLoss = in.readDouble();
